@@ -1,0 +1,282 @@
+"""Steps 1 and 2 and the final status of each unit (spec sections 6 and 9).
+
+``analyse(project, reviews, decisions)`` returns one :class:`Analysis`, from which every output
+is rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from triangulate.findings import Finding, Location, warning
+from triangulate.loading import Project
+from triangulate.models import Theme
+from triangulate.sources import ExcerptRow, SourceData, SurveyRow
+
+STATUSES = ("adjudicated", "agreed", "single", "disputed", "proposed", "uncoded")
+
+
+# ---------------------------------------------------------------------------- Step 1: sorting
+
+
+@dataclass
+class ThemeSource:
+    """One theme in one source: the sorting table's row and the evidence behind it."""
+
+    theme: str
+    source: str
+    kind: str
+    present: bool
+    codes: list[str]  # codebook codes for this source that occur in the data (codebook order)
+    excerpts: int | None
+    participants: int | None
+    total_participants: int | None
+    prominence: float
+    tags: dict[str, frozenset[str]]
+    excerpt_rows: list[ExcerptRow] = field(default_factory=list)
+    survey_rows: list[SurveyRow] = field(default_factory=list)
+
+
+def sort_source(theme: Theme, data: SourceData, dimensions: list[str], total_participants: int) -> ThemeSource:
+    codes = theme.codes.get(data.spec.id, [])
+    tags: dict[str, set[str]] = {d: set() for d in dimensions}
+    if data.is_excerpts:
+        by_code = data.excerpt_rows_by_code()
+        rows = [r for c in dict.fromkeys(codes) for r in by_code.get(c, ())]
+        rows.sort(key=lambda r: r.row)
+        present_codes = {r.code for r in rows}
+        for r in rows:
+            for d in dimensions:
+                tags[d].update(r.tags.get(d, ()))
+        participants = len({r.participant for r in rows})
+        return ThemeSource(
+            theme.id,
+            data.spec.id,
+            data.spec.kind,
+            bool(rows),
+            [c for c in codes if c in present_codes],
+            len({r.excerpt_id for r in rows}),
+            participants,
+            total_participants,
+            participants / total_participants if total_participants else 0.0,
+            {d: frozenset(v) for d, v in tags.items()},
+            excerpt_rows=rows,
+        )
+    codeset = set(codes)
+    srows = [r for r in data.survey if r.code in codeset]
+    order = {c: i for i, c in enumerate(codes)}
+    srows.sort(key=lambda r: order[r.code])
+    positive = [r for r in srows if r.share > 0]
+    for r in positive:
+        for d in dimensions:
+            tags[d].update(r.tags.get(d, ()))
+    return ThemeSource(
+        theme.id,
+        data.spec.id,
+        data.spec.kind,
+        bool(positive),
+        [r.code for r in srows],
+        None,
+        None,
+        None,
+        max((r.share for r in srows), default=0.0),
+        {d: frozenset(v) for d, v in tags.items()},
+        survey_rows=srows,
+    )
+
+
+def sorting_findings(project: Project) -> list[Finding]:
+    """Unsorted codes in the data and codebook codes never seen in the data (both warnings)."""
+    findings: list[Finding] = []
+    sorted_codes: dict[str, set[str]] = {sid: set() for sid in project.source_ids}
+    for t in project.codebook.themes:
+        for sid, codes in t.codes.items():
+            if sid in sorted_codes:
+                sorted_codes[sid].update(codes)
+    for sid, data in project.sources.items():
+        in_data = data.codes_in_data()
+        first_row: dict[str, int] = {}
+        for r in data.excerpts if data.is_excerpts else data.survey:
+            first_row.setdefault(r.code, r.row)
+        for code in sorted(in_data - sorted_codes[sid], key=lambda c: first_row[c]):
+            findings.append(
+                warning(
+                    "data.unsorted-code",
+                    f"code '{code}' of source '{sid}' is not sorted into any theme; add it to a theme's codes in the codebook",
+                    Location(data.file.partition("#")[0], row=first_row[code], field="code"),
+                )
+            )
+        for t in project.codebook.themes:
+            for code in t.codes.get(sid, []):
+                if code not in in_data:
+                    findings.append(
+                        warning(
+                            "codebook.code-unused",
+                            f"theme '{t.id}' lists code '{code}' for source '{sid}', but no row of {data.file} uses it (a typo?)",
+                            Location(project.file.codebook, field=f"themes.{t.id}.codes.{sid}"),
+                        )
+                    )
+    return findings
+
+
+# ---------------------------------------------------------------------------- Step 2: units
+
+
+@dataclass
+class ReviewerCode:
+    reviewer: str
+    category: str | None  # as written, or derived by the rule from the judgements
+    judgements: dict[str, bool | None]
+    rationale: str
+    derived: bool  # True when the category came from the rule, not the worksheet
+    row: int
+
+
+@dataclass
+class Decision:
+    theme: str
+    source_a: str
+    source_b: str
+    category: str
+    rationale: str
+    decided_by: str
+    decided_at: str
+    line: int
+
+
+@dataclass
+class Unit:
+    theme: Theme
+    group: str
+    source_a: str
+    source_b: str
+    a: ThemeSource
+    b: ThemeSource
+    proposed: str | None
+    reason: str
+    note: str  # "not_collected" or ""
+    codes: dict[str, ReviewerCode | None] = field(default_factory=dict)
+    decisions: list[Decision] = field(default_factory=list)  # every decision, oldest first
+    final: str | None = None
+    status: str = "uncoded"
+    rationale: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.theme.id, self.source_a, self.source_b)
+
+    @property
+    def one_source(self) -> bool:
+        return self.a.present != self.b.present
+
+    @property
+    def decision(self) -> Decision | None:
+        return self.decisions[-1] if self.decisions else None
+
+
+def propose(project: Project, a: ThemeSource, b: ThemeSource) -> tuple[str | None, str]:
+    """The protocol's proposed category for a unit, and a one-line reason."""
+    protocol = project.protocol
+    if a.present != b.present:
+        here, silent = (a, b) if a.present else (b, a)
+        return protocol.rules.one_source, f"only {here.source} has the theme; {silent.source} is silent"
+    missing = [
+        f"{d} ({', '.join(s.source for s in (a, b) if not s.tags[d])})"
+        for d in protocol.dimension_ids
+        if not a.tags[d] or not b.tags[d]
+    ]
+    if missing:
+        return None, "no proposal: tags missing for " + "; ".join(missing)
+    converges: list[bool] = []
+    parts: list[str] = []
+    for d in protocol.dimension_ids:
+        shared = sorted(a.tags[d] & b.tags[d])
+        converges.append(bool(shared))
+        if shared:
+            parts.append(f"{d} meets on {', '.join(shared)}")
+        else:
+            parts.append(
+                f"{d} does not meet ({a.source}: {', '.join(sorted(a.tags[d]))}; {b.source}: {', '.join(sorted(b.tags[d]))})"
+            )
+    return protocol.category_from_judgements(converges), "; ".join(parts)
+
+
+def build_units(project: Project) -> tuple[list[Unit], dict[tuple[str, str], ThemeSource]]:
+    dims = project.protocol.dimension_ids
+    totals = {
+        sid: len({r.participant for r in d.excerpts}) if d.is_excerpts else 0 for sid, d in project.sources.items()
+    }
+    sorting: dict[tuple[str, str], ThemeSource] = {}
+    units: list[Unit] = []
+    order = project.source_ids
+    for theme in project.codebook.themes:
+        for sid in order:
+            sorting[(theme.id, sid)] = sort_source(theme, project.sources[sid], dims, totals[sid])
+        for sa, sb in combinations(order, 2):
+            a, b = sorting[(theme.id, sa)], sorting[(theme.id, sb)]
+            if not a.present and not b.present:
+                continue
+            proposed, reason = propose(project, a, b)
+            note = ""
+            if a.present != b.present:
+                silent = sb if a.present else sa
+                if silent in theme.not_collected:
+                    note = "not_collected"
+            units.append(Unit(theme, theme.group or "", sa, sb, a, b, proposed, reason, note))
+    return units, sorting
+
+
+# ---------------------------------------------------------------------------- final status
+
+
+def settle(unit: Unit, reviewers: list[str]) -> None:
+    """Spec section 9: the final category and status of a unit, in order of precedence."""
+    coded = [(r, unit.codes.get(r)) for r in reviewers]
+    given = [(r, c) for r, c in coded if c is not None and c.category is not None]
+    if unit.decision is not None:
+        d = unit.decision
+        unit.final, unit.status, unit.rationale = d.category, "adjudicated", d.rationale
+        return
+    joined = " | ".join(f"{r}: {c.rationale}" for r, c in given if c.rationale.strip())
+    unit.rationale = joined
+    cats = {c.category for _, c in given}
+    if len(given) >= 2 and len(cats) == 1:
+        unit.final, unit.status = given[0][1].category, "agreed"  # type: ignore[union-attr]
+    elif len(given) == 1:
+        unit.final, unit.status = given[0][1].category, "single"
+    elif len(given) >= 2:
+        unit.final, unit.status = None, "disputed"
+    elif unit.proposed is not None:
+        unit.final, unit.status = unit.proposed, "proposed"
+    else:
+        unit.final, unit.status = None, "uncoded"
+
+
+@dataclass
+class Analysis:
+    project: Project
+    sorting: dict[tuple[str, str], ThemeSource]
+    units: list[Unit]
+    reviewers: list[str]
+    findings: list[Finding]
+    agreement: dict[str, object] | None = None
+
+    def counts(self) -> dict[str, int]:
+        out = {c: 0 for c in self.project.protocol.category_ids}
+        for u in self.units:
+            if u.final is not None and u.final in out:
+                out[u.final] += 1
+        return out
+
+    def statuses(self) -> dict[str, int]:
+        out = {s: 0 for s in STATUSES}
+        for u in self.units:
+            out[u.status] += 1
+        return out
+
+    def unit(self, theme: str, source_a: str, source_b: str) -> Unit | None:
+        for u in self.units:
+            if u.key == (theme, source_a, source_b):
+                return u
+        return None

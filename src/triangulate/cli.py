@@ -1,0 +1,326 @@
+"""The command line: parses arguments, calls the library, renders results, picks an exit code.
+
+Heavy modules are imported inside commands so that ``triangulate --help`` and ``--version`` start
+fast (and never import pandas).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from triangulate import __version__
+
+if TYPE_CHECKING:
+    from triangulate.findings import Finding
+    from triangulate.pipeline import PipelineResult
+
+app = typer.Typer(
+    name="triangulate",
+    help=(
+        "Triangulate mixed-methods data sources theme by theme (Farmer et al. 2006 protocol).\n\n"
+        "A project is a folder with triangulate.yaml, codebook.yaml and one file per data source. "
+        "Start with 'triangulate run PROJECT' to sort, propose convergence categories and write the "
+        "reports into the project's output folder."
+    ),
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ProjectArg = Annotated[
+    Path,
+    typer.Argument(
+        help="The project folder, or the path of its triangulate.yaml.",
+        show_default="current directory",
+    ),
+]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit 1).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final summary.")]
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"triangulate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = None,
+) -> None:
+    pass
+
+
+# ---------------------------------------------------------------------------- rendering helpers
+
+
+def _stderr(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _format_finding(f: Finding) -> str:  # noqa: D103
+    loc = f.location
+    where = loc.file or ""
+    if loc.line is not None:
+        where += f":{loc.line}" + (f":{loc.column}" if loc.column else "")
+    elif loc.row is not None:
+        where += f": row {loc.row}"
+    if loc.field and loc.row is not None:
+        where += f", column '{loc.field}'"
+    return f"{where + ': ' if where else ''}{f.severity.value}: {f.message} [{f.code}]"
+
+
+def _print_findings(findings: list[Finding], quiet: bool = False, limit: int = 50) -> None:
+    shown = [f for f in findings if f.is_error or not quiet]
+    for f in shown[:limit]:
+        _stderr(_format_finding(f))
+    if len(shown) > limit:
+        _stderr(f"... and {len(shown) - limit} more; run 'triangulate validate' to see them all")
+
+
+def _finish(findings: list[Finding], strict: bool) -> int:
+    from triangulate.findings import exit_code_for
+
+    code = exit_code_for(findings, strict)
+    errors = sum(1 for f in findings if f.is_error)
+    warnings = len(findings) - errors
+    if code:
+        if strict and not errors:
+            _stderr(f"{warnings} warning(s), which --strict treats as errors.")
+        else:
+            _stderr(f"Stopped: {errors} error(s) in the inputs; nothing was written. Fix them and run again.")
+    return code
+
+
+def _analyse(project: Path) -> PipelineResult:
+    from triangulate.pipeline import analyse_path
+
+    return analyse_path(project)
+
+
+def _rel(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+@app.command()
+def validate(
+    project: ProjectArg = Path("."),
+    format: Annotated[
+        Optional[Format],
+        typer.Option("--format", "-f", help="text (default), json (one document on stdout) or github (Actions annotations; default when GITHUB_ACTIONS=true)."),
+    ] = None,
+    strict: StrictOpt = False,
+    select: Annotated[Optional[list[str]], typer.Option("--select", help="Only report these finding codes or prefixes (repeatable), e.g. codebook.")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Do not report these finding codes or prefixes (repeatable), e.g. data.unsorted-code.")] = None,
+) -> int:
+    """Check a project: project file, protocol, codebook, every source, worksheets and decisions.
+
+    Reports every finding in one pass. Exit 0 when clean (warnings allowed unless --strict),
+    1 when the inputs have errors, 2 when a file could not be read.
+
+    Example: triangulate validate my-study --format json
+    """
+    from triangulate.validation import render, select_findings
+
+    result = _analyse(project)
+    findings = select_findings(result.findings, select or [], ignore or [])
+    fmt = format or (Format.github if os.environ.get("GITHUB_ACTIONS") == "true" else Format.text)
+    text = render(findings, fmt.value)
+    if fmt is Format.text:
+        if text:
+            _stderr(text)
+        errors = sum(1 for f in findings if f.is_error)
+        typer.echo(f"{errors} error(s), {len(findings) - errors} warning(s)")
+    elif text:
+        typer.echo(text)
+    from triangulate.findings import exit_code_for
+
+    return exit_code_for(findings, strict)
+
+
+@app.command("sort")
+def sort_cmd(project: ProjectArg = Path("."), strict: StrictOpt = False, quiet: QuietOpt = False) -> int:
+    """Step 1, sorting: which themes each source speaks to, and how prominently.
+
+    Writes sorting.csv to the output folder and prints the table.
+
+    Example: triangulate sort sample_data/mamas_neighborhood
+    """
+    result = _analyse(project)
+    _print_findings(result.findings, quiet)
+    code = _finish(result.findings, strict)
+    if code or result.analysis is None:
+        return code or 1
+    from triangulate.outputs.tabular import sorting_rows
+    from triangulate.outputs.write import write_sorting
+
+    a = result.analysis
+    paths = write_sorting(a, a.project.output_dir)
+    _table(["theme", "source", "present", "codes", "excerpts", "participants", "prominence"], [[r[0], r[2], r[3], r[4], r[5], r[6], r[7]] for r in sorting_rows(a)])
+    typer.echo(f"Wrote {', '.join(_rel(p) for p in paths)}")
+    return 0
+
+
+@app.command()
+def converge(project: ProjectArg = Path("."), strict: StrictOpt = False, quiet: QuietOpt = False) -> int:
+    """Step 2, convergence coding: one unit per theme and pair of sources, with the rule's proposal.
+
+    Writes convergence_matrix.csv, and a blank worksheet reviews/<id>.csv for every configured
+    reviewer who has none (an existing worksheet is never overwritten).
+
+    Example: triangulate converge my-study
+    """
+    result = _analyse(project)
+    _print_findings(result.findings, quiet)
+    code = _finish(result.findings, strict)
+    if code or result.analysis is None:
+        return code or 1
+    from triangulate.outputs.write import write_matrix
+    from triangulate.reviews import write_blank_worksheets
+
+    a = result.analysis
+    _table(
+        ["theme", "pair", "proposed", "why", "final", "status"],
+        [[u.theme.id, f"{u.source_a} / {u.source_b}", u.proposed or "", u.reason, u.final or "", u.status] for u in a.units],
+    )
+    written = write_blank_worksheets(a.project, a.units)
+    paths = write_matrix(a, a.project.output_dir)
+    for p in written:
+        typer.echo(f"Wrote blank worksheet {_rel(p)} ({len(a.units)} units to code)")
+    typer.echo(f"Wrote {', '.join(_rel(p) for p in paths)}")
+    return 0
+
+
+@app.command()
+def report(
+    project: ProjectArg = Path("."),
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    redact: Annotated[bool, typer.Option("--redact", help="Leave all excerpt text and participant ids out of the report, for sharing.")] = False,
+) -> int:
+    """Write every output: sorting.csv, convergence_matrix.csv/.xlsx, summary.json, report.md/.html.
+
+    Uses the reviewers' worksheets and decisions.jsonl as they are now; writes no worksheet.
+
+    Example: triangulate report my-study --redact
+    """
+    return _run(project, strict, quiet, redact)
+
+
+@app.command()
+def run(
+    project: ProjectArg = Path("."),
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    redact: Annotated[bool, typer.Option("--redact", help="Leave all excerpt text and participant ids out of the report.")] = False,
+) -> int:
+    """Validate, sort, converge (proposals only) and report, without any prompt.
+
+    Example: triangulate run sample_data/mamas_neighborhood
+    """
+    return _run(project, strict, quiet, redact)
+
+
+def _run(project: Path, strict: bool, quiet: bool, redact: bool) -> int:
+    result = _analyse(project)
+    _print_findings(result.findings, quiet)
+    code = _finish(result.findings, strict)
+    if code or result.analysis is None:
+        return code or 1
+    from triangulate.outputs.write import write_all
+
+    a = result.analysis
+    out = a.project.output_dir
+    paths = write_all(a, out, redact=redact)
+    counts, statuses = a.counts(), a.statuses()
+    n = len(a.units)
+    typer.echo(f"{a.project.file.title}: {n} units, protocol {a.project.protocol.id}")
+    _table(["category", "units"], [[c, f"{k}/{n}"] for c, k in counts.items()])
+    typer.echo("statuses: " + ", ".join(f"{s} {k}" for s, k in statuses.items() if k) + f" (disputed {statuses['disputed']}, uncoded {statuses['uncoded']})")
+    if a.agreement is not None:
+        from triangulate.outputs.report import fmt_stat
+
+        ag = a.agreement
+        typer.echo(
+            f"reviewer agreement over {ag.get('units')} unit(s): percent {fmt_stat(ag.get('percent'))}, "
+            f"Cohen's kappa {fmt_stat(ag.get('cohen_kappa'))}, Krippendorff's alpha {fmt_stat(ag.get('krippendorff_alpha'))}"
+        )
+    typer.echo(f"Wrote {len(paths)} files to {_rel(out)}/: {', '.join(p.name for p in paths)}")
+    return 0
+
+
+def _table(header: list[str], rows: list[list[str]]) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=False)
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for h in header:
+        t.add_column(h, overflow="fold")
+    for r in rows:
+        t.add_row(*(Text(c) for c in r))  # Text: user content is never read as markup
+    console.print(t)
+
+
+# ---------------------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; the one place that turns outcomes into exit codes."""
+    from triangulate.findings import TriangulateError
+
+    # typer vendors click in recent releases; find its exception base without importing click.
+    click_exception = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+    try:
+        rv = app(args=argv, standalone_mode=False, prog_name="triangulate")
+        code = rv if isinstance(rv, int) else 0
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except click_exception as exc:
+        exc.show()  # type: ignore[attr-defined]
+        code = 2
+    except (typer.Abort, KeyboardInterrupt):
+        _stderr("Interrupted; everything already decided is saved.")
+        code = 130
+    except TriangulateError as exc:
+        _stderr(f"error: {exc.message}")
+        _print_findings(exc.findings)
+        code = exc.exit_code
+    except BrokenPipeError:
+        code = 0
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        _stderr(
+            f"\ntriangulate {__version__} hit an internal error (a bug, not a problem with your files). "
+            "Please report it with the traceback above."
+        )
+        code = 3
+    sys.exit(code)

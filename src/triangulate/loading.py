@@ -1,0 +1,365 @@
+"""Loading a project folder: the project file, its protocol, its codebook and its sources.
+
+Everything is checked in one pass; problems come back as findings with locations, never as
+exceptions (except for a bug). Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from triangulate.findings import Finding, Location, error
+from triangulate.models import Codebook, Protocol, ProjectFile
+from triangulate.sources import SourceData, load_source
+from triangulate.tables import split_sheet
+from triangulate.yamlio import YamlDoc, parse_yaml, read_text_file
+
+PROJECT_FILENAMES = ("triangulate.yaml", "triangulate.yml")
+RESERVED_COLUMNS = {
+    "theme", "source_a", "source_b", "category", "rationale", "excerpt_id", "participant", "code",
+    "text", "respondents", "endorsed", "percent", "item",
+}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class Project:
+    root: Path
+    project_path: Path
+    file: ProjectFile
+    protocol: Protocol
+    protocol_file: Path
+    codebook: Codebook
+    sources: dict[str, SourceData]
+    input_files: dict[str, Path] = field(default_factory=dict)  # shown path -> real path, for provenance
+
+    @property
+    def source_ids(self) -> list[str]:
+        return [s.id for s in self.file.sources]
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / self.file.output
+
+    def source_label(self, sid: str) -> str:
+        for s in self.file.sources:
+            if s.id == sid:
+                return s.display
+        return sid
+
+
+def find_project_file(path: Path) -> Path | None:
+    if path.is_dir():
+        for name in PROJECT_FILENAMES:
+            if (path / name).is_file():
+                return path / name
+        return None
+    if path.is_file():
+        return path
+    return None
+
+
+def builtin_protocols_dir() -> Path | None:
+    """The shipped protocols: inside the installed package, or the checkout's top-level folder."""
+    try:
+        packaged = Path(str(resources.files("triangulate") / "protocols"))
+        if packaged.is_dir():
+            return packaged
+    except (ModuleNotFoundError, TypeError):
+        pass
+    checkout = Path(__file__).resolve().parents[2] / "protocols"
+    return checkout if checkout.is_dir() else None
+
+
+def builtin_protocol_ids() -> list[str]:
+    d = builtin_protocols_dir()
+    return sorted(p.stem for p in d.glob("*.yaml")) if d else []
+
+
+def resolve_protocol(value: str, root: Path) -> tuple[Path, str] | None:
+    """A path when it ends in .yaml/.yml or contains '/', else a built-in id. Returns (path, shown)."""
+    if value.endswith((".yaml", ".yml")) or "/" in value or "\\" in value:
+        return root / value, value
+    d = builtin_protocols_dir()
+    if d is None:
+        return None
+    p = d / f"{value}.yaml"
+    return (p, f"{value} (built-in)") if p.is_file() else None
+
+
+def _model_for(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that owns the key at ``loc`` (for listing allowed keys)."""
+    cls: type[BaseModel] | None = model
+    skip_next = False
+    for part in loc:
+        if isinstance(part, int) or cls is None:
+            continue
+        if skip_next:
+            skip_next = False
+            continue
+        f = cls.model_fields.get(part)
+        if f is None:
+            return cls
+        cls, is_dict = _inner_model(f.annotation)
+        skip_next = is_dict
+    return cls
+
+
+def _inner_model(ann: Any) -> tuple[type[BaseModel] | None, bool]:
+    origin = typing.get_origin(ann)
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann, False
+    if origin in (list, tuple):
+        for a in typing.get_args(ann):
+            m, d = _inner_model(a)
+            if m:
+                return m, d
+    if origin is dict:
+        m, _ = _inner_model(typing.get_args(ann)[1])
+        return m, True
+    if origin in (typing.Union, types.UnionType):
+        for a in typing.get_args(ann):
+            m, d = _inner_model(a)
+            if m:
+                return m, d
+    return None, False
+
+
+def validate_model(doc: YamlDoc, model: type[M], what: str) -> tuple[M | None, list[Finding]]:
+    if not isinstance(doc.data, dict):
+        return None, [
+            error(
+                "yaml.not-a-mapping",
+                f"{what} must be a mapping of keys to values (it is {type(doc.data).__name__ if doc.data is not None else 'empty'})",
+                Location(doc.file, 1, 1),
+            )
+        ]
+    try:
+        return model.model_validate(doc.data), []
+    except ValidationError as exc:
+        return None, translate_errors(exc, doc, model)
+
+
+def translate_errors(exc: ValidationError, doc: YamlDoc, model: type[BaseModel]) -> list[Finding]:
+    findings: list[Finding] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"])
+        kind = err["type"]
+        where = doc.where(loc)
+        key = loc[-1] if loc else ""
+        if kind == "extra_forbidden":
+            owner = _model_for(model, loc[:-1])
+            allowed = ", ".join(owner.model_fields) if owner else ""
+            findings.append(
+                error(
+                    "yaml.unknown-key",
+                    f"unknown key '{key}'" + (f"; allowed here: {allowed}" if allowed else "") + " (check the spelling)",
+                    where,
+                )
+            )
+        elif kind == "missing":
+            findings.append(error("yaml.missing-key", f"required key '{key}' is missing; add it", where))
+        else:
+            msg = err["msg"]
+            if kind == "string_pattern_mismatch":
+                msg = "ids may only hold lowercase letters, digits, '_' and '-'"
+            elif msg.startswith("Value error, "):
+                msg = msg[len("Value error, ") :]
+            value = err.get("input")
+            shown = f" (got {value!r})" if isinstance(value, (str, int, float, bool)) and len(repr(value)) < 80 else ""
+            findings.append(error("yaml.invalid-value", f"'{where.field or key}': {msg}{shown}", where))
+    return findings
+
+
+def load_yaml_model(path: Path, shown: str, model: type[M], what: str) -> tuple[M | None, YamlDoc | None, list[Finding]]:
+    text, findings = read_text_file(path, shown)
+    if text is None:
+        return None, None, findings
+    doc, findings = parse_yaml(text, shown)
+    if doc is None:
+        return None, None, findings
+    obj, findings = validate_model(doc, model, what)
+    return obj, doc, findings
+
+
+def check_protocol(protocol: Protocol, doc: YamlDoc | None, shown: str) -> list[Finding]:
+    findings: list[Finding] = []
+
+    def where(path: tuple[Any, ...]) -> Location:
+        return doc.where(path) if doc else Location(shown)
+
+    for listname in ("dimensions", "categories", "steps"):
+        seen: set[str] = set()
+        for i, item in enumerate(getattr(protocol, listname)):
+            if item.id in seen:
+                findings.append(error("protocol.duplicate-id", f"{listname[:-1]} id '{item.id}' is used twice", where((listname, i, "id"))))
+            seen.add(item.id)
+    for i, d in enumerate(protocol.dimensions):
+        if d.id in RESERVED_COLUMNS:
+            findings.append(
+                error("protocol.reserved-dimension", f"dimension id '{d.id}' is also a column the tool reads; rename the dimension", where(("dimensions", i, "id")))
+            )
+    return findings
+
+
+def check_codebook(codebook: Codebook, doc: YamlDoc | None, project: ProjectFile, shown: str) -> list[Finding]:
+    findings: list[Finding] = []
+    source_ids = [s.id for s in project.sources]
+
+    def where(path: tuple[Any, ...]) -> Location:
+        return doc.where(path) if doc else Location(shown)
+
+    groups: set[str] = set()
+    for i, g in enumerate(codebook.groups):
+        if g.id in groups:
+            findings.append(error("codebook.duplicate-group", f"group id '{g.id}' is used twice", where(("groups", i, "id"))))
+        groups.add(g.id)
+    themes: dict[str, int] = {}
+    sorted_into: dict[tuple[str, str], str] = {}
+    for i, t in enumerate(codebook.themes):
+        if t.id in themes:
+            findings.append(
+                error("codebook.duplicate-theme", f"theme id '{t.id}' is already used by theme #{themes[t.id] + 1}; give each theme its own id", where(("themes", i, "id")))
+            )
+        else:
+            themes[t.id] = i
+        if t.group is not None and t.group not in groups:
+            hint = f"define it under 'groups' (defined: {', '.join(sorted(groups))})" if groups else "add a 'groups' list that defines it"
+            findings.append(error("codebook.unknown-group", f"theme '{t.id}' names group '{t.group}', which is not defined; {hint}", where(("themes", i, "group"))))
+        for sid, codes in t.codes.items():
+            if sid not in source_ids:
+                findings.append(
+                    error(
+                        "codebook.unknown-source",
+                        f"theme '{t.id}' sorts codes of source '{sid}', which is not in the project (sources: {', '.join(source_ids)})",
+                        where(("themes", i, "codes", sid)),
+                    )
+                )
+                continue
+            for j, code in enumerate(codes):
+                key = (sid, code)
+                if key in sorted_into:
+                    other = sorted_into[key]
+                    msg = (
+                        f"code '{code}' of source '{sid}' is listed twice in theme '{t.id}'"
+                        if other == t.id
+                        else f"code '{code}' of source '{sid}' is sorted into both '{other}' and '{t.id}'; a code may belong to one theme only"
+                    )
+                    findings.append(error("codebook.code-sorted-twice", msg, where(("themes", i, "codes", sid, j))))
+                else:
+                    sorted_into[key] = t.id
+        for j, sid in enumerate(t.not_collected):
+            if sid not in source_ids:
+                findings.append(
+                    error("codebook.unknown-source", f"theme '{t.id}' lists '{sid}' under not_collected, but there is no such source", where(("themes", i, "not_collected", j)))
+                )
+    return findings
+
+
+def check_project_file(pf: ProjectFile, doc: YamlDoc | None) -> list[Finding]:
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for i, s in enumerate(pf.sources):
+        if s.id in seen:
+            findings.append(error("project.duplicate-source", f"source id '{s.id}' is used twice", doc.where(("sources", i, "id")) if doc else Location()))
+        seen.add(s.id)
+        if s.codes is not None and s.kind != "survey_responses":
+            findings.append(
+                error("project.source-option", f"'codes' applies to kind 'survey_responses' only (source '{s.id}' is '{s.kind}')", doc.where(("sources", i, "codes")) if doc else Location())
+            )
+    if len(pf.sources) < 2:
+        findings.append(
+            error("project.too-few-sources", "triangulation compares sources: list at least two under 'sources'", doc.where(("sources",)) if doc else Location())
+        )
+    rseen: set[str] = set()
+    for i, r in enumerate(pf.reviewers):
+        if r in rseen:
+            findings.append(error("project.duplicate-reviewer", f"reviewer '{r}' is listed twice", doc.where(("reviewers", i)) if doc else Location()))
+        rseen.add(r)
+    return findings
+
+
+@dataclass
+class LoadResult:
+    project: Project | None
+    findings: list[Finding]
+
+
+def load_project(path: Path) -> LoadResult:
+    """Load and check everything a project names. ``project`` is None when it cannot be used."""
+    pfile = find_project_file(path)
+    if pfile is None:
+        where = path if not path.is_dir() else path / PROJECT_FILENAMES[0]
+        return LoadResult(
+            None,
+            [error("project.not-found", f"no project here: {where} does not exist (create one with 'triangulate init')", Location(str(where)))],
+        )
+    root = pfile.parent
+    shown_pfile = pfile.name
+    findings: list[Finding] = []
+    pf, pdoc, f = load_yaml_model(pfile, shown_pfile, ProjectFile, "the project file")
+    findings += f
+    if pf is None:
+        return LoadResult(None, findings)
+    findings += check_project_file(pf, pdoc)
+    inputs: dict[str, Path] = {shown_pfile: pfile}
+
+    # protocol
+    protocol: Protocol | None = None
+    resolved = resolve_protocol(pf.protocol, root)
+    protocol_file = Path()
+    if resolved is None:
+        known = ", ".join(builtin_protocol_ids()) or "none found"
+        findings.append(
+            error(
+                "protocol.not-found",
+                f"no built-in protocol '{pf.protocol}' (built-in: {known}); or give a path ending in .yaml",
+                pdoc.where(("protocol",)) if pdoc else Location(shown_pfile),
+            )
+        )
+    else:
+        protocol_file, shown = resolved
+        protocol, rdoc, f = load_yaml_model(protocol_file, shown, Protocol, "a protocol file")
+        findings += f
+        if protocol is not None:
+            findings += check_protocol(protocol, rdoc, shown)
+            inputs[f"protocol:{protocol.id}"] = protocol_file
+
+    # codebook
+    codebook, cdoc, f = load_yaml_model(root / pf.codebook, pf.codebook, Codebook, "the codebook")
+    findings += f
+    if codebook is not None:
+        findings += check_codebook(codebook, cdoc, pf, pf.codebook)
+        inputs[pf.codebook] = root / pf.codebook
+
+    # sources
+    sources: dict[str, SourceData] = {}
+    dims = protocol.dimension_ids if protocol else []
+    for spec in pf.sources:
+        data, f = load_source(root, spec, dims)
+        findings += f
+        if data is not None:
+            sources[spec.id] = data
+            inputs[split_sheet(spec.path)[0]] = root / split_sheet(spec.path)[0]
+
+    if protocol is None or codebook is None or len(sources) != len(pf.sources):
+        return LoadResult(None, findings)
+    project = Project(root, pfile, pf, protocol, protocol_file, codebook, sources, inputs)
+    return LoadResult(project, findings)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

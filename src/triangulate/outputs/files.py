@@ -1,0 +1,86 @@
+"""Writing files safely: atomically, never overwriting what must not be overwritten."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """Stop a spreadsheet from reading a cell as a formula (CSV/formula injection).
+
+    A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    apostrophe, which Excel and LibreOffice show as plain text. Plain negative numbers are kept.
+    """
+    if value and value.startswith(DANGEROUS_PREFIXES):
+        if value[0] == "-" and _is_number(value):
+            return value
+        return "'" + value
+    return value
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, fsync, then rename over it."""
+    fd, tmp = _temp_beside(path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_new_file(path: Path, text: str) -> bool:
+    """Create ``path`` with ``text`` atomically; never replace an existing file.
+
+    Returns False (and writes nothing) when the file already exists.
+    """
+    fd, tmp = _temp_beside(path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)  # fails if path exists: no race with another writer
+        except FileExistsError:
+            return False
+        except OSError:
+            # File systems without hard links: fall back to an exclusive create.
+            try:
+                with open(path, "xb") as out:
+                    out.write(text.encode("utf-8"))
+            except FileExistsError:
+                return False
+        return True
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

@@ -1,0 +1,440 @@
+"""The reconciliation report as a small document model, rendered to Markdown and to HTML.
+
+Every piece of text in the model is plain text; each renderer escapes it its own way, so no
+source text can inject markup into either format.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Union
+
+from triangulate import __version__
+from triangulate.analysis import Analysis, ThemeSource, Unit
+from triangulate.loading import sha256_file
+from triangulate.outputs.tabular import fmt_share, matrix_columns, matrix_rows, sorting_rows, SORTING_COLUMNS
+
+MAX_EXCERPTS_SHOWN = 3
+
+
+@dataclass
+class Heading:
+    level: int
+    text: str
+    anchor: str = ""
+
+
+@dataclass
+class Para:
+    text: str
+
+
+@dataclass
+class Bullets:
+    items: list[str]
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+    category_cols: tuple[int, ...] = ()  # columns whose cells are category ids (coloured in HTML)
+    numeric_cols: tuple[int, ...] = ()
+
+
+Block = Union[Heading, Para, Bullets, Table]
+
+
+@dataclass
+class Report:
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    colors: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def add(self, *blocks: Block) -> None:
+        self.blocks.extend(blocks)
+
+
+def pct(n: int, d: int) -> str:
+    return f"{n}/{d} ({100 * n / d:.0f}%)" if d else f"{n}/0"
+
+
+def fmt_stat(v: object) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def prominence_text(ts: ThemeSource) -> str:
+    if ts.kind == "excerpts":
+        return f"{ts.participants}/{ts.total_participants} participants ({fmt_share(ts.prominence)})"
+    return f"{100 * ts.prominence:.0f}% (largest share)" if ts.survey_rows else "not coded"
+
+
+def evidence_lines(ts: ThemeSource, redact: bool, limit: int = MAX_EXCERPTS_SHOWN) -> list[str]:
+    """A few excerpts (with participant ids) or the survey items with n/N and %."""
+    if ts.kind == "excerpts":
+        seen: set[str] = set()
+        lines: list[str] = []
+        for r in ts.excerpt_rows:
+            if r.excerpt_id in seen:
+                continue
+            seen.add(r.excerpt_id)
+            if redact:
+                continue
+            lines.append(f"{r.participant}, {r.excerpt_id} [{r.code}]: \u201c{' '.join(r.text.split())}\u201d")
+        shown = lines[:limit]
+        if redact:
+            shown = [f"{len(seen)} excerpt(s) from {ts.participants} participant(s); text withheld (redacted report)"]
+        elif len(lines) > limit:
+            shown.append(f"... and {len(lines) - limit} more excerpt(s)")
+        return shown
+    out = []
+    for r in ts.survey_rows:
+        label = r.item or r.code
+        if r.endorsed is not None:
+            out.append(f"{label} [{r.code}]: {r.endorsed}/{r.respondents} ({100 * r.share:.0f}%)")
+        else:
+            out.append(f"{label} [{r.code}]: {r.percent:g}% of {r.respondents}")
+    return out
+
+
+def build_report(analysis: Analysis, redact: bool = False) -> Report:
+    project = analysis.project
+    protocol = project.protocol
+    rep = Report(
+        title=f"Triangulation report: {project.file.title}",
+        colors={c.id: c.color or "#dddddd" for c in protocol.categories},
+        labels={c.id: c.label for c in protocol.categories},
+    )
+    units = analysis.units
+    n = len(units)
+    counts = analysis.counts()
+    statuses = analysis.statuses()
+    steps = {s.id: s.label for s in protocol.steps}
+
+    def step(sid: str, default: str) -> str:
+        return steps.get(sid, default)
+
+    # ---- overview
+    rep.add(
+        Para(
+            f"{n} units (theme x source pair) over {len(project.codebook.themes)} themes and "
+            f"{len(project.source_ids)} sources, coded with the {protocol.id} protocol."
+            + (" Excerpt text and participant ids are withheld (redacted report)." if redact else "")
+        ),
+        Heading(2, "Protocol", "protocol"),
+        Para(f"{protocol.title}. {protocol.citation}"),
+        Para(f"Rule: {protocol.rule_text()}."),
+        Table(
+            ["category", "label", "definition"],
+            [[c.id, c.label, c.definition] for c in protocol.categories],
+            category_cols=(0,),
+        ),
+        Table(["dimension", "label", "description"], [[d.id, d.label, d.description or ""] for d in protocol.dimensions]),
+        Table(["source", "label", "kind", "file"], [[s.id, s.display, s.kind, s.path] for s in project.file.sources]),
+    )
+
+    # ---- step 1
+    rep.add(Heading(2, step("sorting", "Sorting"), "sorting"))
+    rep.add(
+        Para(
+            "Each source's codes are sorted into the codebook's themes. Prominence is the share of a "
+            "source's participants with an excerpt in the theme, or for a survey the largest share "
+            "endorsing one of the theme's items."
+        ),
+        Table(SORTING_COLUMNS, sorting_rows(analysis), numeric_cols=(5, 6, 7)),
+    )
+
+    # ---- step 2
+    rep.add(Heading(2, step("convergence_coding", "Convergence coding"), "convergence-coding"))
+    cols = matrix_columns(analysis)
+    cat_cols = tuple(i for i, c in enumerate(cols) if c in ("proposed", "final", *analysis.reviewers))
+    rep.add(
+        Para("The convergence matrix: one row per theme and pair of sources."),
+        Table(cols, matrix_rows(analysis), category_cols=cat_cols),
+        Para("Why each proposal (from the dimension tags):"),
+        Bullets([f"{u.theme.id} ({u.source_a} / {u.source_b}): {u.proposed or 'none'}: {u.reason}" for u in units]),
+    )
+
+    # ---- step 3
+    rep.add(Heading(2, step("convergence_assessment", "Convergence assessment"), "convergence-assessment"))
+    not_collected = sum(1 for u in units if u.note == "not_collected")
+    rows = []
+    for c in protocol.categories:
+        rows.append([c.id, c.label, pct(counts[c.id], n)])
+    rows.append(["(none)", "no final category yet (disputed or uncoded)", pct(statuses["disputed"] + statuses["uncoded"], n)])
+    rep.add(Para(f"Final categories over all {n} units:"), Table(["category", "label", "units"], rows, category_cols=(0,)))
+    silences = counts.get(protocol.rules.one_source, 0)
+    if silences:
+        rep.add(
+            Para(
+                f"Of the {silences} {protocol.rules.one_source} unit(s), {not_collected} concern a source whose "
+                f"instrument could not capture the theme (not collected) and {silences - not_collected} a source "
+                "that could have spoken to it and did not."
+            )
+        )
+    rep.add(Table(["status", "units"], [[s, pct(k, n)] for s, k in statuses.items()]))
+    groups = [(g.id, g.label or g.id) for g in project.codebook.groups]
+    if any(u.group == "" for u in units):
+        groups.append(("", "(no group)"))
+    if project.codebook.groups:
+        grows = []
+        for gid, glabel in groups:
+            gu = [u for u in units if u.group == gid]
+            if not gu:
+                continue
+            grows.append([glabel] + [pct(sum(1 for u in gu if u.final == c), len(gu)) for c in protocol.category_ids])
+        rep.add(Para("By overarching theme:"), Table(["group", *protocol.category_ids], grows))
+    pairs: list[tuple[str, str]] = []
+    for u in units:
+        if (u.source_a, u.source_b) not in pairs:
+            pairs.append((u.source_a, u.source_b))
+    prow = []
+    for sa, sb in pairs:
+        pu = [u for u in units if (u.source_a, u.source_b) == (sa, sb)]
+        prow.append([f"{sa} / {sb}"] + [pct(sum(1 for u in pu if u.final == c), len(pu)) for c in protocol.category_ids])
+    rep.add(Para("By source pair:"), Table(["pair", *protocol.category_ids], prow))
+
+    # ---- step 4
+    rep.add(Heading(2, step("completeness_comparison", "Completeness comparison"), "completeness-comparison"))
+    bullets = []
+    for sid in project.source_ids:
+        only = [
+            t.id
+            for t in project.codebook.themes
+            if analysis.sorting[(t.id, sid)].present
+            and not any(analysis.sorting[(t.id, o)].present for o in project.source_ids if o != sid)
+        ]
+        bullets.append(f"Only {sid} ({project.source_label(sid)}): {', '.join(only) if only else 'nothing'}")
+    shared = [t.id for t in project.codebook.themes if all(analysis.sorting[(t.id, s)].present for s in project.source_ids)]
+    absent = [t.id for t in project.codebook.themes if not any(analysis.sorting[(t.id, s)].present for s in project.source_ids)]
+    bullets.append(f"In every source: {', '.join(shared) if shared else 'none'}")
+    if absent:
+        bullets.append(f"In no source (no unit): {', '.join(absent)}")
+    rep.add(Bullets(bullets))
+    silent_units = [u for u in units if u.one_source]
+    if silent_units:
+        rep.add(
+            Table(
+                ["theme", "present in", "silent", "why silent"],
+                [
+                    [
+                        u.theme.id,
+                        u.source_a if u.a.present else u.source_b,
+                        u.source_b if u.a.present else u.source_a,
+                        "not collected (the instrument could not capture it)" if u.note == "not_collected" else "measured, not said",
+                    ]
+                    for u in silent_units
+                ],
+            )
+        )
+
+    # ---- step 5
+    rep.add(Heading(2, step("researcher_comparison", "Researcher comparison"), "researcher-comparison"))
+    _researcher_section(rep, analysis)
+
+    # ---- evidence for silences and disagreements
+    rep.add(Heading(2, "Silences and disagreements: the evidence", "evidence"))
+    flagged = [u for u in units if u.final in (protocol.rules.one_source, protocol.rules.none) or u.status == "disputed"]
+    if not flagged:
+        rep.add(Para("No unit ended in silence or disagreement."))
+    for u in flagged:
+        rep.add(Heading(3, f"{u.theme.display} ({u.source_a} / {u.source_b}): {u.final or 'disputed'}"))
+        if u.theme.definition:
+            rep.add(Para(f"Definition: {u.theme.definition}"))
+        items = []
+        for ts in (u.a, u.b):
+            head = f"{ts.source}: " + (
+                f"present, prominence {prominence_text(ts)}" if ts.present else "silent" + (" (not collected)" if u.note and not ts.present else "")
+            )
+            items.append(head)
+            if ts.present:
+                items += [f"    {line}" for line in evidence_lines(ts, redact)]
+        rep.add(Bullets(items))
+        if u.rationale:
+            rep.add(Para(f"Rationale: {u.rationale}"))
+
+    # ---- provenance
+    rep.add(Heading(2, "Provenance", "provenance"))
+    prov = [["triangulate", __version__], ["protocol", f"{protocol.id}"]]
+    for shown, path in sorted(project.input_files.items()):
+        prov.append([shown, f"sha256:{sha256_file(path)}"])
+    for r in analysis.reviewers:
+        p = project.root / "reviews" / f"{r}.csv"
+        if p.exists():
+            prov.append([f"reviews/{r}.csv", f"sha256:{sha256_file(p)}"])
+    d = project.root / "decisions.jsonl"
+    if d.exists():
+        prov.append(["decisions.jsonl", f"sha256:{sha256_file(d)}"])
+    rep.add(Table(["input", "version or SHA-256"], prov))
+    return rep
+
+
+def _researcher_section(rep: Report, analysis: Analysis) -> None:
+    units = analysis.units
+    ag = analysis.agreement
+    if not analysis.reviewers:
+        rep.add(Para("No reviewers are configured, so there is no researcher comparison; categories are the tool's proposals."))
+        return
+    assert ag is not None
+    rows = [
+        ["percent agreement", fmt_stat(ag.get("percent"))],
+        ["Cohen's kappa", fmt_stat(ag.get("cohen_kappa"))],
+        ["Fleiss' kappa", fmt_stat(ag.get("fleiss_kappa"))],
+        ["Krippendorff's alpha (nominal)", fmt_stat(ag.get("krippendorff_alpha"))],
+    ]
+    rep.add(
+        Para(f"Reviewers {', '.join(analysis.reviewers)} coded independently; {ag.get('units', 0)} unit(s) were coded by at least two of them."),
+        Table(["statistic", "value"], rows, numeric_cols=(1,)),
+    )
+    notes = ag.get("notes") or {}
+    if isinstance(notes, dict) and notes:
+        rep.add(Bullets([f"{k}: {v}" for k, v in notes.items()]))
+    by_dim = ag.get("by_dimension") or {}
+    if isinstance(by_dim, dict) and by_dim:
+        rep.add(
+            Para("By dimension (yes/no judgements):"),
+            Table(
+                ["dimension", "units", "percent", "Cohen's kappa", "Fleiss' kappa", "Krippendorff's alpha"],
+                [
+                    [d, str(v.get("units", 0)), fmt_stat(v.get("percent")), fmt_stat(v.get("cohen_kappa")), fmt_stat(v.get("fleiss_kappa")), fmt_stat(v.get("krippendorff_alpha"))]
+                    for d, v in by_dim.items()
+                ],
+            ),
+        )
+    cats = analysis.project.protocol.category_ids
+    from triangulate.agreement import confusion_table
+
+    ratings = {r: {u.key: (c.category if (c := u.codes.get(r)) else None) for u in units} for r in analysis.reviewers}
+    for i, ra in enumerate(analysis.reviewers):
+        for rb in analysis.reviewers[i + 1 :]:
+            table = confusion_table(ratings, ra, rb, [u.key for u in units], cats)
+            rep.add(
+                Para(f"Confusion table: {ra} (rows) by {rb} (columns), units both coded:"),
+                Table([f"{ra} \\ {rb}", *cats], [[c, *[str(x) for x in row]] for c, row in zip(cats, table)], category_cols=(0,)),
+            )
+    disputes = [u for u in units if _was_disputed(u, analysis.reviewers)]
+    if not disputes:
+        rep.add(Para("The reviewers gave the same category on every unit they both coded."))
+        return
+    rep.add(Para(f"Disputes ({len(disputes)}): units where the reviewers' categories differed, and how each was settled."))
+    for u in disputes:
+        items = [
+            f"{r}: {c.category} ({'from judgements' if c.derived else 'written'}){' - ' + c.rationale if c.rationale else ''}"
+            for r in analysis.reviewers
+            if (c := u.codes.get(r)) is not None
+        ]
+        d = u.decision
+        if d is not None:
+            items.append(f"settled as {d.category} by {d.decided_by or 'unknown'} at {d.decided_at or 'unknown time'}: {d.rationale}")
+        else:
+            items.append("not yet settled (run 'triangulate review')")
+        rep.add(Heading(3, f"{u.theme.display} ({u.source_a} / {u.source_b})"), Bullets(items))
+
+
+def _was_disputed(u: Unit, reviewers: list[str]) -> bool:
+    cats = {c.category for r in reviewers if (c := u.codes.get(r)) is not None and c.category}
+    return len(cats) > 1
+
+
+# ---------------------------------------------------------------------------- renderers
+
+
+def _md(text: str) -> str:
+    t = html.escape(" ".join(text.split()), quote=False)
+    for ch in "\\`*_[]|#":
+        t = t.replace(ch, "\\" + ch)
+    return t
+
+
+def render_markdown(rep: Report) -> str:
+    out = [f"# {_md(rep.title)}", ""]
+    for b in rep.blocks:
+        if isinstance(b, Heading):
+            out += ["#" * b.level + " " + _md(b.text), ""]
+        elif isinstance(b, Para):
+            if b.text:
+                out += [_md(b.text), ""]
+        elif isinstance(b, Bullets):
+            for item in b.items:
+                indent = "  " if item.startswith("    ") else ""
+                out.append(f"{indent}- {_md(item)}")
+            out.append("")
+        elif isinstance(b, Table):
+            out.append("| " + " | ".join(_md(h) for h in b.header) + " |")
+            out.append("|" + "|".join("---:" if i in b.numeric_cols else "---" for i in range(len(b.header))) + "|")
+            for row in b.rows:
+                out.append("| " + " | ".join(_md(c) for c in row) + " |")
+            out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
+h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:2px solid #ddd;padding-bottom:.2rem}h3{font-size:1.05rem;margin-top:1.4rem}
+table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.cat{font-weight:600;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ul{margin:.3rem 0 1rem}li.sub{list-style:none;margin-left:1.2rem;color:#444}
+.legend span{display:inline-block;padding:.1rem .5rem;margin:.1rem;border-radius:3px;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{page-break-inside:auto}tr{page-break-inside:avoid}}
+"""
+
+
+def _tint(hex_color: str) -> str:
+    """A light version of a category colour, for cell backgrounds that stay readable in print."""
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    mix = lambda c: int(c + (255 - c) * 0.65)  # noqa: E731
+    return f"#{mix(r):02x}{mix(g):02x}{mix(b):02x}"
+
+
+def render_html(rep: Report) -> str:
+    e = html.escape
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(rep.title)}</title>",
+        f"<style>{CSS.strip()}</style>",
+        "</head><body>",
+        f"<h1>{e(rep.title)}</h1>",
+        '<p class="legend">'
+        + "".join(f'<span style="background:{_tint(c)};border-left:4px solid {c}">{e(rep.labels.get(k, k))}</span>' for k, c in rep.colors.items())
+        + "</p>",
+    ]
+    for b in rep.blocks:
+        if isinstance(b, Heading):
+            anchor = f' id="{e(b.anchor)}"' if b.anchor else ""
+            out.append(f"<h{b.level}{anchor}>{e(b.text)}</h{b.level}>")
+        elif isinstance(b, Para):
+            if b.text:
+                out.append(f"<p>{e(b.text)}</p>")
+        elif isinstance(b, Bullets):
+            out.append("<ul>")
+            for item in b.items:
+                if item.startswith("    "):
+                    out.append(f'<li class="sub">{e(item.strip())}</li>')
+                else:
+                    out.append(f"<li>{e(item)}</li>")
+            out.append("</ul>")
+        elif isinstance(b, Table):
+            out.append("<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in b.header) + "</tr></thead><tbody>")
+            for row in b.rows:
+                cells = []
+                for i, c in enumerate(row):
+                    if i in b.category_cols and c in rep.colors:
+                        cells.append(f'<td class="cat" style="background:{_tint(rep.colors[c])}">{e(c)}</td>')
+                    elif i in b.numeric_cols:
+                        cells.append(f'<td class="num">{e(c)}</td>')
+                    else:
+                        cells.append(f"<td>{e(c)}</td>")
+                out.append("<tr>" + "".join(cells) + "</tr>")
+            out.append("</tbody></table>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"

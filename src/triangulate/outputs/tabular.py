@@ -1,0 +1,92 @@
+"""The tables every renderer shares: sorting, convergence matrix, summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from triangulate.analysis import Analysis
+from triangulate.outputs.files import neutralise
+
+SORTING_COLUMNS = ["theme", "group", "source", "present", "codes", "excerpts", "participants", "prominence"]
+
+
+def fmt_share(x: float) -> str:
+    """A proportion written plainly with up to four decimals: 0.65, 0.6111, 0, 1."""
+    r = round(x, 4)
+    if r == int(r):
+        return str(int(r))
+    return f"{r:.4f}".rstrip("0")
+
+
+def sorting_rows(analysis: Analysis) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for theme in analysis.project.codebook.themes:
+        for sid in analysis.project.source_ids:
+            ts = analysis.sorting[(theme.id, sid)]
+            rows.append(
+                [
+                    theme.id,
+                    theme.group or "",
+                    sid,
+                    "yes" if ts.present else "no",
+                    ";".join(ts.codes),
+                    "" if ts.excerpts is None else str(ts.excerpts),
+                    "" if ts.participants is None else str(ts.participants),
+                    fmt_share(ts.prominence),
+                ]
+            )
+    return rows
+
+
+def matrix_columns(analysis: Analysis) -> list[str]:
+    return ["theme", "group", "source_a", "source_b", "proposed", *analysis.reviewers, "final", "status", "rationale", "note"]
+
+
+def matrix_rows(analysis: Analysis) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for u in analysis.units:
+        reviewer_cells = [(c.category or "") if (c := u.codes.get(r)) else "" for r in analysis.reviewers]
+        rows.append(
+            [
+                u.theme.id,
+                u.group,
+                u.source_a,
+                u.source_b,
+                u.proposed or "",
+                *reviewer_cells,
+                u.final or "",
+                u.status,
+                u.rationale,
+                u.note,
+            ]
+        )
+    return rows
+
+
+def to_csv(columns: list[str], rows: list[list[str]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([neutralise(c) for c in r])
+    return buf.getvalue()
+
+
+def summary(analysis: Analysis) -> dict[str, Any]:
+    statuses = analysis.statuses()
+    return {
+        "protocol": analysis.project.protocol.id,
+        "units": len(analysis.units),
+        "counts": analysis.counts(),
+        "statuses": statuses,
+        "disputed": statuses["disputed"],
+        "uncoded": statuses["uncoded"],
+        "agreement": analysis.agreement,
+    }
+
+
+def summary_json(analysis: Analysis) -> str:
+    return json.dumps(summary(analysis), indent=2, ensure_ascii=False) + "\n"

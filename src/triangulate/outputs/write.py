@@ -1,0 +1,37 @@
+"""Write every output of a run into the project's output folder (each file atomically)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from triangulate.analysis import Analysis
+from triangulate.outputs.files import atomic_write_bytes, atomic_write_text
+from triangulate.outputs.report import build_report, render_html, render_markdown
+from triangulate.outputs.tabular import SORTING_COLUMNS, matrix_columns, matrix_rows, sorting_rows, summary_json, to_csv
+
+ALL_OUTPUTS = ("sorting.csv", "convergence_matrix.csv", "summary.json", "report.md", "report.html", "convergence_matrix.xlsx")
+
+
+def write_sorting(analysis: Analysis, out: Path) -> list[Path]:
+    path = out / "sorting.csv"
+    atomic_write_text(path, to_csv(SORTING_COLUMNS, sorting_rows(analysis)))
+    return [path]
+
+
+def write_matrix(analysis: Analysis, out: Path) -> list[Path]:
+    path = out / "convergence_matrix.csv"
+    atomic_write_text(path, to_csv(matrix_columns(analysis), matrix_rows(analysis)))
+    return [path]
+
+
+def write_all(analysis: Analysis, out: Path, redact: bool = False) -> list[Path]:
+    from triangulate.outputs.xlsx import render_xlsx
+
+    written = write_sorting(analysis, out) + write_matrix(analysis, out)
+    atomic_write_text(out / "summary.json", summary_json(analysis))
+    rep = build_report(analysis, redact=redact)
+    atomic_write_text(out / "report.md", render_markdown(rep))
+    atomic_write_text(out / "report.html", render_html(rep))
+    atomic_write_bytes(out / "convergence_matrix.xlsx", render_xlsx(analysis))
+    written += [out / n for n in ("summary.json", "report.md", "report.html", "convergence_matrix.xlsx")]
+    return written

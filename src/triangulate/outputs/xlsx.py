@@ -1,0 +1,79 @@
+"""convergence_matrix.xlsx: the matrix with a fill per category, plus sorting, agreement and decisions."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from triangulate.analysis import Analysis
+from triangulate.outputs.files import neutralise
+from triangulate.outputs.report import _tint
+from triangulate.outputs.tabular import SORTING_COLUMNS, matrix_columns, matrix_rows, sorting_rows
+
+
+def render_xlsx(analysis: Analysis) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    protocol = analysis.project.protocol
+    fills = {c.id: PatternFill("solid", fgColor=_tint(c.color or "#dddddd")[1:].upper()) for c in protocol.categories}
+    bold = Font(bold=True)
+    wb = Workbook()
+
+    def sheet(ws: Any, columns: list[str], rows: list[list[Any]], category_cols: set[int] = frozenset()) -> None:  # type: ignore[assignment]
+        ws.append(columns)
+        for cell in ws[1]:
+            cell.font = bold
+        for row in rows:
+            ws.append([neutralise(v) if isinstance(v, str) else v for v in row])
+        for r_idx, row in enumerate(rows, start=2):
+            for c_idx in category_cols:
+                v = row[c_idx]
+                if v in fills:
+                    ws.cell(row=r_idx, column=c_idx + 1).fill = fills[v]
+        ws.freeze_panes = "A2"
+        if rows:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+        for i, col in enumerate(columns, start=1):
+            longest = max([len(str(col))] + [len(str(r[i - 1])) for r in rows[:500]])
+            ws.column_dimensions[get_column_letter(i)].width = min(max(10, longest + 2), 60)
+
+    ws = wb.active
+    ws.title = "Matrix"
+    cols = matrix_columns(analysis)
+    cat_cols = {i for i, c in enumerate(cols) if c in ("proposed", "final", *analysis.reviewers)}
+    sheet(ws, cols, matrix_rows(analysis), cat_cols)
+    legend_col = len(cols) + 2
+    ws.cell(row=1, column=legend_col, value="Legend").font = bold
+    for i, c in enumerate(protocol.categories, start=2):
+        cell = ws.cell(row=i, column=legend_col, value=f"{c.id}: {c.label}")
+        cell.fill = fills[c.id]
+    ws.column_dimensions[get_column_letter(legend_col)].width = 34
+
+    srows: list[list[Any]] = []
+    for r in sorting_rows(analysis):
+        srows.append(r[:5] + [int(r[5]) if r[5] else None, int(r[6]) if r[6] else None, float(r[7])])
+    sheet(wb.create_sheet("Sorting"), SORTING_COLUMNS, srows)
+
+    ag = analysis.agreement
+    arows: list[list[Any]] = []
+    if ag is not None:
+        arows.append(["(all)", "categories", ag.get("units"), *(ag.get(k) for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"))])
+        for d, v in (ag.get("by_dimension") or {}).items():
+            arows.append(["(dimension)", d, v.get("units"), *(v.get(k) for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"))])
+    sheet(wb.create_sheet("Agreement"), ["scope", "over", "units", "percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"], arows)
+
+    drows: list[list[Any]] = []
+    for u in analysis.units:
+        for d in u.decisions:
+            drows.append([d.theme, d.source_a, d.source_b, d.category, d.rationale, d.decided_by, d.decided_at, d.line])
+    sheet(
+        wb.create_sheet("Decisions"),
+        ["theme", "source_a", "source_b", "category", "rationale", "decided_by", "decided_at", "line"],
+        drows,
+        {3},
+    )
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,68 @@
+"""The whole run as one library call: load, sort, build units, read reviews and decisions, settle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from triangulate.analysis import Analysis, Unit, build_units, settle, sorting_findings
+from triangulate.findings import Finding
+from triangulate.loading import Project, load_project
+from triangulate.reviews import read_decisions, read_worksheets
+
+
+@dataclass
+class PipelineResult:
+    analysis: Analysis | None
+    findings: list[Finding]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.is_error for f in self.findings)
+
+
+def analyse_path(path: Path) -> PipelineResult:
+    loaded = load_project(path)
+    if loaded.project is None:
+        return PipelineResult(None, loaded.findings)
+    return PipelineResult(*_analyse(loaded.project, loaded.findings))
+
+
+def _analyse(project: Project, findings: list[Finding]) -> tuple[Analysis, list[Finding]]:
+    units, sorting = build_units(project)
+    findings = findings + sorting_findings(project)
+    findings += read_worksheets(project, units)
+    findings += read_decisions(project, units)
+    reviewers = list(project.file.reviewers)
+    for u in units:
+        settle(u, reviewers)
+    analysis = Analysis(project, sorting, units, reviewers, findings)
+    analysis.agreement = agreement_block(project, units) if reviewers else None
+    return analysis, findings
+
+
+def agreement_block(project: Project, units: list[Unit]) -> dict[str, Any]:
+    """Spec 10.1: researcher comparison over the reviewers' own categories (before adjudication)."""
+    from triangulate.agreement import compute_agreement
+
+    reviewers = list(project.file.reviewers)
+    keys = [u.key for u in units]
+    ratings: dict[str, dict[Any, str | None]] = {
+        r: {u.key: (c.category if (c := u.codes.get(r)) else None) for u in units} for r in reviewers
+    }
+    block = compute_agreement(ratings, reviewers, keys).to_dict()
+    by_dim: dict[str, Any] = {}
+    two_source = [u for u in units if not u.one_source]
+    for d in project.protocol.dimension_ids:
+        dim_ratings: dict[str, dict[Any, str | None]] = {}
+        for r in reviewers:
+            dim_ratings[r] = {}
+            for u in two_source:
+                c = u.codes.get(r)
+                v = c.judgements.get(d) if c else None
+                dim_ratings[r][u.key] = None if v is None else ("yes" if v else "no")
+        by_dim[d] = compute_agreement(dim_ratings, reviewers, [u.key for u in two_source]).to_dict()
+        by_dim[d].pop("reviewers", None)
+    block["by_dimension"] = by_dim
+    return block

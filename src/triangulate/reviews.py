@@ -1,0 +1,316 @@
+"""Reviewer worksheets (spec section 7) and the decisions log (spec section 8)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+from triangulate.analysis import Decision, ReviewerCode, Unit
+from triangulate.findings import Finding, Location, error, warning
+from triangulate.loading import Project
+from triangulate.outputs.files import neutralise, write_new_file
+from triangulate.tables import read_table
+
+YES = "yes"
+NO = "no"
+
+
+def worksheet_path(project: Project, reviewer: str) -> Path:
+    return project.root / "reviews" / f"{reviewer}.csv"
+
+
+def worksheet_columns(project: Project) -> list[str]:
+    return ["theme", "source_a", "source_b", *project.protocol.dimension_ids, "category", "rationale"]
+
+
+def blank_worksheet(project: Project, units: list[Unit]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    cols = worksheet_columns(project)
+    w.writerow(cols)
+    for u in units:
+        w.writerow([neutralise(u.theme.id), u.source_a, u.source_b] + [""] * (len(cols) - 3))
+    return buf.getvalue()
+
+
+def write_blank_worksheets(project: Project, units: list[Unit]) -> list[Path]:
+    """Write reviews/<id>.csv for every configured reviewer that has none. Never overwrites."""
+    written: list[Path] = []
+    for r in project.file.reviewers:
+        path = worksheet_path(project, r)
+        if path.exists():
+            continue
+        if write_new_file(path, blank_worksheet(project, units)):
+            written.append(path)
+    return written
+
+
+def _judgement(value: str) -> bool | None | str:
+    v = value.strip().casefold()
+    if v == "":
+        return None
+    if v == YES:
+        return True
+    if v == NO:
+        return False
+    return value
+
+
+def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
+    """Read every configured reviewer's worksheet into ``unit.codes``. Returns findings."""
+    findings: list[Finding] = []
+    by_key = {u.key: u for u in units}
+    themes = {t.id for t in project.codebook.themes}
+    order = {sid: i for i, sid in enumerate(project.source_ids)}
+    protocol = project.protocol
+    dims = protocol.dimension_ids
+    reviews_dir = project.root / "reviews"
+    for u in units:
+        u.codes = {r: None for r in project.file.reviewers}
+    if reviews_dir.is_dir():
+        for p in sorted(reviews_dir.glob("*.csv")):
+            if p.stem not in project.file.reviewers:
+                findings.append(
+                    warning(
+                        "review.unknown-reviewer",
+                        f"worksheet {p.name} is not read: '{p.stem}' is not listed under 'reviewers' in the project file",
+                        Location(f"reviews/{p.name}"),
+                    )
+                )
+    for reviewer in project.file.reviewers:
+        path = worksheet_path(project, reviewer)
+        shown = f"reviews/{reviewer}.csv"
+        if not path.exists():
+            continue
+        table, f = read_table(path, shown)
+        findings += f
+        if table is None:
+            continue
+        missing = [c for c in ("theme", "source_a", "source_b") if c not in table.columns]
+        if "category" not in table.columns and not any(d in table.columns for d in dims):
+            missing.append("category")
+        if missing:
+            findings += [
+                error("review.missing-column", f"the worksheet needs a '{c}' column (columns: {', '.join(worksheet_columns(project))})", Location(shown, row=1, field=c))
+                for c in missing
+            ]
+            continue
+        seen: dict[tuple[str, str, str], int] = {}
+        ti, ai, bi = table.index("theme"), table.index("source_a"), table.index("source_b")
+        ci, ri = table.index("category"), table.index("rationale")
+        dix = {d: table.index(d) for d in dims}
+        for i, cells in enumerate(table.rows):
+            theme, sa, sb = cells[ti].strip(), cells[ai].strip(), cells[bi].strip()  # type: ignore[index]
+            category = cells[ci].strip() if ci is not None else ""
+            rationale = cells[ri].strip() if ri is not None else ""
+            loc = table.loc
+            bad = False
+            if theme not in themes:
+                findings.append(
+                    error("review.unknown-theme", f"theme '{theme}' is not in the codebook" if theme else "the theme cell is empty", loc(i, "theme"))
+                )
+                bad = True
+            for col, sid in (("source_a", sa), ("source_b", sb)):
+                if sid not in order:
+                    findings.append(
+                        error("review.unknown-source", f"source '{sid}' is not in the project (sources: {', '.join(order)})" if sid else f"the {col} cell is empty", loc(i, col))
+                    )
+                    bad = True
+            if category and category not in protocol.category_ids:
+                findings.append(
+                    error(
+                        "review.unknown-category",
+                        f"category '{category}' is not in protocol {protocol.id} (categories: {', '.join(protocol.category_ids)})",
+                        loc(i, "category"),
+                    )
+                )
+                bad = True
+            judgements: dict[str, bool | None] = {}
+            for d, j in dix.items():
+                v = _judgement(cells[j]) if j is not None else None
+                if isinstance(v, str):
+                    findings.append(error("review.bad-judgement", f"'{d}' must be yes, no or empty, not '{v}'", loc(i, d)))
+                    bad = True
+                    v = None
+                judgements[d] = v
+            if bad:
+                continue
+            if order[sa] > order[sb]:
+                sa, sb = sb, sa
+            key = (theme, sa, sb)
+            if key in seen:
+                findings.append(
+                    error("review.duplicate-unit", f"this unit ({theme}, {sa}, {sb}) already has a row ({seen[key]}); keep one", loc(i, "theme"))
+                )
+                continue
+            seen[key] = table.row_numbers[i]
+            unit = by_key.get(key)
+            if unit is None:
+                findings.append(
+                    warning(
+                        "review.not-a-unit",
+                        f"({theme}, {sa}, {sb}) is not a unit: neither source has this theme in the data; the row is ignored",
+                        loc(i, "theme"),
+                    )
+                )
+                continue
+            judged = [v for v in judgements.values() if v is not None]
+            if not category and not judged:
+                continue  # not coded yet
+            derived = False
+            if unit.one_source:
+                if judged:
+                    findings.append(
+                        warning(
+                            "review.judgement-ignored",
+                            f"theme '{theme}' is in one source only, so dimension judgements do not apply and are ignored",
+                            loc(i, dims[0]),
+                        )
+                    )
+                if not category:
+                    category, derived = protocol.rules.one_source, True
+            else:
+                possible = _consistent(protocol.rules.all, protocol.rules.some, protocol.rules.none, judgements)
+                if category:
+                    if judged and category not in possible:
+                        said = ", ".join(f"{d}={'yes' if v else 'no'}" for d, v in judgements.items() if v is not None)
+                        findings.append(
+                            error(
+                                "review.rule-conflict",
+                                f"category '{category}' contradicts the judgements ({said}), which give "
+                                f"{' or '.join(sorted(possible))} by the protocol's rule; correct one of them or leave the category empty",
+                                loc(i, "category"),
+                            )
+                        )
+                        continue
+                elif len(judged) == len(dims):
+                    category, derived = protocol.category_from_judgements([bool(v) for v in judgements.values()]), True
+                else:
+                    findings.append(
+                        warning(
+                            "review.incomplete",
+                            f"only {len(judged)} of {len(dims)} dimensions are judged and no category is given; the unit counts as not coded",
+                            loc(i, "category"),
+                        )
+                    )
+                    continue
+            unit.codes[reviewer] = ReviewerCode(reviewer, category, judgements, rationale, derived, table.row_numbers[i])
+    return findings
+
+
+def _consistent(all_: str, some: str, none: str, judgements: dict[str, bool | None]) -> set[str]:
+    """Every category the rule could give, whatever the unjudged dimensions turn out to be."""
+    known = [v for v in judgements.values() if v is not None]
+    unknown = len(judgements) - len(known)
+    out: set[str] = set()
+    for extra_yes in range(unknown + 1):
+        yes = sum(known) + extra_yes
+        total = len(judgements)
+        out.add(all_ if yes == total else none if yes == 0 else some)
+    return out
+
+
+DECISION_KEYS = ("theme", "source_a", "source_b", "category", "rationale", "decided_by", "decided_at")
+
+
+def decisions_path(project: Project) -> Path:
+    return project.root / "decisions.jsonl"
+
+
+def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
+    """Read decisions.jsonl into ``unit.decisions`` (file order; the last one wins)."""
+    path = decisions_path(project)
+    shown = "decisions.jsonl"
+    for u in units:
+        u.decisions = []
+    if not path.exists():
+        return []
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [error("file.unreadable", f"cannot read {shown}: {exc.strerror}", Location(shown))]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [error("data.bad-encoding", "decisions.jsonl is not UTF-8 text", Location(shown, line=raw[: exc.start].count(b"\n") + 1))]
+    findings: list[Finding] = []
+    by_key = {u.key: u for u in units}
+    order = {sid: i for i, sid in enumerate(project.source_ids)}
+    lines = text.split("\n")
+    ends_clean = text.endswith("\n") or text == ""
+    last_index = len(lines) - 1 if not ends_clean else len(lines) - 2
+    for idx, line in enumerate(lines):
+        lineno = idx + 1
+        if not line.strip():
+            continue
+        loc = Location(shown, line=lineno)
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            stripped = line.strip()
+            cut_short = stripped.startswith("{") and not stripped.endswith("}")
+            if (idx == last_index and not ends_clean) or cut_short:
+                findings.append(
+                    warning(
+                        "decisions.truncated-line",
+                        "this line was cut short (the program stopped while writing it) and is ignored; every other decision is kept",
+                        loc,
+                    )
+                )
+            else:
+                findings.append(error("decisions.bad-line", "this line is not valid JSON; fix or remove it (the file is append-only: do not reorder lines)", loc))
+            continue
+        if not isinstance(obj, dict):
+            findings.append(error("decisions.bad-line", "this line is not a JSON object", loc))
+            continue
+        missing = [k for k in ("theme", "source_a", "source_b", "category") if not isinstance(obj.get(k), str) or not obj.get(k)]
+        if missing:
+            findings.append(error("decisions.bad-line", f"this decision lacks {', '.join(repr(k) for k in missing)}", loc))
+            continue
+        wrong = [k for k in ("rationale", "decided_by", "decided_at") if k in obj and not isinstance(obj[k], str) and obj[k] is not None]
+        if wrong:
+            findings.append(error("decisions.bad-line", f"{', '.join(repr(k) for k in wrong)} must be text", loc))
+            continue
+        theme, sa, sb, category = obj["theme"], obj["source_a"], obj["source_b"], obj["category"]
+        if category not in project.protocol.category_ids:
+            findings.append(
+                error(
+                    "decisions.unknown-category",
+                    f"category '{category}' is not in protocol {project.protocol.id} (categories: {', '.join(project.protocol.category_ids)}); add a corrected decision below it",
+                    loc,
+                )
+            )
+            continue
+        if sa in order and sb in order and order[sa] > order[sb]:
+            sa, sb = sb, sa
+        unit = by_key.get((theme, sa, sb))
+        if unit is None:
+            findings.append(
+                warning("decisions.not-a-unit", f"decision for ({theme}, {sa}, {sb}) is ignored: that unit no longer exists", loc)
+            )
+            continue
+        unit.decisions.append(
+            Decision(theme, sa, sb, category, obj.get("rationale") or "", obj.get("decided_by") or "", obj.get("decided_at") or "", lineno)
+        )
+    return findings
+
+
+def append_decision(path: Path, decision: dict[str, str]) -> None:
+    """Append one decision line and make sure it is on disk before returning."""
+    line = json.dumps({k: decision.get(k, "") for k in DECISION_KEYS}, ensure_ascii=False) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        # A previous crash may have left a cut-short last line: start on a fresh line.
+        if os.fstat(fd).st_size > 0:
+            with path.open("rb") as fh:
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    line = "\n" + line
+        os.write(fd, line.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)

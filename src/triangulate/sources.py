@@ -1,0 +1,310 @@
+"""Source data: coded excerpts and survey-derived codes, parsed from tables into typed rows."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from triangulate.findings import Finding, Location, error, warning
+from triangulate.models import SourceSpec
+from triangulate.tables import Table, read_table, split_sheet
+
+EXCERPT_COLUMNS = ("excerpt_id", "participant", "code", "text")
+SURVEY_COLUMNS = ("code", "respondents")
+DEFAULT_ENDORSE = frozenset({"1", "true", "yes", "y", "checked", "selected"})
+NOT_ENDORSED = frozenset({"0", "false", "no", "n", "unchecked", "not selected"})
+
+
+def split_tags(cell: str) -> tuple[str, ...]:
+    """``"Barrier; caseload;;"`` -> ``("barrier", "caseload")``: split on ';', trimmed, case-folded."""
+    if not cell:
+        return ()
+    out: list[str] = []
+    for part in cell.split(";"):
+        t = part.strip().casefold()
+        if t and t not in out:
+            out.append(t)
+    return tuple(out)
+
+
+@dataclass(slots=True)
+class ExcerptRow:
+    excerpt_id: str
+    participant: str
+    code: str
+    text: str
+    tags: dict[str, tuple[str, ...]]
+    row: int
+
+
+@dataclass(slots=True)
+class SurveyRow:
+    code: str
+    item: str
+    respondents: int
+    endorsed: int | None
+    percent: float | None
+    tags: dict[str, tuple[str, ...]]
+    row: int
+
+    @property
+    def share(self) -> float:
+        if self.endorsed is not None:
+            return self.endorsed / self.respondents
+        assert self.percent is not None
+        return self.percent / 100.0
+
+
+@dataclass
+class SourceData:
+    spec: SourceSpec
+    file: str  # path as written in the project file
+    excerpts: list[ExcerptRow] = field(default_factory=list)
+    survey: list[SurveyRow] = field(default_factory=list)
+
+    @property
+    def is_excerpts(self) -> bool:
+        return self.spec.kind == "excerpts"
+
+    _by_code: dict[str, list[ExcerptRow]] | None = None
+
+    def codes_in_data(self) -> set[str]:
+        if self.is_excerpts:
+            return set(self.excerpt_rows_by_code())
+        return {r.code for r in self.survey}
+
+    def excerpt_rows_by_code(self) -> dict[str, list[ExcerptRow]]:
+        """Rows grouped by code, in file order (computed once)."""
+        if self._by_code is None:
+            groups: dict[str, list[ExcerptRow]] = {}
+            for r in self.excerpts:
+                groups.setdefault(r.code, []).append(r)
+            self._by_code = groups
+        return self._by_code
+
+
+def load_source(root: Path, spec: SourceSpec, dimensions: list[str]) -> tuple[SourceData | None, list[Finding]]:
+    base, sheet = split_sheet(spec.path)
+    table, findings = read_table(root / base, base, sheet)
+    if table is None:
+        return None, findings
+    data = SourceData(spec, spec.path)
+    if spec.kind == "excerpts":
+        findings += _parse_excerpts(table, data, dimensions)
+    elif spec.kind == "survey":
+        findings += _parse_survey(table, data, dimensions)
+    else:
+        findings += _parse_responses(table, data, spec)
+    return data, findings
+
+
+def _require(table: Table, names: tuple[str, ...], kind: str) -> list[Finding]:
+    missing = [c for c in names if c not in table.columns]
+    return [
+        error(
+            "data.missing-column",
+            f"a '{kind}' source needs a column '{c}' (the header has: {', '.join(table.columns) or 'nothing'})",
+            Location(table.file, row=1, field=c),
+        )
+        for c in missing
+    ]
+
+
+def _parse_excerpts(table: Table, data: SourceData, dimensions: list[str]) -> list[Finding]:
+    findings = _require(table, EXCERPT_COLUMNS, "excerpts")
+    if findings:
+        return findings
+    ix = [table.index(c) for c in EXCERPT_COLUMNS]
+    dims = [(d, table.index(d)) for d in dimensions if table.index(d) is not None]
+    empty_text = 0
+    first_empty: Location | None = None
+    for i, cells in enumerate(table.rows):
+        eid, who, code, text = (cells[j] for j in ix)  # type: ignore[index]
+        eid, who, code = eid.strip(), who.strip(), code.strip()
+        bad = False
+        for name, value in (("excerpt_id", eid), ("participant", who), ("code", code)):
+            if not value:
+                findings.append(error("data.missing-value", f"'{name}' is empty; every coding needs one", table.loc(i, name)))
+                bad = True
+        if bad:
+            continue
+        if not text.strip():
+            empty_text += 1
+            first_empty = first_empty or table.loc(i, "text")
+        tags = {d: split_tags(cells[j]) for d, j in dims}  # type: ignore[index]
+        data.excerpts.append(ExcerptRow(eid, who, code, text, tags, table.row_numbers[i]))
+    if empty_text:
+        findings.append(
+            warning(
+                "data.empty-text",
+                f"{empty_text} coding(s) have no excerpt text (first shown here); reports will show them as empty",
+                first_empty,
+            )
+        )
+    return findings
+
+
+def _parse_int(value: str) -> int | None:
+    v = value.strip()
+    try:
+        return int(v)
+    except ValueError:
+        pass
+    try:
+        f = float(v)
+    except ValueError:
+        return None
+    if math.isfinite(f) and f.is_integer():
+        return int(f)
+    return None
+
+
+def _parse_float(value: str) -> float | None:
+    v = value.strip().rstrip("%").strip()
+    try:
+        f = float(v)
+    except ValueError:
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _parse_survey(table: Table, data: SourceData, dimensions: list[str]) -> list[Finding]:
+    findings = _require(table, SURVEY_COLUMNS, "survey")
+    if "endorsed" not in table.columns and "percent" not in table.columns:
+        findings.append(
+            error(
+                "data.missing-column",
+                "a 'survey' source needs an 'endorsed' column (counts) or a 'percent' column (published percentages)",
+                Location(table.file, row=1, field="endorsed"),
+            )
+        )
+    if findings:
+        return findings
+    ci, ri = table.index("code"), table.index("respondents")
+    ei, pi, ii = table.index("endorsed"), table.index("percent"), table.index("item")
+    dims = [(d, table.index(d)) for d in dimensions if table.index(d) is not None]
+    seen: dict[str, int] = {}
+    for i, cells in enumerate(table.rows):
+        code = cells[ci].strip()  # type: ignore[index]
+        if not code:
+            findings.append(error("data.missing-value", "'code' is empty; every survey row needs a code", table.loc(i, "code")))
+            continue
+        if code in seen:
+            findings.append(
+                error("data.duplicate-code", f"code '{code}' is already on row {seen[code]}; give each survey code one row", table.loc(i, "code"))
+            )
+            continue
+        seen[code] = table.row_numbers[i]
+        ok = True
+        raw_n = cells[ri].strip()  # type: ignore[index]
+        n = _parse_int(raw_n)
+        if not raw_n:
+            findings.append(error("data.missing-value", "'respondents' is empty; give the number who answered", table.loc(i, "respondents")))
+            ok = False
+        elif n is None:
+            findings.append(error("data.not-a-number", f"'respondents' must be a whole number, not '{raw_n}'", table.loc(i, "respondents")))
+            ok = False
+        elif n < 1:
+            findings.append(error("data.respondents-too-small", f"'respondents' must be at least 1 (it is {n})", table.loc(i, "respondents")))
+            ok = False
+        raw_e = cells[ei].strip() if ei is not None else ""
+        raw_p = cells[pi].strip() if pi is not None else ""
+        endorsed = percent = None
+        if raw_e:
+            endorsed = _parse_int(raw_e)
+            if endorsed is None:
+                findings.append(error("data.not-a-number", f"'endorsed' must be a whole number, not '{raw_e}'", table.loc(i, "endorsed")))
+                ok = False
+            elif endorsed < 0:
+                findings.append(error("data.negative-endorsed", f"'endorsed' cannot be negative ({endorsed})", table.loc(i, "endorsed")))
+                ok = False
+            elif n is not None and n >= 1 and endorsed > n:
+                findings.append(
+                    error(
+                        "data.endorsed-exceeds-respondents",
+                        f"'endorsed' ({endorsed}) is more than 'respondents' ({n}); check both numbers",
+                        table.loc(i, "endorsed"),
+                    )
+                )
+                ok = False
+        if raw_p:
+            percent = _parse_float(raw_p)
+            if percent is None:
+                findings.append(error("data.not-a-number", f"'percent' must be a number from 0 to 100, not '{raw_p}'", table.loc(i, "percent")))
+                ok = False
+            elif not 0 <= percent <= 100:
+                findings.append(error("data.percent-out-of-range", f"'percent' must be from 0 to 100 (it is {raw_p})", table.loc(i, "percent")))
+                ok = False
+        if not raw_e and not raw_p:
+            findings.append(
+                error("data.no-share", "give 'endorsed' (a count) or 'percent' for this survey code", table.loc(i, "endorsed" if ei is not None else "percent"))
+            )
+            ok = False
+        if ok and endorsed is not None and percent is not None and n:
+            if abs(endorsed / n * 100 - percent) > 1.0:
+                findings.append(
+                    error(
+                        "data.endorsed-and-percent",
+                        f"'endorsed' {endorsed}/{n} is {endorsed / n * 100:.1f}%, but 'percent' says {raw_p}; keep one of them",
+                        table.loc(i, "percent"),
+                    )
+                )
+                ok = False
+            percent = None  # the count is exact; it wins
+        if not ok:
+            continue
+        assert n is not None
+        tags = {d: split_tags(cells[j]) for d, j in dims}  # type: ignore[index]
+        item = cells[ii].strip() if ii is not None else ""
+        data.survey.append(SurveyRow(code, item, n, endorsed, percent, tags, table.row_numbers[i]))
+    return findings
+
+
+def _parse_responses(table: Table, data: SourceData, spec: SourceSpec) -> list[Finding]:
+    findings: list[Finding] = []
+    if not spec.codes:
+        return [
+            error(
+                "project.source-option",
+                f"source '{spec.id}' is kind 'survey_responses' and needs a 'codes' mapping of survey codes to columns",
+                Location(),
+            )
+        ]
+    for code, rc in spec.codes.items():
+        j = table.index(rc.column)
+        if j is None:
+            findings.append(
+                error("data.missing-column", f"survey code '{code}' reads column '{rc.column}', which the file does not have", Location(table.file, row=1, field=rc.column))
+            )
+            continue
+        values = [r[j].strip() for r in table.rows]
+        answered = [v for v in values if v]
+        if rc.endorse is not None:
+            accept = {_norm(v) for v in rc.endorse}
+            endorsed = sum(1 for v in answered if _norm(v) in accept)
+        else:
+            lowered = [v.casefold() for v in answered]
+            if all(v in DEFAULT_ENDORSE or v in NOT_ENDORSED or _parse_float(v) is not None for v in lowered):
+                endorsed = sum(1 for v in lowered if v in DEFAULT_ENDORSE or (_parse_float(v) == 1.0))
+            else:  # an open question: any answer counts
+                endorsed = len(answered)
+        if not answered:
+            findings.append(
+                warning("data.missing-value", f"column '{rc.column}' (survey code '{code}') has no answers; the code is left out", Location(table.file, field=rc.column))
+            )
+            continue
+        data.survey.append(SurveyRow(code, rc.column, len(answered), endorsed, None, {}, 1))
+    return findings
+
+
+def _norm(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    s = str(v).strip().casefold()
+    f = _parse_float(s)
+    if f is not None and f.is_integer():
+        return str(int(f))
+    return s
