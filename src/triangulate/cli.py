@@ -88,12 +88,23 @@ def _format_finding(f: Finding) -> str:  # noqa: D103
     return f"{where + ': ' if where else ''}{f.severity.value}: {f.message} [{f.code}]"
 
 
-def _print_findings(findings: list[Finding], quiet: bool = False, limit: int = 50) -> None:
-    shown = [f for f in findings if f.is_error or not quiet]
-    for f in shown[:limit]:
-        _stderr(_format_finding(f))
-    if len(shown) > limit:
-        _stderr(f"... and {len(shown) - limit} more; run 'triangulate validate' to see them all")
+def _print_findings(findings: list[Finding], quiet: bool = False, per_code: int = 3) -> None:
+    """Every error, and up to ``per_code`` warnings of each code (the rest counted)."""
+    shown: dict[str, int] = {}
+    hidden: dict[str, int] = {}
+    for f in findings:
+        if f.is_error:
+            _stderr(_format_finding(f))
+            continue
+        if quiet:
+            continue
+        if shown.get(f.code, 0) < per_code:
+            shown[f.code] = shown.get(f.code, 0) + 1
+            _stderr(_format_finding(f))
+        else:
+            hidden[f.code] = hidden.get(f.code, 0) + 1
+    for code, n in hidden.items():
+        _stderr(f"... and {n} more '{code}' warning(s); 'triangulate validate' lists them all")
 
 
 def _finish(findings: list[Finding], strict: bool) -> int:
@@ -111,9 +122,24 @@ def _finish(findings: list[Finding], strict: bool) -> int:
 
 
 def _analyse(project: Path) -> PipelineResult:
+    """Run the pipeline; finding paths are made relative to the current directory for display."""
+    import dataclasses
+
+    from triangulate.loading import find_project_file
     from triangulate.pipeline import analyse_path
 
-    return analyse_path(project)
+    result = analyse_path(project)
+    pfile = find_project_file(project)
+    if pfile is not None:
+        root = pfile.parent
+        fixed = []
+        for f in result.findings:
+            file = f.location.file
+            if file and not file.endswith("(built-in)") and not Path(file).is_absolute():
+                f = dataclasses.replace(f, location=dataclasses.replace(f.location, file=_rel(root / file)))
+            fixed.append(f)
+        result.findings = fixed
+    return result
 
 
 def _rel(path: Path) -> str:
