@@ -10,7 +10,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 import typer
 
@@ -212,19 +212,34 @@ def sort_cmd(project: ProjectArg = Path("."), strict: StrictOpt = False, quiet: 
 
 
 @app.command()
-def converge(project: ProjectArg = Path("."), strict: StrictOpt = False, quiet: QuietOpt = False) -> int:
+def converge(
+    project: ProjectArg = Path("."),
+    reviewer: Annotated[
+        Optional[str],
+        typer.Option("--reviewer", "-r", help="Code your units interactively as this reviewer (blind to the others; resumable)."),
+    ] = None,
+    redo: Annotated[bool, typer.Option("--redo", help="With --reviewer: go through units already coded too.")] = False,
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+) -> int:
     """Step 2, convergence coding: one unit per theme and pair of sources, with the rule's proposal.
 
     Writes convergence_matrix.csv, and a blank worksheet reviews/<id>.csv for every configured
     reviewer who has none (an existing worksheet is never overwritten).
 
-    Example: triangulate converge my-study
+    With --reviewer ID, walks that reviewer's uncoded units in the terminal: both sources' evidence
+    side by side, a yes/no per dimension (or a category) and a rationale; each answer is saved to
+    reviews/ID.csv at once. Quit any time; running it again resumes.
+
+    Examples: triangulate converge my-study; triangulate converge my-study --reviewer bb
     """
     result = _analyse(project)
     _print_findings(result.findings, quiet)
     code = _finish(result.findings, strict)
     if code or result.analysis is None:
         return code or 1
+    if reviewer is not None:
+        return _interactive_code(result, reviewer, redo)
     from triangulate.outputs.write import write_matrix
     from triangulate.reviews import write_blank_worksheets
 
@@ -299,16 +314,156 @@ def _run(project: Path, strict: bool, quiet: bool, redact: bool) -> int:
     return 0
 
 
+def _need_terminal(command: str) -> None:
+    from triangulate.findings import UsageError
+
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"'{command}' is interactive and needs a terminal on standard input. Run it in a terminal "
+            "(not in a pipe or a CI job); to record decisions without prompts, append lines to "
+            "decisions.jsonl as described in the README."
+        )
+
+
+def _interactive_code(result: PipelineResult, reviewer: str, redo: bool) -> int:
+    from rich.console import Console
+
+    from triangulate.findings import UsageError
+    from triangulate.interactive import code_loop
+
+    a = result.analysis
+    assert a is not None
+    if reviewer not in a.reviewers:
+        raise UsageError(
+            f"'{reviewer}' is not a reviewer of this project (reviewers: {', '.join(a.reviewers) or 'none'}); "
+            "add it under 'reviewers' in triangulate.yaml"
+        )
+    _need_terminal("triangulate converge --reviewer")
+    console = Console(highlight=False)
+    code_loop(a, reviewer, console, _ask(console), redo=redo)
+    return 0
+
+
+def _ask(console: object) -> Callable[[str], str]:
+    def ask(prompt: str) -> str:
+        try:
+            return input(prompt)
+        except EOFError:
+            return "q"
+
+    return ask
+
+
+@app.command()
+def review(
+    project: ProjectArg = Path("."),
+    as_: Annotated[str, typer.Option("--as", help="Your name or initials, recorded with each decision.")] = "",
+    all_units: Annotated[bool, typer.Option("--all", help="Walk every unit, not only the disputed ones.")] = False,
+    category: Annotated[Optional[list[str]], typer.Option("--category", help="Also walk units with this category (final, proposed or a reviewer's); repeatable.")] = None,
+    theme: Annotated[Optional[list[str]], typer.Option("--theme", help="Also walk this theme's units; repeatable.")] = None,
+    revise: Annotated[bool, typer.Option("--revise", help="Include units already decided (a new decision supersedes the old one).")] = False,
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+) -> int:
+    """Steps 3-5: adjudicate disputed units in the terminal, into decisions.jsonl (append-only).
+
+    Shows the evidence, every reviewer's category and rationale, and asks for the final category
+    and a rationale. Each decision is on disk before the next question: quit, Ctrl-C or a crash
+    loses nothing decided, and running it again resumes at the first undecided unit.
+
+    Example: triangulate review my-study --as bb
+    """
+    from triangulate.findings import UsageError
+
+    if not as_.strip():
+        raise UsageError("say who is deciding: triangulate review PROJECT --as NAME")
+    result = _analyse(project)
+    _print_findings(result.findings, quiet)
+    code = _finish(result.findings, strict)
+    if code or result.analysis is None:
+        return code or 1
+    from rich.console import Console
+
+    from triangulate.interactive import review_loop
+    from triangulate.session import select_for_review
+
+    a = result.analysis
+    bad = [c for c in (category or []) if c not in a.project.protocol.category_ids]
+    if bad:
+        raise UsageError(f"unknown category {bad[0]!r} (categories: {', '.join(a.project.protocol.category_ids)})")
+    themes = {t.id for t in a.project.codebook.themes}
+    badt = [t for t in (theme or []) if t not in themes]
+    if badt:
+        raise UsageError(f"unknown theme {badt[0]!r}")
+    units = select_for_review(a.units, a.reviewers, all_units=all_units, categories=category, themes=theme)
+    _need_terminal("triangulate review")
+    console = Console(highlight=False)
+    review_loop(a, units, as_.strip(), console, _ask(console), revise=revise)
+    return 0
+
+
+@app.command()
+def agreement(
+    project: ProjectArg = Path("."),
+    format: Annotated[Format, typer.Option("--format", "-f", help="text or json (json: the summary.json 'agreement' block).")] = Format.text,
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+) -> int:
+    """Step 5, researcher comparison: how far the reviewers agree, before adjudication.
+
+    Percent agreement, Cohen's kappa (two reviewers), Fleiss' kappa (three or more) and
+    Krippendorff's alpha (nominal, missing codes allowed), overall and per dimension, and the
+    reviewer-by-reviewer confusion table.
+
+    Example: triangulate agreement my-study --format json
+    """
+    import json
+
+    result = _analyse(project)
+    _print_findings(result.findings, quiet)
+    code = _finish(result.findings, strict)
+    if code or result.analysis is None:
+        return code or 1
+    a = result.analysis
+    if a.agreement is None:
+        typer.echo("No reviewers are configured (add 'reviewers' to triangulate.yaml).", err=True)
+        if format is Format.json:
+            typer.echo("null")
+        return 0
+    if format is Format.json:
+        typer.echo(json.dumps(a.agreement, indent=2, ensure_ascii=False))
+        return 0
+    from triangulate.agreement import confusion_table
+    from triangulate.outputs.report import fmt_stat
+
+    ag = a.agreement
+    typer.echo(f"Reviewers: {', '.join(a.reviewers)}; units coded by at least two: {ag.get('units')}")
+    rows = [["categories", str(ag.get("units")), *(fmt_stat(ag.get(k)) for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"))]]
+    for d, v in (ag.get("by_dimension") or {}).items():
+        rows.append([f"dimension {d}", str(v.get("units")), *(fmt_stat(v.get(k)) for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"))])
+    _table(["over", "units", "percent", "Cohen's kappa", "Fleiss' kappa", "Krippendorff's alpha"], rows)
+    for k, why in (ag.get("notes") or {}).items():
+        typer.echo(f"{k}: n/a, {why}")
+    cats = a.project.protocol.category_ids
+    ratings = {r: {u.key: (c.category if (c := u.codes.get(r)) else None) for u in a.units} for r in a.reviewers}
+    for i, ra in enumerate(a.reviewers):
+        for rb in a.reviewers[i + 1 :]:
+            table = confusion_table(ratings, ra, rb, [u.key for u in a.units], cats)
+            typer.echo(f"\nConfusion table: {ra} (rows) x {rb} (columns)")
+            _table([f"{ra} \\ {rb}", *cats], [[c, *[str(x) for x in row]] for c, row in zip(cats, table)])
+    return 0
+
+
 def _table(header: list[str], rows: list[list[str]]) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(highlight=False, soft_wrap=False)
+    console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
     t = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for h in header:
-        t.add_column(h, overflow="fold")
+        t.add_column(h, overflow="fold", min_width=min(len(h), 20))
     for r in rows:
         t.add_row(*(Text(c) for c in r))  # Text: user content is never read as markup
     console.print(t)

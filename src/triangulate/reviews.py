@@ -314,3 +314,51 @@ def append_decision(path: Path, decision: dict[str, str]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def save_worksheet_row(project: Project, units: list[Unit], reviewer: str, row: dict[str, str]) -> Path:
+    """Put one unit's coding into the reviewer's worksheet, keeping every other row as it is.
+
+    The worksheet is re-read just before the write (so edits made meanwhile are kept), the one
+    row for the unit is replaced (or added), and the file is replaced atomically and fsynced:
+    a crash leaves either the old worksheet or the new one, never half of one.
+    """
+    from triangulate.outputs.files import atomic_write_text
+
+    path = worksheet_path(project, reviewer)
+    if not path.exists():
+        write_new_file(path, blank_worksheet(project, units))
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0] if rows else []
+    body = rows[1:]
+    for col in worksheet_columns(project):
+        if col not in header:
+            header.append(col)
+    width = len(header)
+    body = [r + [""] * (width - len(r)) for r in body]
+    ix = {c: header.index(c) for c in header}
+    order = {sid: i for i, sid in enumerate(project.source_ids)}
+
+    def key_of(r: list[str]) -> tuple[str, str, str]:
+        t, a, b = r[ix["theme"]].strip(), r[ix["source_a"]].strip(), r[ix["source_b"]].strip()
+        if a in order and b in order and order[a] > order[b]:
+            a, b = b, a
+        return (t, a, b)
+
+    target = (row["theme"], row["source_a"], row["source_b"])
+    new = [""] * width
+    for i, r in enumerate(body):
+        if key_of(r) == target:
+            new = r
+            break
+    else:
+        body.append(new)
+    for col, value in row.items():
+        new[ix[col]] = value
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(body)
+    atomic_write_text(path, buf.getvalue())
+    return path

@@ -1,0 +1,257 @@
+"""The interactive walks as pure state machines: no I/O, tested directly.
+
+Two walks share one shape. :class:`CodingSession` is one reviewer coding their own units
+(``triangulate converge --reviewer ID``); :class:`ReviewSession` is an adjudicator settling
+units (``triangulate review --as NAME``). The prompt loop in :mod:`triangulate.interactive` asks
+the questions, calls ``apply`` with the answer, persists what ``apply`` returns *before* asking
+the next question, and renders ``current``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from triangulate.analysis import Unit
+from triangulate.models import Protocol
+
+
+class SessionError(ValueError):
+    """An answer the session cannot accept (the loop shows the message and asks again)."""
+
+
+# ---------------------------------------------------------------------------- answers
+
+
+@dataclass(frozen=True)
+class Code:
+    """A reviewer's answer for the current unit: judgements and/or a category, and a rationale."""
+
+    judgements: dict[str, bool | None]
+    category: str | None
+    rationale: str
+
+
+@dataclass(frozen=True)
+class Decide:
+    """An adjudicator's final category and rationale for the current unit."""
+
+    category: str
+    rationale: str
+
+
+@dataclass(frozen=True)
+class Skip:
+    pass
+
+
+@dataclass(frozen=True)
+class Back:
+    pass
+
+
+@dataclass(frozen=True)
+class Quit:
+    pass
+
+
+Answer = Code | Decide | Skip | Back | Quit
+
+
+# ---------------------------------------------------------------------------- the shared walk
+
+
+@dataclass
+class _Walk:
+    units: list[Unit]
+    position: int = 0
+    finished: bool = False
+    done: set[tuple[str, str, str]] = field(default_factory=set)
+    skipped: set[tuple[str, str, str]] = field(default_factory=set)
+
+    @property
+    def current(self) -> Unit | None:
+        if self.finished or self.position >= len(self.units):
+            return None
+        return self.units[self.position]
+
+    @property
+    def remaining(self) -> int:
+        return sum(1 for u in self.units if u.key not in self.done)
+
+    def _advance(self) -> None:
+        """Move to the next unit that is not done, after the current one (skipped ones stay behind)."""
+        pos = self.position + 1
+        while pos < len(self.units) and self.units[pos].key in self.done:
+            pos += 1
+        self.position = pos
+
+    def _start(self, is_done: Callable[[Unit], bool]) -> None:
+        self.done = {u.key for u in self.units if is_done(u)}
+        self.position = 0
+        while self.position < len(self.units) and self.units[self.position].key in self.done:
+            self.position += 1
+
+    def _move(self, answer: Answer) -> bool:
+        """Handle the answers common to both walks. True when handled."""
+        if isinstance(answer, Quit):
+            self.finished = True
+            return True
+        if isinstance(answer, Skip):
+            if self.current is not None:
+                self.skipped.add(self.current.key)
+            self._advance()
+            return True
+        if isinstance(answer, Back):
+            if self.position > 0:
+                self.position -= 1
+            return True
+        return False
+
+
+# ---------------------------------------------------------------------------- coding
+
+
+@dataclass
+class WorksheetRow:
+    """What to write into the reviewer's worksheet for one unit."""
+
+    theme: str
+    source_a: str
+    source_b: str
+    judgements: dict[str, bool | None]
+    category: str  # written out even when the rule gives it, so the worksheet reads on its own
+    rationale: str
+
+
+class CodingSession(_Walk):
+    """One reviewer codes the units they have not coded yet, blind to other reviewers."""
+
+    def __init__(self, units: list[Unit], reviewer: str, protocol: Protocol, redo: bool = False):
+        super().__init__(list(units))
+        self.reviewer = reviewer
+        self.protocol = protocol
+        if redo:
+            self._start(lambda u: False)
+        else:
+            self._start(lambda u: u.codes.get(reviewer) is not None)
+
+    def rule_category(self, unit: Unit, judgements: dict[str, bool | None]) -> str | None:
+        """The category the protocol's rule gives for these judgements (None until all are judged)."""
+        if unit.one_source:
+            return self.protocol.rules.one_source
+        values = [judgements.get(d) for d in self.protocol.dimension_ids]
+        if any(v is None for v in values):
+            return None
+        return self.protocol.category_from_judgements([bool(v) for v in values])
+
+    def apply(self, answer: Answer) -> WorksheetRow | None:
+        """Apply an answer; returns the worksheet row to persist (before the next prompt), if any."""
+        if self._move(answer):
+            return None
+        unit = self.current
+        if unit is None:
+            raise SessionError("there is no unit left to code")
+        if not isinstance(answer, Code):
+            raise SessionError("a reviewer codes units; adjudication is 'triangulate review'")
+        dims = self.protocol.dimension_ids
+        judgements = {d: answer.judgements.get(d) for d in dims}
+        unknown = set(answer.judgements) - set(dims)
+        if unknown:
+            raise SessionError(f"unknown dimension(s): {', '.join(sorted(unknown))}")
+        category = answer.category or None
+        if category is not None and category not in self.protocol.category_ids:
+            raise SessionError(f"'{category}' is not a category of {self.protocol.id}")
+        if unit.one_source:
+            judgements = {d: None for d in dims}  # judgements do not apply to a one-source unit
+            written = category or self.protocol.rules.one_source
+        else:
+            rule = self.rule_category(unit, judgements)
+            judged = [v for v in judgements.values() if v is not None]
+            if category is None and rule is None:
+                raise SessionError("judge every dimension (yes/no) or choose a category")
+            if category is not None and judged:
+                if rule is not None and category != rule:
+                    raise SessionError(
+                        f"the judgements give {rule} by the protocol's rule, not {category}; "
+                        "change a judgement or leave the category to the rule"
+                    )
+                if rule is None:
+                    raise SessionError("judge every dimension, or none and choose a category")
+            written = category or rule or ""
+        row = WorksheetRow(unit.theme.id, unit.source_a, unit.source_b, judgements, written, answer.rationale.strip())
+        self.done.add(unit.key)
+        self._advance()
+        return row
+
+
+# ---------------------------------------------------------------------------- adjudication
+
+
+def select_for_review(
+    units: list[Unit],
+    reviewers: list[str],
+    *,
+    all_units: bool = False,
+    categories: list[str] | None = None,
+    themes: list[str] | None = None,
+) -> list[Unit]:
+    """Which units a review walks: every disputed one (reviewers differ), plus, with options,
+    units of the given categories (final, proposed or any reviewer's) or themes, or all units.
+
+    A unit stays selected after it is decided, so that a restart can tell "decided" from "never
+    in the walk" and resume at the first undecided one.
+    """
+    out = []
+    for u in units:
+        given = {c.category for r in reviewers if (c := u.codes.get(r)) is not None and c.category}
+        disputed = len(given) > 1
+        chosen = all_units or disputed
+        if categories and (u.final in categories or u.proposed in categories or given & set(categories)):
+            chosen = True
+        if themes and u.theme.id in themes:
+            chosen = True
+        if chosen:
+            out.append(u)
+    return out
+
+
+class ReviewSession(_Walk):
+    """An adjudicator walks the selected units; each decision is a new line in decisions.jsonl."""
+
+    def __init__(self, units: list[Unit], decided_by: str, protocol: Protocol, revise: bool = False, clock: Callable[[], datetime] | None = None):
+        super().__init__(list(units))
+        self.decided_by = decided_by
+        self.protocol = protocol
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        if revise:
+            self._start(lambda u: False)
+        else:
+            self._start(lambda u: u.decision is not None)
+
+    def apply(self, answer: Answer) -> dict[str, str] | None:
+        """Apply an answer; returns the decision line to append (before the next prompt), if any."""
+        if self._move(answer):
+            return None
+        unit = self.current
+        if unit is None:
+            raise SessionError("there is no unit left to review")
+        if not isinstance(answer, Decide):
+            raise SessionError("an adjudication needs a final category")
+        if answer.category not in self.protocol.category_ids:
+            raise SessionError(f"'{answer.category}' is not a category of {self.protocol.id}")
+        if not answer.rationale.strip():
+            raise SessionError("give a rationale: the report shows why each dispute was settled as it was")
+        decision = {
+            "theme": unit.theme.id,
+            "source_a": unit.source_a,
+            "source_b": unit.source_b,
+            "category": answer.category,
+            "rationale": answer.rationale.strip(),
+            "decided_by": self.decided_by,
+            "decided_at": self.clock().isoformat(timespec="seconds"),
+        }
+        self.done.add(unit.key)
+        self._advance()
+        return decision
