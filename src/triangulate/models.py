@@ -169,6 +169,6 @@ class Protocol(_Strict):
     def rule_text(self) -> str:
         r = self.rules
         return (
-            f"theme present in one source only -> {r.one_source}; every dimension converges -> {r.all}; "
-            f"some but not all converge -> {r.some}; no dimension converges -> {r.none}"
+            f"theme present in one source only: {r.one_source}; every dimension converges: {r.all}; "
+            f"some but not all converge: {r.some}; no dimension converges: {r.none}"
         )

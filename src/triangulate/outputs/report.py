@@ -200,6 +200,24 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
         prow.append([f"{sa} / {sb}"] + [pct(sum(1 for u in pu if u.final == c), len(pu)) for c in protocol.category_ids])
     rep.add(Para("By source pair:"), Table(["pair", *protocol.category_ids], prow))
 
+    # ---- joint display
+    rep.add(Heading(3, "Joint display: statistics by theme", "joint-display"))
+    jheader = ["theme"] + [f"{sid} prominence" for sid in project.source_ids] + ["exemplar excerpt", "category"]
+    jrows = []
+    for t in project.codebook.themes:
+        cells = [t.display]
+        exemplar = ""
+        for sid in project.source_ids:
+            ts = analysis.sorting[(t.id, sid)]
+            cells.append(prominence_text(ts) if ts.present else "absent")
+            if not exemplar and ts.kind == "excerpts" and ts.excerpt_rows and not redact:
+                r = ts.excerpt_rows[0]
+                exemplar = f"\u201c{' '.join(r.text.split())}\u201d ({r.participant})"
+        finals = sorted({u.final or "disputed" if u.final or u.status == "disputed" else "uncoded" for u in units if u.theme.id == t.id})
+        cells += [exemplar if not redact else "(redacted)", "; ".join(finals) if finals else "no unit"]
+        jrows.append(cells)
+    rep.add(Table(jheader, jrows, category_cols=(len(jheader) - 1,)))
+
     # ---- step 4
     rep.add(Heading(2, step("completeness_comparison", "Completeness comparison"), "completeness-comparison"))
     bullets = []
@@ -259,6 +277,9 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
         if u.rationale:
             rep.add(Para(f"Rationale: {u.rationale}"))
 
+    # ---- methods paragraph
+    rep.add(Heading(2, "Methods text", "methods"), Para(methods_paragraph(analysis)))
+
     # ---- provenance
     rep.add(Heading(2, "Provenance", "provenance"))
     prov = [["triangulate", __version__], ["protocol", f"{protocol.id}"]]
@@ -273,6 +294,66 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
         prov.append(["decisions.jsonl", f"sha256:{sha256_file(d)}"])
     rep.add(Table(["input", "version or SHA-256"], prov))
     return rep
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def methods_paragraph(analysis: Analysis) -> str:
+    """A paragraph a team can paste into a paper, with the run's own numbers."""
+    project = analysis.project
+    protocol = project.protocol
+    n = len(analysis.units)
+    srcs = []
+    for spec in project.file.sources:
+        data = project.sources[spec.id]
+        if data.is_excerpts:
+            people = len({r.participant for r in data.excerpts})
+            srcs.append(f"{spec.display} ({people} participants, {len({r.excerpt_id for r in data.excerpts})} coded excerpts)")
+        else:
+            srcs.append(f"{spec.display} ({len(data.survey)} survey items)")
+    themes = len(project.codebook.themes)
+    groups = len(project.codebook.groups)
+    dims = _join([d.label.lower() for d in protocol.dimensions])
+    counts = analysis.counts()
+    labels = {c.id: c.label.lower() for c in protocol.categories}
+    result = _join([f"{k} {labels[c]}" for c, k in counts.items()])
+    text = (
+        f"We triangulated {len(srcs)} data sources, {_join(srcs)}, following a triangulation protocol "
+        f"({protocol.citation}). Codes from each source were sorted into {themes} themes"
+        + (f" within {groups} overarching themes" if groups else "")
+        + f". For each theme and pair of sources ({n} units) we assessed convergence on {dims}: "
+        f"{protocol.rule_text()}. "
+    )
+    ag = analysis.agreement
+    if ag and analysis.reviewers:
+        stats = []
+        if ag.get("percent") is not None:
+            stats.append(f"{100 * float(ag['percent']):.1f}% agreement")  # type: ignore[arg-type]
+        if ag.get("cohen_kappa") is not None:
+            stats.append(f"Cohen's kappa {float(ag['cohen_kappa']):.2f}")  # type: ignore[arg-type]
+        if ag.get("fleiss_kappa") is not None:
+            stats.append(f"Fleiss' kappa {float(ag['fleiss_kappa']):.2f}")  # type: ignore[arg-type]
+        if ag.get("krippendorff_alpha") is not None:
+            stats.append(f"Krippendorff's alpha {float(ag['krippendorff_alpha']):.2f}")  # type: ignore[arg-type]
+        text += (
+            f"{len(analysis.reviewers)} researchers coded every unit independently"
+            + (f" ({_join(stats)} over {ag.get('units')} units before adjudication)" if stats else "")
+            + ". "
+        )
+        disputed = sum(1 for u in analysis.units if _was_disputed(u, analysis.reviewers))
+        settled = sum(1 for u in analysis.units if _was_disputed(u, analysis.reviewers) and u.decision is not None)
+        if disputed:
+            text += f"Disagreements ({disputed} unit{'s' if disputed != 1 else ''}) were discussed and {settled} settled by adjudication. "
+    text += f"Of the {n} units, {result}."
+    left = analysis.statuses()["disputed"] + analysis.statuses()["uncoded"]
+    if left:
+        text += f" {left} unit(s) had no final category at the time of this report."
+    text += f" The analysis was run with triangulate {__version__}."
+    return text
 
 
 def _researcher_section(rep: Report, analysis: Analysis) -> None:
@@ -346,9 +427,12 @@ def _was_disputed(u: Unit, reviewers: list[str]) -> bool:
 
 
 def _md(text: str) -> str:
+    """Plain text made inert in Markdown: no HTML, links, code, emphasis or table breaks."""
     t = html.escape(" ".join(text.split()), quote=False)
-    for ch in "\\`*_[]|#":
+    for ch in "\\`*[]|":
         t = t.replace(ch, "\\" + ch)
+    if t.startswith(("#", "-", "+", ">", "=")) or t[:1].isdigit() and ". " in t[:6]:
+        t = "\\" + t
     return t
 
 
