@@ -71,8 +71,13 @@ def fmt_stat(v: object) -> str:
 
 def prominence_text(ts: ThemeSource) -> str:
     if ts.kind == "excerpts":
-        return f"{ts.participants}/{ts.total_participants} participants ({fmt_share(ts.prominence)})"
-    return f"{100 * ts.prominence:.0f}% (largest share)" if ts.survey_rows else "not coded"
+        return f"{ts.participants}/{ts.total_participants} participants ({100 * ts.prominence:.0f}%)"
+    if not ts.survey_rows:
+        return "not coded"
+    top = max(ts.survey_rows, key=lambda r: r.share)
+    if top.endorsed is not None:
+        return f"{top.endorsed}/{top.respondents} respondents ({100 * top.share:.0f}%)"
+    return f"{top.percent:g}% of {top.respondents} respondents"
 
 
 def evidence_lines(ts: ThemeSource, redact: bool, limit: int = MAX_EXCERPTS_SHOWN) -> list[str]:
@@ -147,23 +152,33 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
             "source's participants with an excerpt in the theme, or for a survey the largest share "
             "endorsing one of the theme's items."
         ),
-        Table(SORTING_COLUMNS, sorting_rows(analysis), numeric_cols=(5, 6, 7)),
+        Table(SORTING_COLUMNS, [r[:4] + [r[4].replace(";", "; ")] + r[5:] for r in sorting_rows(analysis)], numeric_cols=(5, 6, 7)),
     )
 
     # ---- step 2
     rep.add(Heading(2, step("convergence_coding", "Convergence coding"), "convergence-coding"))
-    cols = matrix_columns(analysis)
+    full_cols = matrix_columns(analysis)
+    keep = [i for i, c in enumerate(full_cols) if c not in ("group", "rationale")]
+    cols = [full_cols[i] for i in keep]
     cat_cols = tuple(i for i, c in enumerate(cols) if c in ("proposed", "final", *analysis.reviewers))
     rep.add(
-        Para("The convergence matrix: one row per theme and pair of sources."),
-        Table(cols, matrix_rows(analysis), category_cols=cat_cols),
-        Para("Why each proposal (from the dimension tags):"),
-        Bullets([f"{u.theme.id} ({u.source_a} / {u.source_b}): {u.proposed or 'none'}: {u.reason}" for u in units]),
+        Para("The convergence matrix: one row per theme and pair of sources (rationales below; all columns in convergence_matrix.csv)."),
+        Table(cols, [[r[i] for i in keep] for r in matrix_rows(analysis)], category_cols=cat_cols),
+        Para("Why each proposal (from the dimension tags), and the rationale for each final category:"),
+        Bullets(
+            [
+                line
+                for u in units
+                for line in [f"{u.theme.id} ({u.source_a} / {u.source_b}): proposed {u.proposed or 'none'}: {u.reason}"]
+                + ([f"    {u.status}: {u.rationale}"] if u.rationale else [])
+            ]
+        ),
     )
 
     # ---- step 3
     rep.add(Heading(2, step("convergence_assessment", "Convergence assessment"), "convergence-assessment"))
-    not_collected = sum(1 for u in units if u.note == "not_collected")
+    # Only units that ended in the one_source category: a reviewer or a decision may override one.
+    not_collected = sum(1 for u in units if u.note == "not_collected" and u.final == protocol.rules.one_source)
     rows = []
     for c in protocol.categories:
         rows.append([c.id, c.label, pct(counts[c.id], n)])
@@ -462,7 +477,8 @@ CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
 h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:2px solid #ddd;padding-bottom:.2rem}h3{font-size:1.05rem;margin-top:1.4rem}
 table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem}
-th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top;max-width:30rem;overflow-wrap:break-word}
+.scroll{overflow-x:auto}
 th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.cat{font-weight:600;-webkit-print-color-adjust:exact;print-color-adjust:exact}
 ul{margin:.3rem 0 1rem}li.sub{list-style:none;margin-left:1.2rem;color:#444}
@@ -508,7 +524,7 @@ def render_html(rep: Report) -> str:
                     out.append(f"<li>{e(item)}</li>")
             out.append("</ul>")
         elif isinstance(b, Table):
-            out.append("<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in b.header) + "</tr></thead><tbody>")
+            out.append('<div class="scroll"><table><thead><tr>' + "".join(f"<th>{e(h)}</th>" for h in b.header) + "</tr></thead><tbody>")
             for row in b.rows:
                 cells = []
                 for i, c in enumerate(row):
@@ -519,6 +535,6 @@ def render_html(rep: Report) -> str:
                     else:
                         cells.append(f"<td>{e(c)}</td>")
                 out.append("<tr>" + "".join(cells) + "</tr>")
-            out.append("</tbody></table>")
+            out.append("</tbody></table></div>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
