@@ -1,0 +1,119 @@
+"""The reconciliation report: sections per protocol step, the dispute and its settlement, redaction."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE, read_csv, run_cli
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sample") / "mamas"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("out"))
+    out = run_cli(["run", str(root), "-q"])
+    assert out.exit_code == 0, out
+    return root
+
+
+def test_report_has_one_section_per_protocol_step_named_as_the_protocol_names_them(sample_run: Path) -> None:
+    md = (sample_run / "out" / "report.md").read_text()
+    headings = re.findall(r"^## (.+)$", md, flags=re.M)
+    steps = ["Step 1: Sorting", "Step 2: Convergence coding", "Step 3: Convergence assessment", "Step 4: Completeness comparison", "Step 5: Researcher comparison"]
+    assert [h for h in headings if h.startswith("Step")] == steps
+
+
+def test_report_shows_the_dispute_each_view_and_its_settlement(sample_run: Path) -> None:
+    md = (sample_run / "out" / "report.md").read_text()
+    section = md.split("## Step 5: Researcher comparison", 1)[1].split("\n## ", 1)[0]
+    assert "Disputes (1)" in section
+    assert "bb: partial\\_agreement" in section or "bb: partial_agreement" in section
+    assert "pl: full_agreement (written)" in section
+    assert "settled as partial_agreement by bb at 2023-02-14T10:30:00+00:00" in section
+    # The statistics as printed for the sample (hand-worked in the sample's README).
+    assert "| percent agreement | 0.857 |" in section
+    assert "| Cohen's kappa | 0.720 |" in section
+    assert "| Krippendorff's alpha (nominal) | 0.735 |" in section
+    # Confusion table: bb (rows) by pl (columns); the one disagreement sits at partial x full.
+    assert "| partial_agreement | 1 | 0 | 0 | 0 |" in section
+
+
+def test_counts_with_denominators_per_group_and_pair(sample_run: Path) -> None:
+    md = (sample_run / "out" / "report.md").read_text()
+    assert "| full_agreement | Full agreement | 4/7 (57%) |" in md
+    assert "| silence | Silence | 2/7 (29%) |" in md
+    # Three overarching themes: 2, 3 and 2 factors.
+    assert "| Relationship-centered perinatal care | 1/2 (50%) | 1/2 (50%) | 0/2 (0%) | 0/2 (0%) |" in md
+    assert "| interviews / network_survey | 4/7 (57%) | 1/7 (14%) | 0/7 (0%) | 2/7 (29%) |" in md
+    # Silences told apart by not_collected.
+    assert "1 concern a source whose instrument could not capture the theme (not collected) and 1" in md
+
+
+def test_methods_paragraph_carries_the_real_numbers_and_citation(sample_run: Path) -> None:
+    md = (sample_run / "out" / "report.md").read_text()
+    para = md.split("## Methods text", 1)[1].split("\n## ", 1)[0]
+    assert "18 participants" in para and "7 themes within 3 overarching themes" in para
+    assert "85.7% agreement" in para and "Cohen's kappa 0.72" in para
+    assert "Of the 7 units, 4 full agreement, 1 partial agreement, 0 disagreement and 2 silence." in para
+    assert "Front Public Health. 2023;11:1106740" in para
+
+
+def test_joint_display_row(sample_run: Path) -> None:
+    md = (sample_run / "out" / "report.md").read_text()
+    row = next(line for line in md.splitlines() if line.startswith("| Facilitator: designated point of contact"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # 8 of the 18 staff participants; 65% of the 17 partners who answered that panel of Table 1.
+    assert cells[1] == "8/18 participants (44%)"
+    assert cells[2] == "65% of 17 respondents"
+    assert cells[3].startswith("\u201c") and cells[4] == "full_agreement"
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for name, value in attrs:
+            assert not (value or "").startswith(("http:", "https:", "//")), (tag, name, value)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_html_is_self_contained_and_printable(sample_run: Path) -> None:
+    html = (sample_run / "out" / "report.html").read_text()
+    p = _Collect()
+    p.feed(html)
+    assert "script" not in p.tags and "link" not in p.tags and "img" not in p.tags
+    assert "style" in p.tags and "@media print" in html
+    assert "Step 5: Researcher comparison" in "".join(p.text)
+    # A colour per category, from the protocol.
+    for color in ("#1b9e77", "#e6ab02", "#d95f02", "#7570b3"):
+        assert color in html
+
+
+def test_redacted_report_has_no_excerpt_text_or_participant_ids(sample_run: Path, tmp_path: Path) -> None:
+    root = tmp_path / "mamas"
+    shutil.copytree(sample_run, root)
+    out = run_cli(["report", str(root), "--redact", "-q"])
+    assert out.exit_code == 0, out
+    rows = read_csv(root / "data" / "interviews.csv")
+    for name in ("report.md", "report.html"):
+        text = (root / "out" / name).read_text()
+        for r in rows:
+            snippet = " ".join(r["text"].split())[:40]
+            assert snippet not in text, (name, snippet)
+        found = set(re.findall(r"\bS\d\d\b", text))
+        assert not found, (name, found)
+        assert "redacted" in text
+    # The unredacted report does contain them (so the test above can fail).
+    full = (sample_run / "out" / "report.md").read_text()
+    assert re.search(r"\bS01\b", full) and " ".join(rows[0]["text"].split())[:40] in full
