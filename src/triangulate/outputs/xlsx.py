@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from triangulate.analysis import Analysis
@@ -11,33 +12,59 @@ from triangulate.outputs.report import _tint
 from triangulate.outputs.tabular import SORTING_COLUMNS, matrix_columns, matrix_rows, sorting_rows
 
 
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # characters an .xlsx cannot hold
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell value that can neither break the workbook nor run as a formula.
+
+    Control characters that XML 1.0 forbids (a vertical tab pasted from Excel, say) become spaces,
+    then text that a spreadsheet would read as a formula is neutralised.
+    """
+    if not isinstance(value, str):
+        return value
+    return neutralise(_XML_ILLEGAL.sub(" ", value))
+
+
 def render_xlsx(analysis: Analysis) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     protocol = analysis.project.protocol
     fills = {c.id: PatternFill("solid", fgColor=_tint(c.color or "#dddddd")[1:].upper()) for c in protocol.categories}
     bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
     wb = Workbook()
 
     def sheet(ws: Any, columns: list[str], rows: list[list[Any]], category_cols: set[int] = frozenset()) -> None:  # type: ignore[assignment]
-        ws.append(columns)
+        ws.append([safe_cell(c) for c in columns])
         for cell in ws[1]:
             cell.font = bold
         for row in rows:
-            ws.append([neutralise(v) if isinstance(v, str) else v for v in row])
+            ws.append([safe_cell(v) for v in row])
         for r_idx, row in enumerate(rows, start=2):
             for c_idx in category_cols:
                 v = row[c_idx]
                 if v in fills:
                     ws.cell(row=r_idx, column=c_idx + 1).fill = fills[v]
         ws.freeze_panes = "A2"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = "1:1"
         if rows:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
         for i, col in enumerate(columns, start=1):
             longest = max([len(str(col))] + [len(str(r[i - 1])) for r in rows[:500]])
             ws.column_dimensions[get_column_letter(i)].width = min(max(10, longest + 2), 60)
+            if longest > 60:  # long text (rationales): wrap instead of running off the sheet
+                for r_idx, cell in enumerate(ws[get_column_letter(i)][1:], start=2):
+                    cell.alignment = wrap
+                    lines = -(-len(str(cell.value or "")) // 56)
+                    current = ws.row_dimensions[r_idx].height or 15
+                    ws.row_dimensions[r_idx].height = max(current, 15 * max(lines, 1))
 
     ws = wb.active
     ws.title = "Matrix"
@@ -47,7 +74,7 @@ def render_xlsx(analysis: Analysis) -> bytes:
     legend_col = len(cols) + 2
     ws.cell(row=1, column=legend_col, value="Legend").font = bold
     for i, c in enumerate(protocol.categories, start=2):
-        cell = ws.cell(row=i, column=legend_col, value=f"{c.id}: {c.label}")
+        cell = ws.cell(row=i, column=legend_col, value=safe_cell(f"{c.id}: {c.label}"))
         cell.fill = fills[c.id]
     ws.column_dimensions[get_column_letter(legend_col)].width = 34
 
