@@ -144,3 +144,13 @@ def run_cli(args: list[str], cwd: Path | None = None, env: dict[str, str] | None
 @pytest.fixture
 def cli() -> Callable[..., Result]:
     return run_cli
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--update-golden`` rewrites tests/golden/ from the current outputs; never done silently."""
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite the golden files under tests/golden/ from the current outputs (review the diff before committing).",
+    )

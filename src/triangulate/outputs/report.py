@@ -354,8 +354,13 @@ def methods_paragraph(analysis: Analysis) -> str:
             stats.append(f"Fleiss' kappa {float(ag['fleiss_kappa']):.2f}")  # type: ignore[arg-type]
         if ag.get("krippendorff_alpha") is not None:
             stats.append(f"Krippendorff's alpha {float(ag['krippendorff_alpha']):.2f}")  # type: ignore[arg-type]
+        # Say "every unit" only when it is true: worksheets are often partly filled in.
+        coded = sum(1 for u in analysis.units if any(u.codes.get(r) is not None for r in analysis.reviewers))
+        every = all(u.codes.get(r) is not None for u in analysis.units for r in analysis.reviewers)
         text += (
-            f"{len(analysis.reviewers)} researchers coded every unit independently"
+            f"{len(analysis.reviewers)} researchers coded "
+            + ("every unit" if every else f"{coded} of the {n} units")
+            + " independently"
             + (f" ({_join(stats)} over {ag.get('units')} units before adjudication)" if stats else "")
             + ". "
         )
