@@ -42,26 +42,26 @@ def sort_source(theme: Theme, data: SourceData, dimensions: list[str], total_par
     codes = theme.codes.get(data.spec.id, [])
     tags: dict[str, set[str]] = {d: set() for d in dimensions}
     if data.is_excerpts:
-        by_code = data.excerpt_rows_by_code()
-        rows = [r for c in dict.fromkeys(codes) for r in by_code.get(c, ())]
-        rows.sort(key=lambda r: r.row)
-        present_codes = {r.code for r in rows}
-        for r in rows:
-            for d in dimensions:
-                tags[d].update(r.tags.get(d, ()))
-        participants = len({r.participant for r in rows})
+        from triangulate.columnar import ExcerptView
+
+        cols = data.excerpt_columns()  # column-wise: no object per row
+        idx = cols.rows_of(codes)  # the theme's rows, in file order
+        by_code = cols.by_code()
+        present_codes = {c for c in codes if c in by_code}
+        tags = cols.tags_of(idx, dimensions)
+        participants = cols.distinct(cols.participant, idx)
         return ThemeSource(
             theme.id,
             data.spec.id,
             data.spec.kind,
-            bool(rows),
+            bool(idx),
             [c for c in codes if c in present_codes],
-            len({r.excerpt_id for r in rows}),
+            cols.distinct(cols.excerpt_id, idx),
             participants,
             total_participants,
             participants / total_participants if total_participants else 0.0,
             {d: frozenset(v) for d, v in tags.items()},
-            excerpt_rows=rows,
+            excerpt_rows=ExcerptView(cols, idx),  # type: ignore[arg-type]
         )
     codeset = set(codes)
     srows = [r for r in data.survey if r.code in codeset]
@@ -96,9 +96,7 @@ def sorting_findings(project: Project) -> list[Finding]:
                 sorted_codes[sid].update(codes)
     for sid, data in project.sources.items():
         in_data = data.codes_in_data()
-        first_row: dict[str, int] = {}
-        for r in data.excerpts if data.is_excerpts else data.survey:
-            first_row.setdefault(r.code, r.row)
+        first_row = data.first_rows()
         for code in sorted(in_data - sorted_codes[sid], key=lambda c: first_row[c]):
             findings.append(
                 warning(
@@ -205,7 +203,7 @@ def propose(project: Project, a: ThemeSource, b: ThemeSource) -> tuple[str | Non
 def build_units(project: Project) -> tuple[list[Unit], dict[tuple[str, str], ThemeSource]]:
     dims = project.protocol.dimension_ids
     totals = {
-        sid: len({r.participant for r in d.excerpts}) if d.is_excerpts else 0 for sid, d in project.sources.items()
+        sid: d.participant_count() if d.is_excerpts else 0 for sid, d in project.sources.items()
     }
     sorting: dict[tuple[str, str], ThemeSource] = {}
     units: list[Unit] = []

@@ -121,6 +121,58 @@ def _finish(findings: list[Finding], strict: bool) -> int:
     return code
 
 
+class _ProgressBar:
+    """A progress bar on stderr for the slow steps (reading large sources, writing the outputs).
+
+    The library reports through this callback (``bar(task, done, total)``) and never prints. The
+    bar is drawn only when stderr is a terminal, and only once the step has taken more than
+    ``DELAY`` seconds, so quick commands (and pipes, CI logs, the interactive prompts) never show it.
+    """
+
+    DELAY = 1.0
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._start = self._clock()
+        self._enabled = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+        self._progress: object | None = None
+        self._tasks: dict[str, object] = {}
+        self._latest: dict[str, tuple[int, int]] = {}
+
+    def __call__(self, task: str, done: int, total: int) -> None:
+        if not self._enabled:
+            return
+        self._latest[task] = (done, total)
+        if self._progress is None:
+            if self._clock() - self._start < self.DELAY or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True, highlight=False),
+                transient=True,
+            )
+            self._progress.start()  # type: ignore[attr-defined]
+        bar = self._progress
+        for name, (d, t) in list(self._latest.items()):
+            if name not in self._tasks:
+                self._tasks[name] = bar.add_task(name, total=t)  # type: ignore[attr-defined]
+            bar.update(self._tasks[name], completed=d, total=t)  # type: ignore[attr-defined]
+        self._latest.clear()
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()  # type: ignore[attr-defined]
+            self._progress = None
+
+
 def _analyse(project: Path) -> PipelineResult:
     """Run the pipeline; finding paths are made relative to the current directory for display."""
     import dataclasses
@@ -128,7 +180,11 @@ def _analyse(project: Path) -> PipelineResult:
     from triangulate.loading import find_project_file
     from triangulate.pipeline import analyse_path
 
-    result = analyse_path(project)
+    bar = _ProgressBar()
+    try:
+        result = analyse_path(project, progress=bar)
+    finally:
+        bar.close()
     pfile = find_project_file(project)
     if pfile is not None:
         root = pfile.parent
@@ -170,8 +226,15 @@ def validate(
 
     Example: triangulate validate my-study --format json
     """
-    from triangulate.validation import render, select_findings
+    from triangulate.findings import UsageError
+    from triangulate.validation import render, select_findings, unknown_patterns
 
+    for option, patterns in (("--select", select or []), ("--ignore", ignore or [])):
+        if bad := unknown_patterns(patterns):
+            raise UsageError(
+                f"{option} {', '.join(repr(p) for p in bad)}: no finding code is or starts with that "
+                "(the codes are listed in docs/findings.md)"
+            )
     result = _analyse(project)
     findings = select_findings(result.findings, select or [], ignore or [])
     fmt = format or (Format.github if os.environ.get("GITHUB_ACTIONS") == "true" else Format.text)
@@ -186,6 +249,38 @@ def validate(
     from triangulate.findings import exit_code_for
 
     return exit_code_for(findings, strict)
+
+
+@app.command()
+def schema(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the schema files into.")] = Path("schemas"),
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 when a file in the folder is missing or differs.")] = False,
+) -> int:
+    """Write JSON Schemas for triangulate.yaml, codebook.yaml and protocol files.
+
+    Writes project.schema.json, codebook.schema.json and protocol.schema.json, generated from the
+    models the tool validates with. Start a YAML file with
+    '# yaml-language-server: $schema=schemas/project.schema.json' for completion and checks in
+    editors.
+
+    Example: triangulate schema --output schemas --check
+    """
+    from triangulate.schema import stale_schemas, write_schemas
+
+    if check:
+        stale = stale_schemas(output)
+        for name in stale:
+            _stderr(f"{_rel(output / name)} is missing or out of date; run 'triangulate schema --output {output}'")
+        if not stale:
+            typer.echo(f"Schemas in {_rel(output)} are up to date.")
+        return 1 if stale else 0
+    if output.exists() and not output.is_dir():
+        from triangulate.findings import UsageError
+
+        raise UsageError(f"--output {output} is a file, not a folder")
+    paths = write_schemas(output)
+    typer.echo(f"Wrote {', '.join(_rel(p) for p in paths)}")
+    return 0
 
 
 @app.command("sort")
@@ -296,7 +391,11 @@ def _run(project: Path, strict: bool, quiet: bool, redact: bool) -> int:
 
     a = result.analysis
     out = a.project.output_dir
-    paths = write_all(a, out, redact=redact)
+    bar = _ProgressBar()
+    try:
+        paths = write_all(a, out, redact=redact, progress=bar)
+    finally:
+        bar.close()
     counts, statuses = a.counts(), a.statuses()
     n = len(a.units)
     typer.echo(f"{a.project.file.title}: {n} units, protocol {a.project.protocol.id}")
@@ -469,6 +568,148 @@ def _table(header: list[str], rows: list[list[str]]) -> None:
     console.print(t)
 
 
+def _check_source_id(value: str, option: str) -> None:
+    import re
+
+    from triangulate.findings import UsageError
+
+    if not re.fullmatch(r"[a-z0-9_-]+", value):
+        raise UsageError(f"{option} '{value}': source ids may only hold lowercase letters, digits, '_' and '-'")
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="The folder to create the project in (created when missing).", show_default="current directory")] = Path("."),
+    title: Annotated[Optional[str], typer.Option("--title", help="The project's title (default: the folder's name).")] = None,
+    protocol: Annotated[Optional[str], typer.Option("--protocol", help="A built-in protocol id (farmer-2006, blebu-2023) or the path of a protocol .yaml (default: farmer-2006).")] = None,
+    source: Annotated[
+        Optional[list[str]],
+        typer.Option("--source", "-s", metavar="ID=PATH[:KIND]", help="A data source (repeatable, in order); KIND is excerpts, survey or survey_responses, guessed from the file when left out."),
+    ] = None,
+) -> int:
+    """Create a project: triangulate.yaml, and a draft codebook.yaml listing every code found.
+
+    Asks for missing values only when standard input is a terminal. Never overwrites: an existing
+    project stops it, and an existing codebook.yaml is kept (run import-codebook first to seed it).
+
+    Example: triangulate init my-study --protocol farmer-2006 --source interviews=export.qdpx --source survey=data/survey.sav
+    """
+    from triangulate.init import init_project, parse_source_arg
+
+    args = [parse_source_arg(s) for s in source or []]
+    result = init_project(directory, title=title, protocol=protocol, sources=args, ask=_init_ask() if sys.stdin.isatty() else None)
+    _print_findings(result.findings)
+    for sid in result.inferred:
+        typer.echo(f"Source '{sid}': read as kind '{result.kinds[sid]}' (add :KIND to --source to choose)")
+    for p in result.written:
+        typer.echo(f"Wrote {_rel(p)}")
+    if result.kept_codebook:
+        typer.echo(f"Kept the existing {_rel(result.root / 'codebook.yaml')}")
+    n = sum(len(c) for c in result.codes.values())
+    typer.echo(f"Found {n} code(s) in {len(result.codes)} source(s): " + ", ".join(f"{sid} {len(c)}" for sid, c in result.codes.items()))
+    typer.echo("Next:")
+    i = 0
+    for step in result.next_steps:
+        if step.startswith("  "):  # a continuation of the step above
+            typer.echo(f"     {step.strip()}")
+        else:
+            i += 1
+            typer.echo(f"  {i}. {step}")
+    return 0
+
+
+def _init_ask() -> Callable[[str, Optional[str]], str]:
+    def ask(question: str, default: Optional[str]) -> str:
+        value = typer.prompt(question, default=default or "", show_default=bool(default))
+        return str(value)
+
+    return ask
+
+
+@app.command("import-codebook")
+def import_codebook(
+    file: Annotated[Path, typer.Argument(help="A REFI-QDA codebook (.qdc) or project (.qdpx).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The codebook YAML to write; never overwritten.")] = Path("codebook.yaml"),
+    source: Annotated[str, typer.Option("--source", help="The id of the excerpts source whose codes these are.")] = "interviews",
+) -> int:
+    """Seed a codebook.yaml from a .qdc or .qdpx code tree.
+
+    One theme per top-level code or folder; the codable codes beneath it become that theme's codes
+    for the source given by --source (by name, or by full path 'Parent/child' where two codes share
+    a name). The output file is never overwritten.
+
+    Example: triangulate import-codebook export.qdpx --source interviews --output my-study/codebook.yaml
+    """
+    from triangulate.findings import UsageError, exit_code_for
+    from triangulate.qdc import codebook_yaml, draft_codebook, read_code_tree, write_new
+
+    _check_source_id(source, "--source")
+    exists = f"{output} already exists; import-codebook never overwrites it (choose another --output, or move the file away)"
+    if output.exists():
+        raise UsageError(exists)
+    roots, findings = read_code_tree(file, str(file))
+    _print_findings(findings)
+    if roots is None:
+        return exit_code_for(findings) or 1
+    draft = draft_codebook(roots, source)
+    if not write_new(output, codebook_yaml(draft, file.name, source)):
+        raise UsageError(exists)
+    n = sum(len(c) for t in draft["themes"] for c in t["codes"].values())
+    typer.echo(f"Wrote {_rel(output)}: {len(draft['themes'])} theme(s), {n} code(s) of source '{source}'.")
+    typer.echo("Next: edit the themes (merge, rename, add definitions and the other sources' codes), then 'triangulate validate'.")
+    return 0
+
+
+@app.command("export-codebook")
+def export_codebook(
+    project: ProjectArg = Path("."),
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .qdc file to write.")] = Path("codebook.qdc"),
+    source: Annotated[Optional[str], typer.Option("--source", help="Export only this source's codes (default: every source's).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+) -> int:
+    """Write the codebook's themes as a REFI-QDA codebook (.qdc) for ATLAS.ti, NVivo, MAXQDA, ...
+
+    Each theme becomes a folder (a code with isCodable=false) and its codes codable codes beneath it.
+
+    Example: triangulate export-codebook my-study --output themes.qdc
+    """
+    from triangulate.findings import Location, UsageError, error, exit_code_for
+    from triangulate.loading import check_codebook, find_project_file, load_yaml_model
+    from triangulate.models import Codebook, ProjectFile
+    from triangulate.qdc import export_qdc, write_new
+
+    pfile = find_project_file(project)
+    if pfile is None:
+        where = project / "triangulate.yaml" if project.is_dir() else project
+        _print_findings([error("project.not-found", f"no project here: {where} does not exist (create one with 'triangulate init')", Location(str(where)))])
+        return 2
+    pf, _, findings = load_yaml_model(pfile, _rel(pfile), ProjectFile, "the project file")
+    if pf is None:
+        _print_findings(findings)
+        return exit_code_for(findings) or 1
+    cb, cdoc, more = load_yaml_model(pfile.parent / pf.codebook, _rel(pfile.parent / pf.codebook), Codebook, "the codebook")
+    findings += more
+    if cb is not None:
+        findings += check_codebook(cb, cdoc, pf, pf.codebook)
+    _print_findings(findings)
+    if cb is None or exit_code_for(findings):
+        return exit_code_for(findings) or 1
+    ids = [s.id for s in pf.sources]
+    if source is not None and source not in ids:
+        raise UsageError(f"--source '{source}' is not a source of this project (sources: {', '.join(ids)})")
+    text, more = export_qdc(cb, ids, source, origin=f"triangulate {__version__}")
+    if text is None:
+        _print_findings(more)
+        return 1
+    if force:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8", newline="\n")
+    elif not write_new(output, text):
+        raise UsageError(f"{output} already exists; give --force to overwrite it, or choose another --output")
+    typer.echo(f"Wrote {_rel(output)}: {len(cb.themes)} theme(s) as folders with their codes (REFI-QDA codebook)")
+    return 0
+
+
 # ---------------------------------------------------------------------------- entry point
 
 
@@ -495,6 +736,10 @@ def main(argv: list[str] | None = None) -> None:
         code = exc.exit_code
     except BrokenPipeError:
         code = 0
+    except OSError as exc:  # the file system refused (permissions, a full disk, a file where a folder must be)
+        where = f": {exc.filename}" if exc.filename else ""
+        _stderr(f"error: could not read or write a file{where}: {exc.strerror or exc}")
+        code = 2
     except Exception:
         import traceback
 

@@ -7,12 +7,13 @@ exceptions (except for a bug). Nothing here prints.
 from __future__ import annotations
 
 import hashlib
+import os
 import types
 import typing
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,6 +22,9 @@ from triangulate.models import Codebook, Protocol, ProjectFile
 from triangulate.sources import SourceData, load_source
 from triangulate.tables import split_sheet
 from triangulate.yamlio import YamlDoc, parse_yaml, read_text_file
+
+if TYPE_CHECKING:
+    from triangulate.columnar import Progress
 
 PROJECT_FILENAMES = ("triangulate.yaml", "triangulate.yml")
 RESERVED_COLUMNS = {
@@ -168,16 +172,43 @@ def translate_errors(exc: ValidationError, doc: YamlDoc, model: type[BaseModel])
             )
         elif kind == "missing":
             findings.append(error("yaml.missing-key", f"required key '{key}' is missing; add it", where))
+        elif kind == "value_error" and not loc and model is Protocol and (rule_findings := _rule_findings(doc)):
+            findings += rule_findings
         else:
+            where = doc.where_value(loc)  # the value holds the fault: point at it, not at its key
             msg = err["msg"]
             if kind == "string_pattern_mismatch":
                 msg = "ids may only hold lowercase letters, digits, '_' and '-'"
             elif msg.startswith("Value error, "):
                 msg = msg[len("Value error, ") :]
             value = err.get("input")
-            shown = f" (got {value!r})" if isinstance(value, (str, int, float, bool)) and len(repr(value)) < 80 else ""
+            shown = ""
+            if isinstance(value, (str, int, float, bool)) and not (isinstance(value, int) and abs(value) > 10**60):
+                shown = f" (got {value!r})" if len(repr(value)) < 80 else ""
             findings.append(error("yaml.invalid-value", f"'{where.field or key}': {msg}{shown}", where))
     return findings
+
+
+def _rule_findings(doc: YamlDoc) -> list[Finding]:
+    """Protocol rules naming a category the protocol does not define, each at its own line."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    cats = data.get("categories")
+    rules = data.get("rules")
+    if not isinstance(cats, list) or not isinstance(rules, dict):
+        return []
+    ids = [c["id"] for c in cats if isinstance(c, dict) and isinstance(c.get("id"), str)]
+    out: list[Finding] = []
+    for name, value in rules.items():
+        if isinstance(value, str) and value not in ids:
+            out.append(
+                error(
+                    "protocol.unknown-category",
+                    f"rules.{name} names '{value}', which is not a category of this protocol "
+                    f"(categories: {', '.join(ids) or 'none'}); name one of them",
+                    doc.where_value(("rules", name)),
+                )
+            )
+    return out
 
 
 def load_yaml_model(path: Path, shown: str, model: type[M], what: str) -> tuple[M | None, YamlDoc | None, list[Finding]]:
@@ -187,8 +218,8 @@ def load_yaml_model(path: Path, shown: str, model: type[M], what: str) -> tuple[
     doc, findings = parse_yaml(text, shown)
     if doc is None:
         return None, None, findings
-    obj, findings = validate_model(doc, model, what)
-    return obj, doc, findings
+    obj, more = validate_model(doc, model, what)
+    return obj, doc, findings + more
 
 
 def check_protocol(protocol: Protocol, doc: YamlDoc | None, shown: str) -> list[Finding]:
@@ -276,6 +307,12 @@ def check_project_file(pf: ProjectFile, doc: YamlDoc | None) -> list[Finding]:
             findings.append(
                 error("project.source-option", f"'codes' applies to kind 'survey_responses' only (source '{s.id}' is '{s.kind}')", doc.where(("sources", i, "codes")) if doc else Location())
             )
+        is_qdpx = s.kind == "excerpts" and split_sheet(s.path)[0].lower().endswith(".qdpx")
+        for opt in ("positions", "coder", "code_path"):  # the .qdpx reader's options (docs/interop.md)
+            if getattr(s, opt) is not None and not is_qdpx:
+                findings.append(
+                    error("project.source-option", f"'{opt}' applies to kind 'excerpts' sources read from a .qdpx only (source '{s.id}' is '{s.kind}' from {s.path})", doc.where(("sources", i, opt)) if doc else Location())
+                )
     if len(pf.sources) < 2:
         findings.append(
             error("project.too-few-sources", "triangulation compares sources: list at least two under 'sources'", doc.where(("sources",)) if doc else Location())
@@ -288,13 +325,43 @@ def check_project_file(pf: ProjectFile, doc: YamlDoc | None) -> list[Finding]:
     return findings
 
 
+def check_output(pf: ProjectFile, doc: YamlDoc | None, root: Path, pfile: Path, protocol_file: Path | None) -> list[Finding]:
+    """No output file may land on an input: a source, the codebook, a worksheet, the decisions."""
+    from triangulate.outputs.write import ALL_OUTPUTS  # deferred: outputs import this module
+
+    def key(p: Path) -> str:
+        return os.path.normcase(os.path.abspath(p))
+
+    inputs = {key(pfile): pfile.name, key(root / pf.codebook): pf.codebook, key(root / "decisions.jsonl"): "decisions.jsonl"}
+    if protocol_file is not None:
+        inputs[key(protocol_file)] = str(protocol_file)
+    for s in pf.sources:
+        base = split_sheet(s.path)[0]
+        inputs[key(root / base)] = base
+    for r in pf.reviewers:
+        inputs[key(root / "reviews" / f"{r}.csv")] = f"reviews/{r}.csv"
+    out = root / pf.output
+    findings = []
+    for name in ALL_OUTPUTS:
+        hit = inputs.get(key(out / name))
+        if hit is not None:
+            findings.append(
+                error(
+                    "project.output-collision",
+                    f"the output folder '{pf.output}' would overwrite the input {hit} (with {name}); choose another 'output' folder",
+                    doc.where_value(("output",)) if doc else Location(pfile.name),
+                )
+            )
+    return findings
+
+
 @dataclass
 class LoadResult:
     project: Project | None
     findings: list[Finding]
 
 
-def load_project(path: Path) -> LoadResult:
+def load_project(path: Path, progress: Progress | None = None) -> LoadResult:
     """Load and check everything a project names. ``project`` is None when it cannot be used."""
     pfile = find_project_file(path)
     if pfile is None:
@@ -345,11 +412,18 @@ def load_project(path: Path) -> LoadResult:
     sources: dict[str, SourceData] = {}
     dims = protocol.dimension_ids if protocol else []
     for spec in pf.sources:
-        data, f = load_source(root, spec, dims)
+        data, f = load_source(root, spec, dims, progress)
         findings += f
         if data is not None:
             sources[spec.id] = data
             inputs[split_sheet(spec.path)[0]] = root / split_sheet(spec.path)[0]
+    if codebook is not None and any(d.spec.path.lower().endswith(".qdpx") for d in sources.values()):
+        from triangulate.qdpx import resolve_code_forms  # nested .qdpx codes: own name or full path
+
+        for data in sources.values():
+            findings += resolve_code_forms(data, codebook)
+
+    findings += check_output(pf, pdoc, root, pfile, protocol_file if protocol is not None else None)
 
     if protocol is None or codebook is None or len(sources) != len(pf.sources):
         return LoadResult(None, findings)

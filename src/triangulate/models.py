@@ -29,6 +29,12 @@ class SourceSpec(_Strict):
     kind: Literal["excerpts", "survey", "survey_responses"]
     path: str = Field(min_length=1)
     codes: dict[str, ResponseCode] | None = None
+    # .qdpx excerpts sources only (checked in loading.check_project_file); see docs/interop.md
+    positions: Literal["codepoints", "utf16", "auto"] | None = Field(
+        default=None, description=".qdpx only: how selection positions count characters (default auto: detected)."
+    )
+    coder: str | None = Field(default=None, min_length=1, description=".qdpx only: keep one user's codings (a user name or GUID).")
+    code_path: bool | None = Field(default=None, description=".qdpx only: name codes by their full path ('Parent/child') only.")
 
     @property
     def display(self) -> str:

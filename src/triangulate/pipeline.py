@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triangulate.analysis import Analysis, Unit, build_units, settle, sorting_findings
 from triangulate.findings import Finding
 from triangulate.loading import Project, load_project
 from triangulate.reviews import read_decisions, read_worksheets
+
+if TYPE_CHECKING:
+    from triangulate.columnar import Progress
 
 
 @dataclass
@@ -22,8 +25,10 @@ class PipelineResult:
         return any(f.is_error for f in self.findings)
 
 
-def analyse_path(path: Path) -> PipelineResult:
-    loaded = load_project(path)
+def analyse_path(path: Path, progress: Progress | None = None) -> PipelineResult:
+    """Load and analyse a project. ``progress(task, done, total)``, when given, hears how far the
+    slow steps (reading large sources) have got; the library itself never prints."""
+    loaded = load_project(path, progress)
     if loaded.project is None:
         return PipelineResult(None, loaded.findings)
     return PipelineResult(*_analyse(loaded.project, loaded.findings))

@@ -249,7 +249,7 @@ def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
         loc = Location(shown, line=lineno)
         try:
             obj = json.loads(line)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # JSONDecodeError, or an integer too long to convert
             stripped = line.strip()
             cut_short = stripped.startswith("{") and not stripped.endswith("}")
             if (idx == last_index and not ends_clean) or cut_short:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from triangulate.findings import Finding, Location, error, warning
 from triangulate.models import SourceSpec
 from triangulate.tables import Table, read_table, split_sheet
+
+if TYPE_CHECKING:
+    from triangulate.columnar import ExcerptColumns, Progress
 
 EXCERPT_COLUMNS = ("excerpt_id", "participant", "code", "text")
 SURVEY_COLUMNS = ("code", "respondents")
@@ -36,6 +40,7 @@ class ExcerptRow:
     text: str
     tags: dict[str, tuple[str, ...]]
     row: int
+    code_path: str | None = None  # .qdpx only: the code's full path ("Parent/child"), also accepted
 
 
 @dataclass(slots=True)
@@ -68,10 +73,42 @@ class SourceData:
         return self.spec.kind == "excerpts"
 
     _by_code: dict[str, list[ExcerptRow]] | None = None
+    _columns: ExcerptColumns | None = None
+
+    def excerpt_columns(self) -> ExcerptColumns:
+        """The excerpts column by column (built once from ``excerpts`` unless read that way)."""
+        cols = self._columns
+        if cols is None or (cols.originals is not None and len(cols) != len(self.excerpts)):
+            from triangulate.columnar import ExcerptColumns
+
+            cols = self._columns = ExcerptColumns.from_rows(self.excerpts)
+        return cols
+
+    def attach_columns(self, cols: ExcerptColumns) -> None:
+        """Use columns read by the fast reader; ``excerpts`` becomes a view over them."""
+        from triangulate.columnar import ExcerptView
+
+        self._columns = cols
+        self.excerpts = ExcerptView(cols)  # type: ignore[assignment]
+
+    def participant_count(self) -> int:
+        return self.excerpt_columns().participant_count() if self.is_excerpts else 0
+
+    def excerpt_count(self) -> int:
+        return self.excerpt_columns().excerpt_count() if self.is_excerpts else 0
+
+    def first_rows(self) -> dict[str, int]:
+        """The row where each code of the data first appears."""
+        if self.is_excerpts:
+            return self.excerpt_columns().first_rows()
+        first: dict[str, int] = {}
+        for r in self.survey:
+            first.setdefault(r.code, r.row)
+        return first
 
     def codes_in_data(self) -> set[str]:
         if self.is_excerpts:
-            return set(self.excerpt_rows_by_code())
+            return set(self.excerpt_columns().by_code())
         return {r.code for r in self.survey}
 
     def excerpt_rows_by_code(self) -> dict[str, list[ExcerptRow]]:
@@ -84,8 +121,26 @@ class SourceData:
         return self._by_code
 
 
-def load_source(root: Path, spec: SourceSpec, dimensions: list[str]) -> tuple[SourceData | None, list[Finding]]:
+def load_source(
+    root: Path, spec: SourceSpec, dimensions: list[str], progress: Progress | None = None
+) -> tuple[SourceData | None, list[Finding]]:
     base, sheet = split_sheet(spec.path)
+    if spec.kind == "excerpts" and sheet is None:
+        from triangulate.columnar import read_excerpts_fast  # large, well-formed CSV/TSV only
+
+        fast = read_excerpts_fast(root / base, base, dimensions, progress)
+        if fast is not None:
+            data = SourceData(spec, spec.path)
+            data.attach_columns(fast[0])
+            return data, fast[1]
+    if spec.kind == "excerpts" and base.lower().endswith(".qdpx"):
+        from triangulate.qdpx import load_qdpx_source  # REFI-QDA project (spec 4.4)
+
+        return load_qdpx_source(root, spec)
+    if spec.kind == "survey_responses":
+        from triangulate.responses import load_responses  # respondent-level data (spec 4.3)
+
+        return load_responses(root, spec)
     table, findings = read_table(root / base, base, sheet)
     if table is None:
         return None, findings
@@ -94,8 +149,6 @@ def load_source(root: Path, spec: SourceSpec, dimensions: list[str]) -> tuple[So
         findings += _parse_excerpts(table, data, dimensions)
     elif spec.kind == "survey":
         findings += _parse_survey(table, data, dimensions)
-    else:
-        findings += _parse_responses(table, data, spec)
     return data, findings
 
 
@@ -260,51 +313,3 @@ def _parse_survey(table: Table, data: SourceData, dimensions: list[str]) -> list
         data.survey.append(SurveyRow(code, item, n, endorsed, percent, tags, table.row_numbers[i]))
     return findings
 
-
-def _parse_responses(table: Table, data: SourceData, spec: SourceSpec) -> list[Finding]:
-    findings: list[Finding] = []
-    if not spec.codes:
-        return [
-            error(
-                "project.source-option",
-                f"source '{spec.id}' is kind 'survey_responses' and needs a 'codes' mapping of survey codes to columns",
-                Location(),
-            )
-        ]
-    for code, rc in spec.codes.items():
-        j = table.index(rc.column)
-        if j is None:
-            findings.append(
-                error("data.missing-column", f"survey code '{code}' reads column '{rc.column}', which the file does not have", Location(table.file, row=1, field=rc.column))
-            )
-            continue
-        values = [r[j].strip() for r in table.rows]
-        answered = [v for v in values if v]
-        if rc.endorse is not None:
-            accept = {_norm(v) for v in rc.endorse}
-            endorsed = sum(1 for v in answered if _norm(v) in accept)
-        else:
-            lowered = [v.casefold() for v in answered]
-            if all(v in DEFAULT_ENDORSE or v in NOT_ENDORSED or _parse_float(v) is not None for v in lowered):
-                endorsed = sum(1 for v in lowered if v in DEFAULT_ENDORSE or (_parse_float(v) == 1.0))
-            else:  # an open question: any answer counts
-                endorsed = len(answered)
-        if not answered:
-            findings.append(
-                warning("data.missing-value", f"column '{rc.column}' (survey code '{code}') has no answers; the code is left out", Location(table.file, field=rc.column))
-            )
-            continue
-        data.survey.append(SurveyRow(code, rc.column, len(answered), endorsed, None, {}, 1))
-    return findings
-
-
-def _norm(v: object) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    s = str(v).strip().casefold()
-    f = _parse_float(s)
-    if f is not None and f.is_integer():
-        return str(int(f))
-    return s

@@ -21,6 +21,7 @@ from triangulate.findings import Finding, Location, error, warning
 MAX_CELL = 10 * 1024 * 1024  # characters in one CSV cell
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024  # bytes, all members of a workbook together
 MAX_XLSX_MEMBERS = 10_000
+MAX_XLSX_CELLS = 20_000_000  # cells visited in one sheet, counting the gaps a sparse sheet pads
 SUPPORTED = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson")
 
 
@@ -172,9 +173,18 @@ def _read_delimited(raw: bytes, shown: str, delimiter: str) -> tuple[Table | Non
                 table.rows.append(cells)
                 table.row_numbers.append(rownum)
         except csv.Error as exc:
-            findings.append(
-                error("data.malformed", f"cannot parse the table: {exc}", Location(shown, line=reader.line_num))
-            )
+            if "field limit" in str(exc):
+                findings.append(
+                    error(
+                        "data.too-large",
+                        f"a cell is longer than {MAX_CELL:,} characters (often an unclosed quote); check the quoting here",
+                        Location(shown, line=reader.line_num),
+                    )
+                )
+            else:
+                findings.append(
+                    error("data.malformed", f"cannot parse the table: {exc}", Location(shown, line=reader.line_num))
+                )
             return None, findings
     finally:
         csv.field_size_limit(old)
@@ -210,7 +220,7 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
             if len(infos) > MAX_XLSX_MEMBERS or sum(i.file_size for i in infos) > MAX_XLSX_UNCOMPRESSED:
                 return None, [
                     error(
-                        "data.malformed",
+                        "data.too-large",
                         "the workbook expands to more than 512 MB or 10,000 parts; refusing to open it "
                         "(export the sheet as CSV instead)",
                         Location(shown),
@@ -239,7 +249,22 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
             ws = wb.worksheets[0]
         findings: list[Finding] = []
         table: Table | None = None
+        if hasattr(ws, "reset_dimensions"):
+            # The declared dimension (e.g. A1:XFD1048576) is only a hint; trusting it would pad every
+            # row to it. Rows then hold the cells they really have.
+            ws.reset_dimensions()
+        budget = MAX_XLSX_CELLS
         for rownum, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            budget -= max(len(values), 1)
+            if budget < 0:
+                return None, [
+                    error(
+                        "data.too-large",
+                        f"the sheet spans more than {MAX_XLSX_CELLS:,} cells (row {rownum} and beyond); refusing to "
+                        "read further (delete stray cells far from the table, or export the sheet as CSV)",
+                        Location(shown, row=rownum),
+                    )
+                ]
             cells = [_cell_text(v) for v in values]
             if table is None:
                 if not any(c.strip() for c in cells):
@@ -285,8 +310,8 @@ def _read_jsonl(raw: bytes, shown: str) -> tuple[Table | None, list[Finding]]:
             continue
         try:
             obj = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            msg = getattr(exc, "msg", "too deeply nested")
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, or an integer too long to convert
+            msg = getattr(exc, "msg", "too deeply nested" if isinstance(exc, RecursionError) else "a number is too long")
             findings.append(error("data.bad-json", f"line is not valid JSON ({msg})", Location(shown, line=lineno)))
             continue
         if not isinstance(obj, dict):

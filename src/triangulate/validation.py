@@ -93,3 +93,10 @@ RENDERERS: dict[str, Callable[[list[Finding]], str]] = {
 
 def render(findings: list[Finding], fmt: str) -> str:
     return RENDERERS[fmt](findings)
+
+
+def unknown_patterns(patterns: Sequence[str]) -> list[str]:
+    """The ``--select``/``--ignore`` patterns that match no finding code (usually typos)."""
+    from triangulate.findings import CODES
+
+    return [p for p in patterns if p.strip() and not any(_matches(code, [p]) for code in CODES)]

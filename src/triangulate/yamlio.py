@@ -8,6 +8,7 @@ checks can point at the line that holds the fault. Documents that expand to very
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,16 @@ class YamlDoc:
     file: str  # as shown to the user
     data: Any
     positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    # Where each value starts (``positions`` points at the key that holds it).
+    values: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+
+    def where_value(self, path: KeyPath) -> Location:
+        """The location of the value at ``path`` (falls back to its key, then to an ancestor)."""
+        p = tuple(path)
+        if p in self.values:
+            line, col = self.values[p]
+            return Location(self.file, line, col, field=_dotted(p) or None)
+        return self.where(p)
 
     def where(self, path: KeyPath) -> Location:
         """The location of ``path``, or of its nearest ancestor that has one."""
@@ -53,25 +64,160 @@ class _TooComplex(Exception):
     pass
 
 
-def _walk_value(node: yaml.Node, path: KeyPath, positions: dict[KeyPath, tuple[int, int]], budget: list[int]) -> None:
-    """Record the position of every key and list item under ``path`` (keys point at the key)."""
+class _BadScalar(yaml.constructor.ConstructorError):
+    """A scalar that YAML reads as a number or date but that is not a valid one (e.g. 2023-02-30)."""
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose value errors (bad dates, huge integers) carry the node's position."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError, TypeError) as exc:
+            raise _BadScalar(None, None, str(exc), node.start_mark) from None
+
+
+_CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)
+if _CSafeLoader is not None:
+
+    class _CLoader(_CSafeLoader):  # type: ignore[misc,valid-type]
+        """The same loader on libyaml's parser: several times faster on large codebooks."""
+
+        def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep)
+            except (ValueError, OverflowError, TypeError) as exc:
+                raise _BadScalar(None, None, str(exc), node.start_mark) from None
+
+else:  # PyYAML built without libyaml
+    _CLoader = None  # type: ignore[misc,assignment]
+
+C_MAX_DEPTH = 1000  # libyaml's composer recurses in C: deeper documents use the Python parser
+
+
+# Where libyaml and PyYAML's Python parser are known to part ways (libyaml accepts, or places an
+# empty value one column later): tabs, a BOM inside the text, '?' keys and empty values inside flow
+# collections, a block scalar header running into a comment. Such documents use the Python parser.
+_C_RISKY = re.compile(r"[|>][-+0-9]*#")
+_C_RISKY_FLOW = re.compile(r"\?(?:\s|$|[,\]}])|[:,]\s*[,\]}]")
+
+
+def _c_parser_ok(text: str, min_length: int = 4096) -> bool:
+    """Whether to try libyaml first: a document large enough to gain, and none of the above."""
+    if len(text) < min_length or "\t" in text or "\ufeff" in text[1:] or _C_RISKY.search(text):
+        return False
+    if ("[" in text or "{" in text) and _C_RISKY_FLOW.search(text):
+        return False
+    return _nesting_bound(text) <= C_MAX_DEPTH
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound on how deeply ``text`` can nest: every flow bracket, plus for the worst line
+    its indentation and its block indicators ('- ', '? ', ': ')."""
+    worst = 0
+    for line in text.splitlines():
+        n = len(line) - len(line.lstrip(" ")) + 1
+        for ind in ("- ", "-\t", "? ", "?\t", ": ", ":\t"):
+            n += line.count(ind)
+        worst = max(worst, n)
+    return text.count("[") + text.count("{") + worst
+
+
+SAFE_TAGS = frozenset(t for t in yaml.SafeLoader.yaml_constructors if t is not None)
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _walk_value(
+    node: yaml.Node,
+    path: KeyPath,
+    positions: dict[KeyPath, tuple[int, int]],
+    budget: list[int],
+    values: dict[KeyPath, tuple[int, int]] | None = None,
+    problems: list[tuple[str, str, yaml.Node]] | None = None,
+) -> None:
+    """Record the position of every key and list item under ``path`` (keys point at the key).
+
+    Also records where each value starts (``values``) and collects ``problems``: tags that are not
+    plain YAML and keys repeated in one mapping, as (code, message, node).
+    """
     budget[0] -= 1
     if budget[0] < 0:
         raise _TooComplex
+    if problems is not None and node.tag not in SAFE_TAGS:
+        problems.append(
+            (
+                "yaml.unsafe-tag",
+                f"the tag '{node.tag.replace('tag:yaml.org,2002:', '!!')}' is not allowed: only plain YAML is read "
+                "(no tags that build objects or run code); remove it",
+                node,
+            )
+        )
     if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _walk_value(value_node, path + (key,), positions, budget)
+            positions[path + (key,)] = _mark(key_node)
+            if values is not None:
+                values[path + (key,)] = _mark(value_node)
+            if problems is not None:
+                if isinstance(key_node, yaml.ScalarNode) and key != "<<":
+                    ident = (key_node.tag, key)
+                    if ident in seen:
+                        problems.append(
+                            (
+                                "yaml.duplicate-key",
+                                f"key '{key}' appears twice in this mapping (first on line {seen[ident]}); only one "
+                                "would be kept: merge them or rename one",
+                                key_node,
+                            )
+                        )
+                    else:
+                        seen[ident] = key_node.start_mark.line + 1
+                _walk_value(key_node, path + (key,), {}, budget, None, problems)  # tags on keys
+            _walk_value(value_node, path + (key,), positions, budget, values, problems)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            positions[path + (i,)] = (item.start_mark.line + 1, item.start_mark.column + 1)
-            _walk_value(item, path + (i,), positions, budget)
+            positions[path + (i,)] = _mark(item)
+            if values is not None:
+                values[path + (i,)] = _mark(item)
+            _walk_value(item, path + (i,), positions, budget, values, problems)
 
 
-def parse_yaml(text: str, file: str) -> tuple[YamlDoc | None, list[Finding]]:
-    """Parse YAML text safely. Returns the document or findings explaining why not."""
-    loader = yaml.SafeLoader(text)
+def parse_yaml(text: str, file: str, loader_class: Any = None) -> tuple[YamlDoc | None, list[Finding]]:
+    """Parse YAML text safely. Returns the document or findings explaining why not.
+
+    Large documents are first parsed with libyaml (when PyYAML has it); anything that goes wrong
+    there, or any finding at all, is parsed again with the Python parser, whose messages are the
+    ones reported, so both give the same result.
+    """
+    if loader_class is None:
+        if _CLoader is not None and _c_parser_ok(text):
+            try:
+                doc, found = parse_yaml(text, file, _CLoader)
+            except Exception:
+                doc, found = None, []
+            if doc is not None and not found:
+                return doc, found
+        loader_class = _Loader
+    try:
+        loader = loader_class(text)  # checks every character first
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        return None, [
+            error(
+                "yaml.syntax",
+                f"the file holds a control character (#x{exc.character:04x}) that YAML does not allow; remove it",
+                Location(file, line, column),
+            )
+        ]
+    problems: list[tuple[str, str, yaml.Node]] = []
+    values: dict[KeyPath, tuple[int, int]] = {}
     try:
         node = loader.get_single_node()
         if node is None:
@@ -79,7 +225,8 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDoc | None, list[Finding]]:
         positions: dict[KeyPath, tuple[int, int]] = {}
         try:
             positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
-            _walk_value(node, (), positions, [MAX_NODES])
+            values[()] = positions[()]
+            _walk_value(node, (), positions, [MAX_NODES], values, problems)
         except _TooComplex:
             return None, [
                 error(
@@ -91,12 +238,25 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDoc | None, list[Finding]]:
             ]
         except RecursionError:
             return None, [error("yaml.too-complex", "the document is nested too deeply", Location(file, 1, 1))]
+        found = [error(code, msg, Location(file, *_mark(n))) for code, msg, n in problems]
+        if any(f.code == "yaml.unsafe-tag" for f in found):
+            return None, found  # never construct a document that asks for objects
         data = loader.construct_document(node)
+    except _BadScalar as exc:
+        mark = exc.problem_mark
+        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        return None, [
+            error(
+                "yaml.invalid-value",
+                f"this value looks like a number or a date but cannot be read ({exc.problem}); put it in quotes to make it text",
+                loc,
+            )
+        ]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
         problem = exc.problem or "invalid YAML"
-        if isinstance(exc, yaml.constructor.ConstructorError):
+        if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in problem:
             problem = (
                 f"{problem}; only plain YAML is allowed (no '!!python' or other tags that build objects)"
             )
@@ -107,7 +267,7 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDoc | None, list[Finding]]:
         return None, [error("yaml.too-complex", "the document is nested too deeply", Location(file, 1, 1))]
     finally:
         loader.dispose()
-    return YamlDoc(file, data, positions), []
+    return YamlDoc(file, data, positions, values), found
 
 
 def read_text_file(path: Path, shown: str) -> tuple[str | None, list[Finding]]:

@@ -85,18 +85,23 @@ def evidence_lines(ts: ThemeSource, redact: bool, limit: int = MAX_EXCERPTS_SHOW
     if ts.kind == "excerpts":
         seen: set[str] = set()
         lines: list[str] = []
+        distinct = ts.excerpts  # distinct excerpt ids in the rows: the rest need only be counted
         for r in ts.excerpt_rows:
+            if distinct is not None and (redact or len(lines) > limit):
+                break
             if r.excerpt_id in seen:
                 continue
             seen.add(r.excerpt_id)
             if redact:
                 continue
             lines.append(f"{r.participant}, {r.excerpt_id} [{r.code}]: \u201c{' '.join(r.text.split())}\u201d")
+        if distinct is None:
+            distinct = len(seen)
         shown = lines[:limit]
         if redact:
-            shown = [f"{len(seen)} excerpt(s) from {ts.participants} participant(s); text withheld (redacted report)"]
-        elif len(lines) > limit:
-            shown.append(f"... and {len(lines) - limit} more excerpt(s)")
+            shown = [f"{distinct} excerpt(s) from {ts.participants} participant(s); text withheld (redacted report)"]
+        elif distinct > limit:
+            shown.append(f"... and {distinct - limit} more excerpt(s)")
         return shown
     out = []
     for r in ts.survey_rows:
@@ -326,8 +331,8 @@ def methods_paragraph(analysis: Analysis) -> str:
     for spec in project.file.sources:
         data = project.sources[spec.id]
         if data.is_excerpts:
-            people = len({r.participant for r in data.excerpts})
-            srcs.append(f"{spec.display} ({people} participants, {len({r.excerpt_id for r in data.excerpts})} coded excerpts)")
+            people = data.participant_count()
+            srcs.append(f"{spec.display} ({people} participants, {data.excerpt_count()} coded excerpts)")
         else:
             srcs.append(f"{spec.display} ({len(data.survey)} survey items)")
     themes = len(project.codebook.themes)

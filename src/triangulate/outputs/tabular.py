@@ -69,7 +69,7 @@ def matrix_rows(analysis: Analysis) -> list[list[str]]:
 def to_csv(columns: list[str], rows: list[list[str]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
+    w.writerow([neutralise(c) for c in columns])
     for r in rows:
         w.writerow([neutralise(c) for c in r])
     return buf.getvalue()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from triangulate.analysis import Analysis
 from triangulate.outputs.files import atomic_write_bytes, atomic_write_text
 from triangulate.outputs.report import build_report, render_html, render_markdown
 from triangulate.outputs.tabular import SORTING_COLUMNS, matrix_columns, matrix_rows, sorting_rows, summary_json, to_csv
+
+if TYPE_CHECKING:
+    from triangulate.columnar import Progress
 
 ALL_OUTPUTS = ("sorting.csv", "convergence_matrix.csv", "summary.json", "report.md", "report.html", "convergence_matrix.xlsx")
 
@@ -24,14 +28,24 @@ def write_matrix(analysis: Analysis, out: Path) -> list[Path]:
     return [path]
 
 
-def write_all(analysis: Analysis, out: Path, redact: bool = False) -> list[Path]:
+def write_all(analysis: Analysis, out: Path, redact: bool = False, progress: Progress | None = None) -> list[Path]:
+    """Write every output. ``progress(task, done, total)``, when given, hears each file as it is written."""
     from triangulate.outputs.xlsx import render_xlsx
 
+    def step(done: int) -> None:
+        if progress is not None:
+            progress("writing outputs", done, len(ALL_OUTPUTS))
+
+    step(0)
     written = write_sorting(analysis, out) + write_matrix(analysis, out)
     atomic_write_text(out / "summary.json", summary_json(analysis))
+    step(3)
     rep = build_report(analysis, redact=redact)
     atomic_write_text(out / "report.md", render_markdown(rep))
+    step(4)
     atomic_write_text(out / "report.html", render_html(rep))
+    step(5)
     atomic_write_bytes(out / "convergence_matrix.xlsx", render_xlsx(analysis))
+    step(6)
     written += [out / n for n in ("summary.json", "report.md", "report.html", "convergence_matrix.xlsx")]
     return written

@@ -1,0 +1,796 @@
+"""REFI-QDA project exchange (``.qdpx``) read as a ``kind: excerpts`` source (spec section 4.4).
+
+A ``.qdpx`` is a zip holding one project XML (``project.qde``, or named after the project) and a
+folder of sources (``sources/`` or ``Sources/``). Each coding of a plain-text selection becomes one
+:class:`~triangulate.sources.ExcerptRow`:
+
+- ``excerpt_id``: the selection's GUID (lower case, without braces);
+- ``participant``: the case that holds the selection (``SelectionRef``) or its source
+  (``SourceRef``), else the source's name;
+- ``code``: the code's own name (or its full path ``Parent/child`` with ``code_path: true``);
+  :func:`resolve_code_forms` later renames it to the full path when the codebook lists it that way;
+- ``text``: the selected characters of the source's plain text.
+
+Positions: REFI-QDA counts Unicode code points from 0, end exclusive. Real exports also count
+UTF-16 code units (NVivo for Windows), a Windows line ending as one (ATLAS.ti, whose stored text
+keeps CRLF) or as two where the text has a bare LF (inline text after XML line-end normalisation).
+Every reading allowed by the source's ``positions`` option is scored on how well the selections land
+on the text (inside it, not splitting a character, a line break or a word; matching the selection's
+name when it quotes the text) and the best one is used, code points first on a tie.
+
+Untrusted input: the XML is parsed with defusedxml (no DTD, no entities), the zip's entry count and
+the bytes read from it are capped, and nothing is ever extracted to disk. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from triangulate.findings import Finding, Location, error, warning
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+    from triangulate.models import Codebook, SourceSpec
+    from triangulate.sources import ExcerptRow, SourceData
+
+# Limits for untrusted archives (module constants so that tests can lower them).
+MAX_ENTRIES = 50_000  # members of the zip
+MAX_XML_BYTES = 256 * 1024 * 1024  # the project XML (or a .qdc), uncompressed
+MAX_TEXT_BYTES = 64 * 1024 * 1024  # one source's plain text, uncompressed
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # everything read from one archive
+MAX_CODE_DEPTH = 1_000  # nesting of Code elements
+
+UNITS = ("codepoints", "utf16")
+NEWLINES = ("stored", "crlf1", "lf2")
+_UNIT_TEXT = {"codepoints": "Unicode code points", "utf16": "UTF-16 code units"}
+_NEWLINE_TEXT = {
+    "stored": "",
+    "crlf1": ", a Windows line ending (CRLF) counted as one",
+    "lf2": ", each line ending counted as two (CRLF)",
+}
+
+
+# ---------------------------------------------------------------------------- XML helpers
+
+
+def local(tag: Any) -> str:
+    """``{urn:QDA-XML:project:1.0}Code`` -> ``Code`` (namespaces vary between tools and versions)."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def norm_guid(value: str | None) -> str:
+    """GUIDs compare without braces, case-insensitively: ``{ABC-..}`` == ``abc-..``."""
+    return (value or "").strip().strip("{}").strip().lower()
+
+
+def children(el: Element, name: str) -> list[Element]:
+    return [c for c in el if local(c.tag) == name]
+
+
+def child(el: Element, name: str) -> Element | None:
+    for c in el:
+        if local(c.tag) == name:
+            return c
+    return None
+
+
+def parse_xml(raw: bytes, shown: str) -> tuple[Element | None, list[Finding]]:
+    """Parse untrusted XML: no DTD, no entity declarations, no external references."""
+    from xml.etree.ElementTree import ParseError
+
+    import defusedxml.ElementTree as DET
+    from defusedxml import DefusedXmlException
+
+    try:
+        return DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True), []
+    except DefusedXmlException:
+        return None, [
+            error(
+                "refi.unsafe-xml",
+                "the XML declares a DTD or entities, which REFI-QDA files never need; it is not read "
+                "(export it again from your QDA software)",
+                Location(shown),
+            )
+        ]
+    except ParseError as exc:
+        line, col = getattr(exc, "position", (None, None))
+        return None, [
+            error("refi.malformed", f"the XML does not parse ({_short(str(exc))}); export it again", Location(shown, line=line, column=(col or 0) + 1 if line else None))
+        ]
+    except Exception as exc:  # noqa: BLE001 -- expat and codecs raise ValueError, LookupError, ... on hostile bytes
+        return None, [error("refi.malformed", f"the XML cannot be read ({type(exc).__name__}); export it again", Location(shown))]
+
+
+def _short(text: str, n: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# ---------------------------------------------------------------------------- the code tree
+
+
+@dataclass
+class CodeNode:
+    guid: str  # normalised
+    name: str
+    codable: bool
+    path: str  # names from the top-level code down, joined by '/'
+    description: str = ""
+    children: list[CodeNode] = field(default_factory=list)
+
+
+def _bool_attr(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    v = value.strip().lower()
+    if v in ("true", "1"):
+        return True
+    if v in ("false", "0"):
+        return False
+    return default
+
+
+def parse_code_tree(codes_el: Element | None) -> tuple[list[CodeNode], dict[str, CodeNode]]:
+    """The ``Code`` elements under ``Codes`` as a tree (roots) and an index by GUID."""
+    roots: list[CodeNode] = []
+    index: dict[str, CodeNode] = {}
+    if codes_el is None:
+        return roots, index
+    stack: list[tuple[Element, CodeNode | None, int]] = [(c, None, 0) for c in reversed(children(codes_el, "Code"))]
+    n = 0
+    while stack:
+        el, parent, depth = stack.pop()
+        n += 1
+        guid = norm_guid(el.get("guid")) or f"code-{n}"
+        name = (el.get("name") or "").strip() or guid
+        desc_el = child(el, "Description")
+        node = CodeNode(
+            guid,
+            name,
+            _bool_attr(el.get("isCodable"), True),
+            f"{parent.path}/{name}" if parent else name,
+            " ".join((desc_el.text or "").split()) if desc_el is not None else "",
+        )
+        (parent.children if parent else roots).append(node)
+        index.setdefault(guid, node)
+        if depth < MAX_CODE_DEPTH:
+            stack.extend((c, node, depth + 1) for c in reversed(children(el, "Code")))
+    return roots, index
+
+
+def walk(roots: list[CodeNode]) -> list[CodeNode]:
+    """Every code of the tree, depth first, in document order."""
+    out: list[CodeNode] = []
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(reversed(node.children))
+    return out
+
+
+# ---------------------------------------------------------------------------- the project
+
+
+@dataclass
+class Coding:
+    code_ref: str  # normalised GUID, "" when the Coding has no CodeRef
+    user: str  # normalised GUID of creatingUser, "" when absent
+
+
+@dataclass
+class Selection:
+    guid: str
+    start: str  # as written; parsed when positions are resolved
+    end: str
+    name: str
+    user: str
+    codings: list[Coding]
+
+
+@dataclass
+class TextDoc:
+    guid: str
+    guids: tuple[str, ...]  # every GUID a case may use for it (a PDF and its text representation)
+    name: str
+    plain_path: str | None
+    inline: str | None
+    selections: list[Selection]
+    text: str | None = None
+    problem: str | None = None  # why the text is missing
+
+
+@dataclass
+class QdaProject:
+    name: str
+    codes: list[CodeNode]
+    code_index: dict[str, CodeNode]
+    users: dict[str, str]  # guid -> name
+    case_names: dict[str, str]  # guid -> name
+    source_cases: dict[str, list[str]]  # source guid -> case names, in document order
+    selection_case: dict[str, str]  # selection guid -> case name
+    docs: list[TextDoc]
+    skipped: Counter[str]  # kind of selection -> codings skipped
+    xml_name: str = ""
+
+
+def _selections(doc_el: Element) -> list[Selection]:
+    out: list[Selection] = []
+    for s in children(doc_el, "PlainTextSelection"):
+        start, end = s.get("startPosition") or "", s.get("endPosition") or ""
+        codings = []
+        for c in children(s, "Coding"):
+            ref = child(c, "CodeRef")
+            codings.append(Coding(norm_guid(ref.get("targetGUID")) if ref is not None else "", norm_guid(c.get("creatingUser"))))
+        guid = norm_guid(s.get("guid")) or f"{norm_guid(doc_el.get('guid'))}:{start}-{end}"
+        out.append(Selection(guid, start, end, (s.get("name") or "").strip(), norm_guid(s.get("creatingUser")), codings))
+    return out
+
+
+def _count_codings(el: Element) -> int:
+    return sum(1 for e in el.iter() if local(e.tag) == "Coding")
+
+
+def _text_doc(el: Element, name: str, guids: tuple[str, ...]) -> TextDoc:
+    inline_el = child(el, "PlainTextContent")
+    inline = inline_el.text or "" if inline_el is not None else None
+    path = el.get("plainTextPath")
+    return TextDoc(guids[0], guids, name, path.strip() if path and path.strip() else None, inline, _selections(el))
+
+
+def build_project(root: Element) -> QdaProject:
+    """The parts of a parsed project XML that a triangulation needs."""
+    cb = child(root, "CodeBook")
+    roots, index = parse_code_tree(child(cb, "Codes") if cb is not None else None)
+    users: dict[str, str] = {}
+    users_el = child(root, "Users")
+    for u in children(users_el, "User") if users_el is not None else []:
+        g = norm_guid(u.get("guid"))
+        if g:
+            users[g] = (u.get("name") or u.get("id") or g).strip()
+    case_names: dict[str, str] = {}
+    source_cases: dict[str, list[str]] = {}
+    selection_case: dict[str, str] = {}
+    cases_el = child(root, "Cases")
+    for c in children(cases_el, "Case") if cases_el is not None else []:
+        g = norm_guid(c.get("guid"))
+        cname = (c.get("name") or "").strip() or g
+        if g:
+            case_names[g] = cname
+        for ref in children(c, "SourceRef"):
+            lst = source_cases.setdefault(norm_guid(ref.get("targetGUID")), [])
+            if cname not in lst:
+                lst.append(cname)
+        for ref in children(c, "SelectionRef"):
+            selection_case.setdefault(norm_guid(ref.get("targetGUID")), cname)
+    docs: list[TextDoc] = []
+    skipped: Counter[str] = Counter()
+    sources_el = child(root, "Sources")
+    for s in list(sources_el) if sources_el is not None else []:
+        kind = local(s.tag)
+        sguid = norm_guid(s.get("guid"))
+        sname = (s.get("name") or "").strip() or sguid
+        if kind == "TextSource":
+            doc = _text_doc(s, sname, (sguid,))
+            docs.append(doc)
+            extra = _count_codings(s) - sum(len(x.codings) for x in doc.selections)
+            if extra:
+                skipped["whole sources"] += extra
+        elif kind == "PDFSource":
+            rep = child(s, "Representation")
+            used = 0
+            if rep is not None:
+                doc = _text_doc(rep, sname, (sguid, norm_guid(rep.get("guid"))))
+                docs.append(doc)
+                used = sum(len(x.codings) for x in doc.selections)
+            if _count_codings(s) - used:
+                skipped["PDF regions"] += _count_codings(s) - used
+        elif kind in ("PictureSource", "AudioSource", "VideoSource"):
+            n = _count_codings(s)
+            if n:
+                skipped[{"PictureSource": "pictures", "AudioSource": "audio", "VideoSource": "video"}[kind]] += n
+    name = (root.get("name") or "").strip()
+    return QdaProject(name, roots, index, users, case_names, source_cases, selection_case, docs, skipped)
+
+
+# ---------------------------------------------------------------------------- the archive
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.left = MAX_TOTAL_BYTES
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, budget: _Budget) -> bytes | None:
+    """The member's bytes, or None when it is (or expands to) more than ``limit`` bytes."""
+    cap = min(limit, budget.left)
+    if info.file_size > cap:
+        return None
+    with zf.open(info) as fh:
+        data = fh.read(cap + 1)
+    if len(data) > cap:
+        return None
+    budget.left -= len(data)
+    return data
+
+
+class _MemberIndex:
+    """The zip's file names, looked up as written, ignoring case, or by base name under sources/."""
+
+    def __init__(self, members: dict[str, zipfile.ZipInfo]) -> None:
+        self.exact = members
+        self.lower: dict[str, list[zipfile.ZipInfo]] = {}
+        self.base: dict[str, list[zipfile.ZipInfo]] = {}
+        for name, info in members.items():
+            self.lower.setdefault(name.lower(), []).append(info)
+            if name.lower().startswith("sources/"):
+                self.base.setdefault(name.rsplit("/", 1)[-1].lower(), []).append(info)
+
+    def find(self, path: str) -> zipfile.ZipInfo | None:
+        """A plainTextPath as found in the zip: ``internal://x.txt``, ``x.txt``, ``sources/x.txt``, ...
+        Only names in the archive are looked up: nothing outside it is ever opened."""
+        p = path.strip()
+        for prefix in ("internal://", "relative://"):
+            if p.lower().startswith(prefix):
+                p = p[len(prefix):]
+        p = p.replace("\\", "/")
+        while p.startswith(("/", "./")):
+            p = p[1:] if p.startswith("/") else p[2:]
+        cands: list[str] = []
+        for q in (p, unquote(p)):
+            for c in (q, f"sources/{q}", f"Sources/{q}"):
+                if c and c not in cands:
+                    cands.append(c)
+        for c in cands:
+            if c in self.exact:
+                return self.exact[c]
+        for c in cands:
+            hit = self.lower.get(c.lower())
+            if hit and len(hit) == 1:
+                return hit[0]
+        hits = self.base.get(p.rsplit("/", 1)[-1].lower(), [])
+        return hits[0] if len(hits) == 1 else None
+
+
+def _decode_text(raw: bytes) -> tuple[str, bool]:
+    """(text, exact): UTF-8 (BOM removed), UTF-16 with a BOM, else Windows-1252 (exact=False)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16"), True
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode("utf-8-sig"), True
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), False
+
+
+def _pick_project_xml(members: dict[str, zipfile.ZipInfo]) -> zipfile.ZipInfo | None:
+    qde = [i for n, i in members.items() if n.lower().endswith(".qde") and not n.startswith("__MACOSX/")]
+    if not qde:
+        return None
+    qde.sort(key=lambda i: (i.filename.count("/"), i.filename.rsplit("/", 1)[-1].lower() != "project.qde", i.filename))
+    return qde[0]
+
+
+def read_qdpx(path: Path, shown: str, texts: bool = True) -> tuple[QdaProject | None, list[Finding]]:
+    """Open a .qdpx and parse its project (and, with ``texts``, every text source's plain text)."""
+    findings: list[Finding] = []
+    loc = Location(shown)
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, EOFError, ValueError):
+        return None, [error("refi.malformed", "not a .qdpx: the file is not a zip archive; export the project again as REFI-QDA (.qdpx)", loc)]
+    except OSError as exc:
+        return None, [error("file.unreadable", f"cannot read {shown}: {exc.strerror or exc}", loc)]
+    except Exception as exc:  # noqa: BLE001 -- zipfile raises many kinds on hostile bytes
+        return None, [error("refi.malformed", f"not a readable zip archive ({type(exc).__name__})", loc)]
+    with zf:
+        try:
+            infos = zf.infolist()
+            if len(infos) > MAX_ENTRIES:
+                return None, [error("refi.too-large", f"the archive has {len(infos):,} entries, more than the {MAX_ENTRIES:,} allowed; it is not read", loc)]
+            members = {i.filename: i for i in infos if not i.is_dir()}
+            info = _pick_project_xml(members)
+            if info is None:
+                hint = " (it looks like a .qdc codebook)" if any(n.lower().endswith(".qdc") for n in members) else ""
+                return None, [error("refi.malformed", f"the archive holds no project XML (.qde){hint}; export the project again as REFI-QDA (.qdpx)", loc)]
+            budget = _Budget()
+            raw = _read_member(zf, info, MAX_XML_BYTES, budget)
+            if raw is None:
+                return None, [error("refi.too-large", f"the project XML {info.filename} expands to more than {MAX_XML_BYTES // 2**20} MB; it is not read", loc)]
+        except Exception as exc:  # noqa: BLE001 -- corrupt, encrypted or unsupported members
+            return None, [error("refi.malformed", f"the archive cannot be read ({_short(str(exc)) or type(exc).__name__})", loc)]
+        xml_loc = f"{shown}!{info.filename}"
+        root, f = parse_xml(raw, xml_loc)
+        findings += f
+        if root is None:
+            return None, findings
+        if local(root.tag) != "Project":
+            return None, findings + [error("refi.malformed", f"the XML's root element is '{local(root.tag)}', not a REFI-QDA 'Project'", Location(xml_loc))]
+        try:
+            project = build_project(root)
+        except RecursionError:
+            return None, findings + [error("refi.malformed", "the project XML is nested too deeply", Location(xml_loc))]
+        project.xml_name = info.filename
+        if texts:
+            findings += _load_texts(zf, members, project, shown, budget)
+    return project, findings
+
+
+def _load_texts(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], project: QdaProject, shown: str, budget: _Budget) -> list[Finding]:
+    findings: list[Finding] = []
+    index = _MemberIndex(members)
+    for doc in project.docs:
+        if not any(s.codings for s in doc.selections):
+            continue  # nothing to read it for
+        if doc.inline is not None and doc.plain_path is None:
+            doc.text = doc.inline
+            continue
+        if doc.plain_path is None:
+            doc.problem = "has neither plainTextPath nor PlainTextContent"
+        elif doc.plain_path.lower().startswith(("absolute://", "file:", "http:", "https:")):
+            doc.problem = f"keeps its text outside the archive ({_short(doc.plain_path, 80)})"
+        else:
+            info = index.find(doc.plain_path)
+            if info is None:
+                doc.problem = f"names {_short(doc.plain_path, 80)}, which is not in the archive"
+            else:
+                try:
+                    raw = _read_member(zf, info, MAX_TEXT_BYTES, budget)
+                except Exception as exc:  # noqa: BLE001 -- any damage: the text is missing
+                    raw = None
+                    doc.problem = f"text {info.filename} cannot be read ({_short(str(exc)) or type(exc).__name__})"
+                if raw is None and doc.problem is None:
+                    findings.append(
+                        error("refi.too-large", f"source '{doc.name}': its text {info.filename} is larger than {MAX_TEXT_BYTES // 2**20} MB (or the archive's read limit is reached); its codings are skipped", Location(shown, field=doc.name))
+                    )
+                    doc.problem = "text too large"
+                    continue
+                if raw is not None:
+                    doc.text, exact = _decode_text(raw)
+                    if not exact:
+                        findings.append(
+                            warning("data.cp1252-encoding", f"source '{doc.name}': its text {info.filename} is not UTF-8; it was read as Windows-1252", Location(shown, field=doc.name))
+                        )
+        if doc.text is None and doc.inline is not None:
+            doc.text = doc.inline  # both given (the schema says one): the inline text is there
+            doc.problem = None
+        if doc.text is None:
+            n = sum(len(s.codings) for s in doc.selections)
+            findings.append(
+                warning("qdpx.missing-text", f"source '{doc.name}' {doc.problem}; its {n} coding(s) are skipped", Location(shown, field=doc.name))
+            )
+    return findings
+
+
+# ---------------------------------------------------------------------------- positions
+
+
+class Mapper:
+    """Maps a position counted in some unit to a code-point index of ``text`` (None: no such place)."""
+
+    def __init__(self, text: str, unit: str, newline: str) -> None:
+        self.n = len(text)
+        specials: list[tuple[int, int]] = []
+        if unit == "utf16":
+            specials += [(m.start(), 1) for m in re.finditer("[\U00010000-\U0010ffff]", text)]
+        if newline == "crlf1":
+            specials += [(m.start(), -1) for m in re.finditer("\r\n", text)]
+        elif newline == "lf2":
+            specials += [(m.start(), 1) for m in re.finditer("(?<!\r)\n", text)]
+        specials.sort()
+        self.positions = [p for p, _ in specials]
+        self.cum = [0]
+        for _, d in specials:
+            self.cum.append(self.cum[-1] + d)
+        self.ustarts = [p + self.cum[k] for k, p in enumerate(self.positions)]
+        self.identity = not specials
+
+    def units(self, i: int) -> int:
+        """The position of code-point index ``i`` in this unit."""
+        return i + self.cum[bisect_left(self.positions, i)]
+
+    def to_index(self, u: int) -> int | None:
+        if self.identity:
+            return u if 0 <= u <= self.n else None
+        i = u - self.cum[bisect_left(self.ustarts, u)]
+        if not 0 <= i <= self.n or self.units(i) != u:
+            return None
+        return i
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _cut_bad(text: str, i: int) -> str | None:
+    """Why a selection boundary at code-point index ``i`` is not a sensible place, or None."""
+    if 0 < i < len(text):
+        a, b = text[i - 1], text[i]
+        if a == "\r" and b == "\n":
+            return "splits a line break"
+        if unicodedata.combining(b) or b in "\u200d\ufe0f" or 0xDC00 <= ord(b) <= 0xDFFF:
+            return "splits a character"
+        if _is_word(a) and _is_word(b):
+            return "cuts a word"
+    return None
+
+
+def _norm_ws(s: str) -> str:
+    return " ".join(s.split()).casefold()
+
+
+@dataclass
+class Landing:
+    start: int | None
+    end: int | None
+    text: str
+    problem: str | None  # None when the selection lands on sensible text
+    score: int
+
+
+def land(text: str, mapper: Mapper, sel: Selection) -> Landing:
+    """Where a selection lands under one reading of its positions, and how plausible that is."""
+    try:
+        su, eu = int(sel.start.strip()), int(sel.end.strip())
+    except ValueError:
+        return Landing(None, None, "", f"has positions that are not whole numbers ({_short(sel.start, 20)!r}, {_short(sel.end, 20)!r})", 0)
+    s, e = mapper.to_index(su), mapper.to_index(eu)
+    if s is None or e is None or s > e:
+        lo = min(max(su, 0), len(text))
+        hi = min(max(eu, lo), len(text))
+        if su < 0 or eu > mapper.units(len(text)) or su > eu:
+            why = f"runs outside the text ({su}-{eu}; the text is {mapper.units(len(text))} long)" if su <= eu else f"ends before it starts ({su}-{eu})"
+        else:
+            why = "splits a character (a position inside an emoji or a line break)"
+        return Landing(None, None, text[lo:hi], why, 0)
+    # Score: 4 for a selection whose both ends sit at word edges with no white space just inside;
+    # 2 off for each end that cuts a word, a character or a line break; 1 off for each end with
+    # white space just inside; 1 for an empty or blank one; 4 more when its name quotes its start.
+    chosen = text[s:e]
+    problem = None
+    if s == e:
+        problem, score = "is empty", 1
+    elif not chosen.strip():
+        problem, score = "holds only white space", 1
+    else:
+        cut_s, cut_e = _cut_bad(text, s), _cut_bad(text, e)
+        problem = cut_s or cut_e
+        score = 4 - 2 * (cut_s is not None) - 2 * (cut_e is not None) - chosen[0].isspace() - chosen[-1].isspace()
+    if sel.name:
+        name = _norm_ws(sel.name.rstrip(".…"))
+        if len(name) >= 4 and _norm_ws(chosen).startswith(name):
+            score += 4
+    return Landing(s, e, chosen, problem, max(score, 1))
+
+
+@dataclass
+class Reading:
+    unit: str
+    newline: str
+
+    def describe(self) -> str:
+        return _UNIT_TEXT[self.unit] + _NEWLINE_TEXT[self.newline]
+
+
+def choose_reading(docs: list[TextDoc], positions: str) -> tuple[Reading, Reading | None]:
+    """The best reading of the positions over the whole project, and a different reading that
+    fits exactly as well (ambiguous), if any. Ties go to code points as stored (the spec)."""
+    units = UNITS if positions == "auto" else (positions,)
+    readings = [Reading(u, n) for u in units for n in NEWLINES]
+    scores: list[int] = [0] * len(readings)
+    texts: list[list[str | None]] = [[] for _ in readings]
+    for doc in docs:
+        if doc.text is None or not doc.selections:
+            continue
+        mappers: dict[tuple[str, str], Mapper] = {}
+        for k, r in enumerate(readings):
+            m = mappers.get((r.unit, r.newline))
+            if m is None:
+                m = mappers[(r.unit, r.newline)] = Mapper(doc.text, r.unit, r.newline)
+            for sel in doc.selections:
+                landing = land(doc.text, m, sel)
+                scores[k] += landing.score
+                texts[k].append(landing.text if landing.start is not None else None)
+    best = max(range(len(readings)), key=lambda k: (scores[k], -k))
+    rival = next((k for k in range(len(readings)) if k != best and scores[k] == scores[best] and texts[k] != texts[best]), None)
+    return readings[best], (readings[rival] if rival is not None else None)
+
+
+# ---------------------------------------------------------------------------- rows
+
+
+def resolve_coder(project: QdaProject, coder: str) -> set[str] | None:
+    """The user GUIDs that ``coder`` names (a GUID, a user name, or a user name in any case)."""
+    g = norm_guid(coder)
+    if g in project.users:
+        return {g}
+    exact = {k for k, v in project.users.items() if v == coder.strip()}
+    if exact:
+        return exact
+    folded = {k for k, v in project.users.items() if v.casefold() == coder.strip().casefold()}
+    if folded:
+        return folded
+    if not project.users and re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", g):
+        return {g}
+    return None
+
+
+def excerpt_rows(
+    project: QdaProject,
+    shown: str,
+    positions: str = "auto",
+    coder: str | None = None,
+    code_path: bool = False,
+) -> tuple[list[ExcerptRow] | None, list[Finding]]:
+    from triangulate.sources import ExcerptRow
+
+    findings: list[Finding] = []
+    loc = Location(shown)
+    users: set[str] | None = None
+    if coder is not None:
+        users = resolve_coder(project, coder)
+        if users is None:
+            known = ", ".join(sorted(f"'{n}'" for n in project.users.values())) or "none: the export lists no Users"
+            return None, [error("qdpx.unknown-coder", f"coder '{coder}' is not a user of this project (users: {known}); give a user's name or GUID", loc)]
+    docs = [d for d in project.docs if d.text is not None]
+    reading, rival = choose_reading(docs, positions)
+    if rival is not None:
+        findings.append(
+            warning(
+                "qdpx.position-unit",
+                f"the selections fit equally well read as {reading.describe()} and as {rival.describe()}; "
+                f"they were read as {reading.describe()}. Check a few excerpts, and "
+                + (
+                    "set 'positions: codepoints' or 'positions: utf16' for this source to say which"
+                    if rival.unit != reading.unit
+                    else "if they are shifted, try the other 'positions:' unit or export the project again"
+                ),
+                loc,
+            )
+        )
+    rows: list[ExcerptRow] = []
+    case_codings: list[str] = []
+    unknown: list[str] = []
+    filtered = 0
+    for doc in docs:
+        assert doc.text is not None
+        mapper = Mapper(doc.text, reading.unit, reading.newline)
+        bad: list[tuple[Selection, Landing]] = []
+        doc_cases = next((project.source_cases[g] for g in doc.guids if project.source_cases.get(g)), [])
+        ambiguous = 0
+        for sel in doc.selections:
+            if not sel.codings:
+                continue  # a memo-like annotation (MAXQDA): not a coding
+            landing = land(doc.text, mapper, sel)
+            who = project.selection_case.get(sel.guid)
+            if who is None:
+                who = doc_cases[0] if doc_cases else doc.name
+                ambiguous += int(len(doc_cases) > 1)
+            used = False
+            for c in sel.codings:
+                node = project.code_index.get(c.code_ref) if c.code_ref else None
+                if node is None:
+                    if c.code_ref in project.case_names:
+                        case_codings.append(project.case_names[c.code_ref])
+                    else:
+                        unknown.append(c.code_ref or "(no CodeRef)")
+                    continue
+                if users is not None and (c.user or sel.user) not in users:
+                    filtered += 1
+                    continue
+                used = True
+                rows.append(
+                    ExcerptRow(sel.guid, who, node.path if code_path else node.name, landing.text, {}, len(rows) + 1, node.path)
+                )
+            if used and landing.problem:
+                bad.append((sel, landing))
+        if bad:
+            sel, landing = bad[0]
+            snippet = _short(landing.text, 60)
+            findings.append(
+                warning(
+                    "qdpx.position-mismatch",
+                    f"source '{doc.name}': {len(bad)} coded selection(s) do not land on sensible text when read as "
+                    f"{reading.describe()}; the first ({sel.guid}, {sel.start}-{sel.end}) {landing.problem}"
+                    + (f": {snippet!r}" if snippet else "")
+                    + ". Check the excerpts; if they are shifted, set 'positions:' for this source",
+                    Location(shown, field=doc.name),
+                )
+            )
+        if ambiguous:
+            findings.append(
+                warning(
+                    "qdpx.ambiguous-case",
+                    f"source '{doc.name}' belongs to {len(doc_cases)} cases ({', '.join(doc_cases[:5])}); "
+                    f"{ambiguous} selection(s) not assigned to a case are counted as participant '{doc_cases[0]}'",
+                    Location(shown, field=doc.name),
+                )
+            )
+    if case_codings:
+        findings.append(
+            warning(
+                "qdpx.case-coding",
+                f"{len(case_codings)} coding(s) point at a case rather than a code (first: case '{case_codings[0]}'); they are skipped",
+                loc,
+            )
+        )
+    if unknown:
+        findings.append(
+            warning("qdpx.unknown-code", f"{len(unknown)} coding(s) point at a code the project does not define (first: {unknown[0]}); they are skipped", loc)
+        )
+    if project.skipped:
+        parts = ", ".join(f"{n} of {k}" for k, n in sorted(project.skipped.items()))
+        findings.append(
+            warning("qdpx.skipped-selection", f"codings without character positions are skipped ({parts}); only plain-text selections become excerpts", loc)
+        )
+    if not rows:
+        why = f" by coder '{coder}' ({filtered} coding(s) by others were left out)" if coder is not None else ""
+        findings.append(warning("qdpx.no-codings", f"the project holds no codings of text selections{why}", loc))
+    return rows, findings
+
+
+def load_qdpx_source(root: Path, spec: SourceSpec) -> tuple[SourceData | None, list[Finding]]:
+    """``kind: excerpts`` from a .qdpx: rows as the CSV reader gives them, with no dimension tags."""
+    from triangulate.sources import SourceData
+
+    shown = spec.path
+    path = root / shown
+    if not path.exists():
+        return None, [error("file.missing", f"file not found: {shown}", Location(shown))]
+    if not path.is_file():
+        return None, [error("file.unreadable", f"not a file: {shown}", Location(shown))]
+    project, findings = read_qdpx(path, shown)
+    if project is None:
+        return None, findings
+    rows, f = excerpt_rows(project, shown, spec.positions or "auto", spec.coder, bool(spec.code_path))
+    findings += f
+    if rows is None:
+        return None, findings
+    data = SourceData(spec, spec.path)
+    data.excerpts = rows
+    return data, findings
+
+
+def resolve_code_forms(data: SourceData, codebook: Codebook) -> list[Finding]:
+    """Nested .qdpx codes are matched by their own name, or by their full path when the codebook
+    lists the path for this source (the path then wins). Warns when one name still stands for
+    codes in different places of the tree."""
+    if not data.is_excerpts or not any(r.code_path is not None for r in data.excerpts):
+        return []
+    sid = data.spec.id
+    listed = {c for t in codebook.themes for c in t.codes.get(sid, [])}
+    for r in data.excerpts:
+        if r.code_path is not None and r.code != r.code_path and r.code_path in listed:
+            r.code = r.code_path
+    data._by_code = None
+    paths: dict[str, list[str]] = {}
+    for r in data.excerpts:
+        if r.code_path is not None:
+            lst = paths.setdefault(r.code, [])
+            if r.code_path not in lst:
+                lst.append(r.code_path)
+    findings = []
+    for name, ps in paths.items():
+        if len(ps) > 1:
+            findings.append(
+                warning(
+                    "qdpx.duplicate-code-name",
+                    f"code '{name}' of source '{sid}' is the name of {len(ps)} codes in the .qdpx ({', '.join(ps[:5])}); "
+                    "their codings count as one code. To keep them apart, list them in the codebook by path",
+                    Location(data.file, field="code"),
+                )
+            )
+    return findings

@@ -1,0 +1,165 @@
+"""The fast excerpts reader (pandas' C parser, column-wise) against the careful one (csv module).
+
+Large, well-formed CSV/TSV excerpts sources are read by :mod:`triangulate.columnar`; anything odd
+falls back to the careful reader. Whichever path reads a file, the rows, their row numbers and
+the findings must be the same. The size threshold is lowered through the environment so that
+small files take the fast path here.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from triangulate.columnar import ExcerptView, read_excerpts_fast
+from triangulate.models import SourceSpec
+from triangulate.sources import load_source
+from triangulate.yamlio import _c_parser_ok, _CLoader, _Loader, parse_yaml
+
+DIMS = ["substance", "mechanism"]
+SPEC = SourceSpec.model_validate({"id": "interviews", "kind": "excerpts", "path": "data.csv"})
+
+
+def _load(root: Path, fast: bool, monkeypatch: pytest.MonkeyPatch, name: str = "data.csv") -> tuple[list[tuple], list]:
+    monkeypatch.setenv("TRIANGULATE_FAST_READ_MIN_BYTES", "0" if fast else str(1 << 60))
+    spec = SourceSpec.model_validate({"id": "interviews", "kind": "excerpts", "path": name})
+    data, findings = load_source(root, spec, DIMS)
+    rows = [] if data is None else [(r.excerpt_id, r.participant, r.code, r.text, r.tags, r.row) for r in data.excerpts]
+    return rows, findings
+
+
+def _both(content: bytes, monkeypatch: pytest.MonkeyPatch, suffix: str = ".csv") -> tuple[bool, tuple, tuple]:
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        name = f"data{suffix}"
+        (root / name).write_bytes(content)
+        monkeypatch.setenv("TRIANGULATE_FAST_READ_MIN_BYTES", "0")
+        took_fast = read_excerpts_fast(root / name, name, DIMS) is not None
+        return took_fast, _load(root, True, monkeypatch, name), _load(root, False, monkeypatch, name)
+
+
+HEADER = b"excerpt_id,participant,code,text,substance,mechanism,extra\n"
+WELL_FORMED = HEADER + b"".join(
+    f'E{i},P{i % 3},code-{i % 4},"Text, number {i}",barrier; Cost;;{i % 2},Trust,x\n'.encode() for i in range(40)
+)
+
+
+def test_a_well_formed_file_takes_the_fast_path_and_reads_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, a, b = _both(WELL_FORMED, monkeypatch)
+    assert fast
+    assert a == b
+    assert a[0][0][4] == {"substance": ("barrier", "cost", "0"), "mechanism": ("trust",)}
+    assert [r[5] for r in a[0]] == list(range(2, 42))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        HEADER + b"E1,P1,c,text,a,b,x\nE2,P1,c,te\x00xt,a,b,x\n",  # NUL byte
+        HEADER + b"E1,P1,c,caf\xe9,a,b,x\n",  # Windows-1252, not UTF-8
+        HEADER + b"E1,P1,c,text,a,b,x,surplus\nE2,P1,c,t,a,b,x\n",  # ragged first row
+        HEADER + b"E1,P1,c,text,a,b,x\nE2,P1,c,t,a,b,x,surplus\n",  # ragged later row
+        HEADER + b"E1,P1,c,text,a,b,x,\n",  # a trailing empty cell
+        HEADER + b"E1,P1,c,text,a,b,x\n\nE2,P1,c,t,a,b,x\n",  # a blank line
+        HEADER + b"E1,P1,c,text,a,b,x\n  ,  ,  , ,,,\nE2,P1,c,t,a,b,x\n",  # a row of blanks
+        HEADER + b'E1,P1,c,"two\nlines",a,b,x\nE2,P1,c,t,a,b,x\n',  # a cell spanning lines
+        HEADER + b"E1,,c,text,a,b,x\n",  # a missing participant
+        HEADER + b"E1,P1, ,text,a,b,x\n",  # a blank code
+        HEADER + b"E1,P1,c,text,a,b,x\rE2,P1,c,t,a,b,x\r",  # old Mac line ends
+        HEADER + b'E1,P1,c,"unterminated,a,b,x\n',  # an unterminated quote
+        b'excerpt_id,"participant",code,text\nE1,P1,c,t\n',  # a quoted header cell
+        b"excerpt_id,participant,code,text,code\nE1,P1,c,t,d\n",  # a repeated column
+        b"excerpt_id,participant,text\nE1,P1,t\n",  # a missing column
+        b"",  # empty
+        HEADER,  # a header only
+    ],
+)
+def test_odd_files_give_the_same_rows_and_findings_either_way(content: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, a, b = _both(content, monkeypatch)
+    assert a == b
+    if content.count(b"\n") > 1 and b"\x00" not in content:
+        assert not fast or b"\r\n" in content or content == HEADER
+
+
+def test_bom_crlf_spaces_and_empty_text_are_read_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    content = b"\xef\xbb\xbf excerpt_id , participant,code,text,substance\r\n" + b"".join(
+        f" E{i} ,P{i % 2}, c{i % 3} ,{'' if i % 5 == 0 else '  ' if i % 7 == 0 else 'said'},A;b\r\n".encode()
+        for i in range(30)
+    )
+    fast, a, b = _both(content, monkeypatch)
+    assert fast
+    assert a == b
+    assert [f.code for f in a[1]] == ["data.empty-text"]
+
+
+def test_tsv_is_read_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    content = WELL_FORMED.replace(b",", b"\t").replace(b'"Text\t number', b'"Text, number')
+    fast, a, b = _both(content, monkeypatch, ".tsv")
+    assert fast
+    assert a == b
+
+
+CELL = st.sampled_from(["a", "b", "", " ", "x y", "A;b", ";", '"', '""', ",", "\n", "\r\n", "é", "1", "P1", "code-1"])
+ROW = st.lists(CELL, min_size=1, max_size=8).map(lambda cells: ",".join(cells))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(ROW, max_size=12), quote=st.booleans(), crlf=st.booleans())
+def test_any_small_table_reads_the_same_either_way(rows: list[str], quote: bool, crlf: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if quote:
+        rows = [",".join(f'"{c}"' if i % 2 else c for i, c in enumerate(r.split(","))) for r in rows]
+    end = "\r\n" if crlf else "\n"
+    content = ("excerpt_id,participant,code,text,substance" + end + end.join(rows) + end).encode()
+    _, a, b = _both(content, monkeypatch)
+    assert a == b
+
+
+def test_views_index_like_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "data.csv").write_bytes(WELL_FORMED)
+        monkeypatch.setenv("TRIANGULATE_FAST_READ_MIN_BYTES", "0")
+        got = read_excerpts_fast(Path(d) / "data.csv", "data.csv", DIMS)
+    assert got is not None
+    view = ExcerptView(got[0], [3, 5, 7])
+    assert len(view) == 3 and view[-1].excerpt_id == "E7" and [r.row for r in view[0:2]] == [5, 7]
+    with pytest.raises(IndexError):
+        view[3]
+
+
+# ---------------------------------------------------------------------------- YAML: libyaml first
+
+
+def test_large_yaml_parses_the_same_with_libyaml() -> None:
+    if _CLoader is None:
+        pytest.skip("PyYAML without libyaml")
+    themes = "".join(
+        f"  - id: theme_{i}\n    label: Theme {i}\n    definition: >-\n      What theme {i} means.\n"
+        f"    codes:\n      interviews: [a-{i}, b-{i}]\n      survey:\n        - q-{i}\n"
+        for i in range(80)
+    )
+    text = "groups: []\nthemes:\n" + themes
+    assert _c_parser_ok(text)
+    c_doc, c_found = parse_yaml(text, "codebook.yaml", _CLoader)
+    py_doc, py_found = parse_yaml(text, "codebook.yaml", _Loader)
+    assert c_doc is not None and py_doc is not None and not c_found and not py_found
+    assert (c_doc.data, c_doc.positions, c_doc.values) == (py_doc.data, py_doc.positions, py_doc.values)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a:\tb\n" * 2000,  # tabs
+        "[" * 5000 + "]" * 5000,  # deep nesting: libyaml would recurse in C
+        "- " * 5000 + "x\n",
+        "k: [a, ? b]\n" * 1000,
+        "k: {a: , b: c}\n" * 1000,
+        "k: |#\n  x\n" * 1000,
+        "k: v\ufeff\n" * 2000,
+    ],
+)
+def test_risky_yaml_uses_the_python_parser(text: str) -> None:
+    assert not _c_parser_ok(text)
