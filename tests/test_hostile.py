@@ -33,6 +33,7 @@ THEMES = [
 # Commands that take a project; each must turn bad input into exit 1 or 2 without a traceback.
 PROJECT_COMMANDS: list[list[str]] = [
     ["validate"], ["sort"], ["converge"], ["report"], ["run"], ["agreement"], ["review", "--as", "tester"],
+    ["export-codebook"],
 ]
 
 
@@ -237,6 +238,14 @@ def test_yaml_empty_list_binary_and_non_utf8_files(builder: ProjectBuilder, cont
     expect(project, 1, code, "codebook.yaml")
 
 
+def test_yaml_control_character(builder: ProjectBuilder) -> None:
+    """Found by fuzzing: PyYAML's reader raised before parsing began."""
+    project = make_project(builder)
+    (project / "codebook.yaml").write_text("themes:\n  - id: t\n    label: a\x1fb\n", encoding="utf-8")
+    hit = expect(project, 1, "yaml.syntax", "codebook.yaml", line=3)
+    assert hit["location"]["column"] == 13
+
+
 def test_protocol_rule_naming_an_unknown_category_points_at_the_rule(builder: ProjectBuilder) -> None:
     project = make_project(builder, protocol="my-protocol.yaml")
     (project / "my-protocol.yaml").write_text(
@@ -279,6 +288,25 @@ def test_csv_ragged_row(builder: ProjectBuilder) -> None:
     lines[2] += ",an extra cell,and another"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     expect(project, 1, "data.ragged-row", "data/interviews.csv", row=3)
+
+
+def test_csv_quote_never_closed_is_an_error_not_a_swallowed_file(builder: ProjectBuilder) -> None:
+    project = make_project(builder)
+    path = project / "data/interviews.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace("Some words.", '"He said no, then')  # opens a quote, never closes it
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expect(project, 1, "data.malformed", "data/interviews.csv", line=2)
+
+
+def test_csv_multiline_quoted_cells_are_fine(builder: ProjectBuilder) -> None:
+    project = make_project(builder)
+    path = project / "data/interviews.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace("Some words.", '"two\nlines, quoted"')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r, findings = validate_json(project)
+    assert r.exit_code == 0, str(r)
 
 
 def test_csv_in_cp1252_is_read_with_a_warning(builder: ProjectBuilder) -> None:
@@ -366,6 +394,22 @@ def claim_huge_sizes(data: bytes, claimed: int = 0xFFFF_FFF0) -> bytes:
         struct.pack_into("<I", out, i + 24, claimed)
         i = out.find(b"PK\x01\x02", i + 4)
     return bytes(out)
+
+
+def test_xlsx_zip_needing_an_unknown_zip_version(builder: ProjectBuilder) -> None:
+    """Found by fuzzing: zipfile raises NotImplementedError for 'version needed to extract' 6.4."""
+    import openpyxl
+
+    project = make_project(builder)
+    wb = openpyxl.Workbook()
+    wb.active.append(["code", "respondents", "endorsed"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = bytearray(buf.getvalue())
+    i = data.find(b"PK\x01\x02")
+    struct.pack_into("<H", data, i + 6, 64)  # version needed to extract: 6.4
+    use_xlsx(project).write_bytes(bytes(data))
+    expect(project, 1, "data.malformed", "data/survey.xlsx")
 
 
 def test_xlsx_workbook_bomb_claiming_a_huge_size(builder: ProjectBuilder) -> None:
@@ -603,8 +647,15 @@ def spoil(kind: str) -> Callable[[Path], tuple[int, str, str]]:
     return apply
 
 
-@pytest.mark.parametrize("command", PROJECT_COMMANDS, ids=lambda c: c[0])
-@pytest.mark.parametrize("kind", ["yaml-syntax", "python-tag", "nul-bytes", "missing-source", "bad-worksheet"])
+SPOILS = ["yaml-syntax", "python-tag", "nul-bytes", "missing-source", "bad-worksheet"]
+YAML_SPOILS = ["yaml-syntax", "python-tag"]  # export-codebook reads only the project file and the codebook
+
+
+@pytest.mark.parametrize(
+    ("command", "kind"),
+    [(c, k) for c in PROJECT_COMMANDS for k in (YAML_SPOILS if c[0] == "export-codebook" else SPOILS)],
+    ids=lambda v: v[0] if isinstance(v, list) else v,
+)
 def test_every_command_turns_bad_input_into_a_clear_error(builder: ProjectBuilder, command: list[str], kind: str) -> None:
     from triangulate.cli import app
 
@@ -618,6 +669,30 @@ def test_every_command_turns_bad_input_into_a_clear_error(builder: ProjectBuilde
     assert "Traceback" not in r.stderr + r.stdout, str(r)
     assert file in r.stderr and f"[{code}]" in r.stderr, str(r)
     assert not (project / "out").exists(), "nothing is written from bad inputs"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [None, b"", b"\x00\x01binary", b"PK\x03\x04 not a zip", b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><x>&a;</x>"],
+    ids=["missing", "empty", "binary", "fake-zip", "xml-entities"],
+)
+@pytest.mark.parametrize("suffix", [".qdc", ".qdpx"])
+def test_import_codebook_and_init_meet_bad_files(tmp_path: Path, content: bytes | None, suffix: str) -> None:
+    from triangulate.cli import app
+
+    names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    src = tmp_path / f"export{suffix}"
+    if content is not None:
+        src.write_bytes(content)
+    if "import-codebook" in names:
+        r = invoke(["import-codebook", str(src), "--output", str(tmp_path / "codebook.yaml")])
+        assert r.exit_code in (1, 2), str(r)
+        assert "Traceback" not in r.stderr and f"export{suffix}" in r.stderr, str(r)
+        assert not (tmp_path / "codebook.yaml").exists()
+    if "init" in names:
+        r = invoke(["init", str(tmp_path / "study"), "--source", f"interviews={src}", "--source", f"survey={tmp_path / 'nothing.csv'}"])
+        assert r.exit_code in (1, 2), str(r)
+        assert "Traceback" not in r.stderr, str(r)
 
 
 def test_a_bad_project_as_a_subprocess(cli: Callable[..., Result], builder: ProjectBuilder) -> None:

@@ -49,24 +49,23 @@ def sort_source(theme: Theme, data: SourceData, dimensions: list[str], total_par
         by_code = cols.by_code()
         present_codes = {c for c in codes if c in by_code}
         tags = cols.tags_of(idx, dimensions)
-        participants = cols.distinct(cols.participant, idx)
+        participants = cols.participant.count(idx)
         return ThemeSource(
             theme.id,
             data.spec.id,
             data.spec.kind,
-            bool(idx),
+            len(idx) > 0,
             [c for c in codes if c in present_codes],
-            cols.distinct(cols.excerpt_id, idx),
+            cols.excerpt_id.count(idx),
             participants,
             total_participants,
             participants / total_participants if total_participants else 0.0,
             {d: frozenset(v) for d, v in tags.items()},
             excerpt_rows=ExcerptView(cols, idx),  # type: ignore[arg-type]
         )
-    codeset = set(codes)
-    srows = [r for r in data.survey if r.code in codeset]
     order = {c: i for i, c in enumerate(codes)}
-    srows.sort(key=lambda r: order[r.code])
+    by_code = data.survey_rows_by_code()  # in codebook order, each code's rows in file order
+    srows = [r for c in sorted(order, key=order.__getitem__) for r in by_code.get(c, ())]
     positive = [r for r in srows if r.share > 0]
     for r in positive:
         for d in dimensions:

@@ -6,8 +6,10 @@ fast (and never import pandas).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Callable, Optional
@@ -713,14 +715,46 @@ def export_codebook(
 # ---------------------------------------------------------------------------- entry point
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; the one place that turns outcomes into exit codes."""
+def _triangulate_error() -> type[Exception]:
     from triangulate.findings import TriangulateError
 
+    return TriangulateError
+
+
+ROOT_ONLY_ARGS = (["--help"], ["-h"], ["--version"], [])
+
+
+@contextlib.contextmanager
+def _lean_build(args: list[str]) -> Iterator[None]:
+    """Start-up: for the root's own options (--help, --version, no arguments) no subcommand's
+    parameters are ever shown, so typer is spared building them, most of the time those take.
+    The output is the same; any other command line builds everything as usual."""
+    import typer.main as typer_main
+
+    build = getattr(typer_main, "get_params_from_function", None)
+    if list(args) not in ROOT_ONLY_ARGS or build is None:
+        yield
+        return
+
+    commands = {c.callback for c in app.registered_commands}
+
+    def lean(func: Callable[..., object]) -> object:
+        return {} if func in commands else build(func)
+
+    typer_main.get_params_from_function = lean
+    try:
+        yield
+    finally:
+        typer_main.get_params_from_function = build
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; the one place that turns outcomes into exit codes."""
     # typer vendors click in recent releases; find its exception base without importing click.
     click_exception = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     try:
-        rv = app(args=argv, standalone_mode=False, prog_name="triangulate")
+        with _lean_build(sys.argv[1:] if argv is None else argv):
+            rv = app(args=argv, standalone_mode=False, prog_name="triangulate")
         code = rv if isinstance(rv, int) else 0
     except typer.Exit as exc:
         code = exc.exit_code
@@ -730,7 +764,7 @@ def main(argv: list[str] | None = None) -> None:
     except (typer.Abort, KeyboardInterrupt):
         _stderr("Interrupted; everything already decided is saved.")
         code = 130
-    except TriangulateError as exc:
+    except _triangulate_error() as exc:  # evaluated (and findings imported) only when an exception gets here
         _stderr(f"error: {exc.message}")
         _print_findings(exc.findings)
         code = exc.exit_code

@@ -7,7 +7,8 @@ the union of their tags. Rows are materialised as :class:`~triangulate.sources.E
 when shown (:class:`ExcerptView`).
 
 :func:`read_excerpts_fast` reads a large ``.csv``/``.tsv`` excerpts source with pandas' C parser,
-only the columns the tool uses, every value as text. It gives up (returns None) on anything out of
+every value as text, and keeps only the columns the tool uses. (Every column is parsed: with
+``usecols`` pandas silently drops the surplus cells of a ragged row, which must be reported.) It gives up (returns None) on anything out of
 the ordinary (NUL bytes, not UTF-8, a quote or a repeated name in the header, a missing required
 column, a record spanning lines, a blank or ragged row, a lone carriage return, an empty required
 value, a cell over the size limit); the careful reader (:mod:`triangulate.tables` and
@@ -24,7 +25,7 @@ import codecs
 import io
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, overload
@@ -48,17 +49,60 @@ def fast_min_bytes() -> int:
         return 1 << 20
 
 
+class Coded:
+    """A column as ids into its distinct values: ``values[ids[i]]`` is row i's value.
+
+    ``ids`` is a numpy array when the fast reader made it (then numpy does the counting), else a
+    list (the careful path, which never imports numpy for a small project).
+    """
+
+    __slots__ = ("ids", "values", "_np")
+
+    def __init__(self, ids: Any, values: Sequence[Any]) -> None:
+        self.ids = ids
+        self.values = values
+        self._np = not isinstance(ids, list)
+
+    @classmethod
+    def of(cls, column: Iterable[Any]) -> Coded:
+        seen: dict[Any, int] = {}
+        values: list[Any] = []
+        ids: list[int] = []
+        for v in column:
+            k = seen.get(v)
+            if k is None:
+                k = seen[v] = len(values)
+                values.append(v)
+            ids.append(k)
+        return cls(ids, values)
+
+    def __getitem__(self, i: int) -> Any:
+        return self.values[self.ids[i]]
+
+    def distinct_ids(self, idx: Any) -> Any:
+        """The distinct ids among rows ``idx`` (idx as returned by ExcerptColumns.rows_of)."""
+        if self._np:
+            import numpy as np
+
+            return np.unique(self.ids[idx])
+        if len(idx) == 1:
+            return {self.ids[idx[0]]}
+        return set(itemgetter(*idx)(self.ids)) if idx else set()
+
+    def count(self, idx: Any) -> int:
+        return len(self.distinct_ids(idx)) if len(idx) else 0
+
+
 class ExcerptColumns:
     """One excerpts source, column by column (rows in file order)."""
 
     def __init__(
         self,
-        excerpt_id: Sequence[str],
-        participant: Sequence[str],
-        code: Sequence[str],
+        excerpt_id: Coded,
+        participant: Coded,
+        code: Coded,
         text: Sequence[str],
-        tag_ids: dict[str, Sequence[int]],
-        tag_values: dict[str, list[tuple[str, ...]]],
+        tags: dict[str, Coded],
         rows: Sequence[int],
         originals: Sequence[ExcerptRow] | None = None,
     ) -> None:
@@ -66,110 +110,95 @@ class ExcerptColumns:
         self.participant = participant
         self.code = code
         self.text = text
-        self.tag_ids = tag_ids  # dimension -> per row, an index into tag_values[dimension]
-        self.tag_values = tag_values  # dimension -> the distinct split tag tuples
+        self.tags = tags  # dimension -> the split tag tuple of each row
         self.rows = rows  # row numbers as findings show them
         self.originals = originals  # the ExcerptRow objects these columns were built from, if any
-        self._by_code: dict[str, list[int]] | None = None
-        self._participants: int | None = None
-        self._excerpts: int | None = None
+        self._by_code: dict[str, Any] | None = None
 
     @classmethod
     def from_rows(cls, rows: Sequence[ExcerptRow]) -> ExcerptColumns:
         dims: dict[str, None] = {}
         for r in rows[:1]:
             dims.update(dict.fromkeys(r.tags))
-        tag_ids: dict[str, list[int]] = {d: [] for d in dims}
-        tag_values: dict[str, list[tuple[str, ...]]] = {d: [] for d in dims}
-        for d in dims:
-            seen: dict[tuple[str, ...], int] = {}
-            ids = tag_ids[d]
-            values = tag_values[d]
-            for r in rows:
-                t = r.tags.get(d, ())
-                i = seen.get(t)
-                if i is None:
-                    i = seen[t] = len(values)
-                    values.append(t)
-                ids.append(i)
         return cls(
-            [r.excerpt_id for r in rows],
-            [r.participant for r in rows],
-            [r.code for r in rows],
+            Coded.of(r.excerpt_id for r in rows),
+            Coded.of(r.participant for r in rows),
+            Coded.of(r.code for r in rows),
             [r.text for r in rows],
-            tag_ids,  # type: ignore[arg-type]
-            tag_values,
+            {d: Coded.of(r.tags.get(d, ()) for r in rows) for d in dims},
             [r.row for r in rows],
             originals=rows,
         )
 
     def __len__(self) -> int:
-        return len(self.code)
+        return len(self.code.ids)
 
     def row(self, i: int) -> ExcerptRow:
         if self.originals is not None:
             return self.originals[i]
         from triangulate.sources import ExcerptRow
 
-        tags = {d: self.tag_values[d][ids[i]] for d, ids in self.tag_ids.items()}
+        tags = {d: col[i] for d, col in self.tags.items()}
         return ExcerptRow(self.excerpt_id[i], self.participant[i], self.code[i], self.text[i], tags, self.rows[i])
 
-    def by_code(self) -> dict[str, list[int]]:
+    def by_code(self) -> dict[str, Any]:
         """Row indices of each code, ascending; codes in order of first appearance."""
         if self._by_code is None:
-            groups: dict[str, list[int]] = {}
-            for i, c in enumerate(self.code):
-                g = groups.get(c)
-                if g is None:
-                    groups[c] = [i]
-                else:
-                    g.append(i)
-            self._by_code = groups
+            col = self.code
+            if col._np:
+                import numpy as np
+
+                order = np.argsort(col.ids, kind="stable")
+                counts = np.bincount(col.ids, minlength=len(col.values))
+                parts = np.split(order, np.cumsum(counts)[:-1])
+                self._by_code = {c: ix for c, ix in zip(col.values, parts) if len(ix)}
+            else:
+                groups: dict[int, list[int]] = {}
+                for i, k in enumerate(col.ids):
+                    g = groups.get(k)
+                    if g is None:
+                        groups[k] = [i]
+                    else:
+                        g.append(i)
+                self._by_code = {col.values[k]: ix for k, ix in groups.items()}
         return self._by_code
 
     def first_rows(self) -> dict[str, int]:
         """The row number where each code first appears."""
-        return {c: self.rows[ix[0]] for c, ix in self.by_code().items()}
+        return {c: self.rows[int(ix[0])] for c, ix in self.by_code().items()}
 
     def participant_count(self) -> int:
-        if self._participants is None:
-            self._participants = len(set(self.participant))
-        return self._participants
+        return len(self.participant.values)  # distinct by construction, each used by some row
 
     def excerpt_count(self) -> int:
-        if self._excerpts is None:
-            self._excerpts = len(set(self.excerpt_id))
-        return self._excerpts
+        return len(self.excerpt_id.values)
 
-    def rows_of(self, codes: Sequence[str]) -> list[int]:
+    def rows_of(self, codes: Sequence[str]) -> Any:
         """Indices of the rows carrying any of ``codes``, in file order."""
         by_code = self.by_code()
         parts = [by_code[c] for c in dict.fromkeys(codes) if c in by_code]
+        if self.code._np:
+            import numpy as np
+
+            if not parts:
+                return np.zeros(0, dtype=np.intp)
+            return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
         if len(parts) == 1:
             return list(parts[0])
         out = [i for p in parts for i in p]
         out.sort()
         return out
 
-    def distinct(self, column: Sequence[str], idx: Sequence[int]) -> int:
-        if not idx:
-            return 0
-        if len(idx) == 1:
-            return 1
-        return len(set(itemgetter(*idx)(column)))
-
-    def tags_of(self, idx: Sequence[int], dimensions: Sequence[str]) -> dict[str, set[str]]:
+    def tags_of(self, idx: Any, dimensions: Sequence[str]) -> dict[str, set[str]]:
         """For each dimension, the union of the tags of the rows ``idx``."""
         out: dict[str, set[str]] = {}
         for d in dimensions:
-            tags: set[str] = set()
-            ids = self.tag_ids.get(d)
-            if ids is not None and idx:
-                values = self.tag_values[d]
-                picked = {ids[idx[0]]} if len(idx) == 1 else set(itemgetter(*idx)(ids))
-                for t in picked:
-                    tags.update(values[t])
-            out[d] = tags
+            col = self.tags.get(d)
+            if col is None or not len(idx):
+                out[d] = set()
+                continue
+            values = col.values
+            out[d] = set().union(*map(values.__getitem__, col.distinct_ids(idx)))
         return out
 
 
@@ -312,13 +341,14 @@ def _parse_fast(
     import pandas as pd
 
     try:
+        # No usecols: only when it parses every column does pandas notice a row with too many
+        # cells (an error, or for the first row a warning with index_col=False).
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             df = pd.read_csv(
                 _Reading(raw, start, report),
                 sep=delimiter,
                 header=0,
-                usecols=positions,
                 dtype=object,
                 na_filter=False,
                 keep_default_na=False,
@@ -335,47 +365,49 @@ def _parse_fast(
     if caught or len(df) != lines - 1:
         return None  # a ragged row, a blank line or a record spanning lines
     del raw
-    by_pos = {p: df.iloc[:, k] for k, p in enumerate(sorted(positions))}
-    cols = {name: by_pos[p] for name, p in zip(wanted, positions)}
-    del df
+    if df.shape[1] != len(header):
+        return None
+    cols = {name: df.iloc[:, p] for name, p in zip(wanted, positions)}
+    del df  # the columns the tool does not use go with it
 
-    def stripped(series: Any) -> list[str] | None:
+    def coded(series: Any, strip: bool) -> Coded | None:
         ids, uniques = pd.factorize(series, sort=False)
-        uniq = [str(u) for u in uniques]
-        clean = [u.strip() for u in uniq]
+        values = [str(u) for u in uniques]
+        if not strip:
+            return Coded(ids, values)
+        clean = [u.strip() for u in values]
         if "" in clean:
-            return None  # data.missing-value
-        if clean != uniq:
+            return None  # data.missing-value: the careful reader reports each one
+        if clean != values:  # surrounding spaces: values that differ only by them are one value
             ids2, uniques2 = pd.factorize(np.asarray(clean, dtype=object), sort=False)
-            ids = ids2[ids]
-            uniques = uniques2
-        return np.asarray(uniques, dtype=object)[ids].tolist()  # type: ignore[no-any-return]
+            ids, clean = ids2[ids], [str(u) for u in uniques2]
+        return Coded(ids, clean)
 
-    eid = stripped(cols["excerpt_id"])
-    who = stripped(cols["participant"]) if eid is not None else None
-    code = stripped(cols["code"]) if who is not None else None
+    eid = coded(cols["excerpt_id"], True)
+    who = coded(cols["participant"], True) if eid is not None else None
+    code = coded(cols["code"], True) if who is not None else None
     if eid is None or who is None or code is None:
         return None
-    text: list[str] = cols["text"].tolist()
+    text = cols["text"].to_numpy(dtype=object)
     from triangulate.sources import split_tags
 
-    tag_ids: dict[str, Sequence[int]] = {}
-    tag_values: dict[str, list[tuple[str, ...]]] = {}
+    tags: dict[str, Coded] = {}
     for d in wanted[len(EXCERPT_COLUMNS) :]:
-        ids, uniques = pd.factorize(cols[d], sort=False)
-        tag_ids[d] = ids.tolist()
-        tag_values[d] = [split_tags(str(u)) for u in uniques]
-    del cols, by_pos
-    n = len(code)
+        cells = coded(cols[d], False)
+        assert cells is not None
+        cells.values = [split_tags(c) for c in cells.values]
+        tags[d] = cells
+    del cols
+    n = len(text)
     rows = range(2, n + 2)  # one record per line, no blank line: row i is line i + 2
     findings: list[Finding] = []
-    blank = [i for i, t in enumerate(text) if not t or t.isspace()]
-    if blank:
+    blank = np.flatnonzero((text == "") | np.frompyfunc(str.isspace, 1, 1)(text).astype(bool))
+    if len(blank):
         findings.append(
             warning(
                 "data.empty-text",
                 f"{len(blank)} coding(s) have no excerpt text (first shown here); reports will show them as empty",
-                Location(shown, row=rows[blank[0]], field="text"),
+                Location(shown, row=rows[int(blank[0])], field="text"),
             )
         )
-    return ExcerptColumns(eid, who, code, text, tag_ids, tag_values, rows), findings
+    return ExcerptColumns(eid, who, code, text, tags, rows), findings

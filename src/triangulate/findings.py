@@ -183,7 +183,7 @@ CODE_DOCS: dict[str, CodeDoc] = {
         "Give the project folder (or its triangulate.yaml) as the first argument, or run the command inside the folder.",
     ),
     "file.missing": CodeDoc(
-        "data/interviews.csv: error: file not found: data/interviews.csv [file.missing]",
+        "data/interviews.csv: error: file not found: data/interviews.csv (check the path in the project file: paths are relative to the folder that holds it) [file.missing]",
         "Check the `path` (or `codebook`, `protocol`) in triangulate.yaml: it is relative to the folder that holds triangulate.yaml.",
     ),
     "file.unreadable": CodeDoc(
@@ -364,7 +364,7 @@ CODE_DOCS: dict[str, CodeDoc] = {
         "Keep one row per survey code.",
     ),
     "data.bad-json": CodeDoc(
-        "data/interviews.jsonl:12: error: line is not valid JSON (Expecting ',' delimiter) [data.bad-json]",
+        "data/interviews.jsonl:12: error: line is not valid JSON (Expecting ',' delimiter); make it one JSON object or remove it [data.bad-json]",
         "Make each line one JSON object (`{...}`), or remove the line.",
     ),
     "review.missing-column": CodeDoc(

@@ -264,7 +264,7 @@ def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
                 findings.append(error("decisions.bad-line", "this line is not valid JSON; fix or remove it (the file is append-only: do not reorder lines)", loc))
             continue
         if not isinstance(obj, dict):
-            findings.append(error("decisions.bad-line", "this line is not a JSON object", loc))
+            findings.append(error("decisions.bad-line", "this line is not a JSON object ({...}); fix or remove it", loc))
             continue
         missing = [k for k in ("theme", "source_a", "source_b", "category") if not isinstance(obj.get(k), str) or not obj.get(k)]
         if missing:

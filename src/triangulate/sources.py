@@ -74,6 +74,17 @@ class SourceData:
 
     _by_code: dict[str, list[ExcerptRow]] | None = None
     _columns: ExcerptColumns | None = None
+    _survey_by_code: tuple[int, dict[str, list[SurveyRow]]] | None = None
+
+    def survey_rows_by_code(self) -> dict[str, list[SurveyRow]]:
+        """Survey rows grouped by code, in file order (computed once, again if rows were added)."""
+        cache = self._survey_by_code
+        if cache is None or cache[0] != len(self.survey):
+            groups: dict[str, list[SurveyRow]] = {}
+            for r in self.survey:
+                groups.setdefault(r.code, []).append(r)
+            cache = self._survey_by_code = (len(self.survey), groups)
+        return cache[1]
 
     def excerpt_columns(self) -> ExcerptColumns:
         """The excerpts column by column (built once from ``excerpts`` unless read that way)."""

@@ -63,7 +63,13 @@ def split_sheet(path: str) -> tuple[str, str | None]:
 def read_table(path: Path, shown: str, sheet: str | None = None) -> tuple[Table | None, list[Finding]]:
     """Read a table file. Returns (table, findings); table is None when nothing usable was read."""
     if not path.exists():
-        return None, [error("file.missing", f"file not found: {shown}", Location(shown))]
+        return None, [
+            error(
+                "file.missing",
+                f"file not found: {shown} (check the path in the project file: paths are relative to the folder that holds it)",
+                Location(shown),
+            )
+        ]
     if not path.is_file():
         return None, [error("file.unreadable", f"not a file: {shown}", Location(shown))]
     suffix = path.suffix.lower()
@@ -144,8 +150,10 @@ def _read_delimited(raw: bytes, shown: str, delimiter: str) -> tuple[Table | Non
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
         table: Table | None = None
+        row_start = last_end = 0
         try:
             for cells in reader:
+                row_start, last_end = last_end + 1, reader.line_num
                 if table is None:
                     cols, hf = _header(cells, shown)
                     findings += hf
@@ -172,6 +180,23 @@ def _read_delimited(raw: bytes, shown: str, delimiter: str) -> tuple[Table | Non
                     cells = cells + [""] * (n - len(cells))
                 table.rows.append(cells)
                 table.row_numbers.append(rownum)
+            if table is not None and table.rows and any("\n" in c or "\r" in c for c in table.rows[-1]):
+                # A quote that is never closed swallows the rest of the file into one cell; the lenient
+                # reader accepts that silently, the strict one says "unexpected end of data".
+                try:
+                    for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+                        pass
+                except csv.Error as exc:
+                    if "unexpected end of data" in str(exc):
+                        findings.append(
+                            error(
+                                "data.malformed",
+                                f"a quoted cell that starts on line {row_start} is never closed, so the rest of the "
+                                "file was read into it; add the closing quote (\") or remove the opening one",
+                                Location(shown, line=row_start),
+                            )
+                        )
+                        return None, findings
         except csv.Error as exc:
             if "field limit" in str(exc):
                 findings.append(
@@ -226,7 +251,7 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
                         Location(shown),
                     )
                 ]
-    except (zipfile.BadZipFile, OSError):
+    except Exception:  # noqa: BLE001 -- BadZipFile, OSError, NotImplementedError (an odd zip version), ...
         return None, [bad]
     import openpyxl  # deferred: only needed for workbooks
     from openpyxl.utils.exceptions import InvalidFileException
@@ -312,10 +337,14 @@ def _read_jsonl(raw: bytes, shown: str) -> tuple[Table | None, list[Finding]]:
             obj = json.loads(line)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, or an integer too long to convert
             msg = getattr(exc, "msg", "too deeply nested" if isinstance(exc, RecursionError) else "a number is too long")
-            findings.append(error("data.bad-json", f"line is not valid JSON ({msg})", Location(shown, line=lineno)))
+            findings.append(
+                error("data.bad-json", f"line is not valid JSON ({msg}); make it one JSON object or remove it", Location(shown, line=lineno))
+            )
             continue
         if not isinstance(obj, dict):
-            findings.append(error("data.bad-json", "line is not a JSON object ({...})", Location(shown, line=lineno)))
+            findings.append(
+                error("data.bad-json", "line is not a JSON object ({...}); each line must be one record", Location(shown, line=lineno))
+            )
             continue
         records.append((lineno, obj))
     columns: list[str] = []

@@ -273,7 +273,13 @@ def parse_yaml(text: str, file: str, loader_class: Any = None) -> tuple[YamlDoc 
 def read_text_file(path: Path, shown: str) -> tuple[str | None, list[Finding]]:
     """Read a UTF-8 text file (BOM tolerated). Missing/unreadable/undecodable files give findings."""
     if not path.exists():
-        return None, [error("file.missing", f"file not found: {shown}", Location(shown))]
+        return None, [
+            error(
+                "file.missing",
+                f"file not found: {shown} (check the path in the project file: paths are relative to the folder that holds it)",
+                Location(shown),
+            )
+        ]
     if not path.is_file():
         return None, [error("file.unreadable", f"not a file: {shown}", Location(shown))]
     try:

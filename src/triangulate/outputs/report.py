@@ -224,6 +224,9 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
     rep.add(Heading(3, "Joint display: statistics by theme", "joint-display"))
     jheader = ["theme"] + [f"{sid} prominence" for sid in project.source_ids] + ["exemplar excerpt", "category"]
     jrows = []
+    units_of: dict[str, list[Unit]] = {}  # each theme's units, found once (not a scan per theme)
+    for u in units:
+        units_of.setdefault(u.theme.id, []).append(u)
     for t in project.codebook.themes:
         cells = [t.display]
         exemplar = ""
@@ -233,7 +236,7 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
             if not exemplar and ts.kind == "excerpts" and ts.excerpt_rows and not redact:
                 r = ts.excerpt_rows[0]
                 exemplar = f"\u201c{' '.join(r.text.split())}\u201d ({r.participant})"
-        finals = sorted({u.final or "disputed" if u.final or u.status == "disputed" else "uncoded" for u in units if u.theme.id == t.id})
+        finals = sorted({u.final or "disputed" if u.final or u.status == "disputed" else "uncoded" for u in units_of.get(t.id, ())})
         cells += [exemplar if not redact else "(redacted)", "; ".join(finals) if finals else "no unit"]
         jrows.append(cells)
     rep.add(Table(jheader, jrows, category_cols=(len(jheader) - 1,)))
