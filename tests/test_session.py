@@ -157,3 +157,19 @@ def test_review_rejects_unknown_category(builder: ProjectBuilder, tmp_path: Path
         s.apply(Decide("agreement", "farmer's id, not blebu's"))
     with pytest.raises(SessionError):
         s.apply(Code({}, "silence", ""))
+
+
+def test_worksheet_rows_saved_by_the_tool_are_formula_safe_and_read_back_intact(builder: ProjectBuilder) -> None:
+    from triangulate.reviews import save_worksheet_row
+
+    a = analysed(builder)
+    values = {"theme": "alpha", "source_a": "interviews", "source_b": "survey", "substance": "yes", "mechanism": "yes", "category": "full_agreement", "rationale": "=HYPERLINK(\"http://x\")"}
+    path = save_worksheet_row(a.project, a.units, "r1", values)
+    raw = path.read_text()
+    assert "'=HYPERLINK" in raw  # Excel shows it as text, never runs it
+    again = analyse_path(builder.root).analysis
+    assert again is not None
+    code = again.units[0].codes["r1"]
+    assert code is not None and code.rationale == '=HYPERLINK("http://x")' and code.category == "full_agreement"
+    # The other units' blank rows are still there, untouched.
+    assert [r.split(",")[0] for r in raw.splitlines()[1:]] == ["alpha", "beta", "gamma"]

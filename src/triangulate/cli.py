@@ -12,9 +12,10 @@ import sys
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from triangulate import __version__
 
@@ -22,7 +23,21 @@ if TYPE_CHECKING:
     from triangulate.findings import Finding
     from triangulate.pipeline import PipelineResult
 
+# The order a team meets the commands in: set up, check, the protocol's steps, then utilities.
+COMMAND_ORDER = [
+    "init", "import-codebook", "validate", "sort", "converge", "agreement", "review", "report", "run",
+    "export-codebook", "schema",
+]
+
+
+class _OrderedGroup(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: COMMAND_ORDER.index(n) if n in COMMAND_ORDER else len(COMMAND_ORDER))
+
+
 app = typer.Typer(
+    cls=_OrderedGroup,
     name="triangulate",
     help=(
         "Triangulate mixed-methods data sources theme by theme (Farmer et al. 2006 protocol).\n\n"

@@ -11,7 +11,7 @@ from pathlib import Path
 from triangulate.analysis import Decision, ReviewerCode, Unit
 from triangulate.findings import Finding, Location, error, warning
 from triangulate.loading import Project
-from triangulate.outputs.files import neutralise, write_new_file
+from triangulate.outputs.files import neutralise, unneutralise, write_new_file
 from triangulate.tables import read_table
 
 YES = "yes"
@@ -105,7 +105,7 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
         for i, cells in enumerate(table.rows):
             theme, sa, sb = cells[ti].strip(), cells[ai].strip(), cells[bi].strip()  # type: ignore[index]
             category = cells[ci].strip() if ci is not None else ""
-            rationale = cells[ri].strip() if ri is not None else ""
+            rationale = unneutralise(cells[ri].strip()) if ri is not None else ""
             loc = table.loc
             bad = False
             if theme not in themes:
@@ -355,7 +355,7 @@ def save_worksheet_row(project: Project, units: list[Unit], reviewer: str, row: 
     else:
         body.append(new)
     for col, value in row.items():
-        new[ix[col]] = value
+        new[ix[col]] = neutralise(value)  # the worksheet is opened in Excel; read back by unneutralise
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)

@@ -22,6 +22,13 @@ def neutralise(value: str) -> str:
     return value
 
 
+def unneutralise(value: str) -> str:
+    """Undo :func:`neutralise` on text the tool wrote and now reads back (worksheet rationales)."""
+    if value.startswith("'") and value[1:2] and value[1:].startswith(DANGEROUS_PREFIXES):
+        return value[1:]
+    return value
+
+
 def _is_number(value: str) -> bool:
     try:
         float(value)
