@@ -93,16 +93,10 @@ def _stderr(text: str) -> None:
     sys.stderr.flush()
 
 
-def _format_finding(f: Finding) -> str:  # noqa: D103
-    loc = f.location
-    where = loc.file or ""
-    if loc.line is not None:
-        where += f":{loc.line}" + (f":{loc.column}" if loc.column else "")
-    elif loc.row is not None:
-        where += f": row {loc.row}"
-    if loc.field and loc.row is not None:
-        where += f", column '{loc.field}'"
-    return f"{where + ': ' if where else ''}{f.severity.value}: {f.message} [{f.code}]"
+def _format_finding(f: Finding) -> str:
+    from triangulate.validation import format_finding
+
+    return format_finding(f)
 
 
 def _print_findings(findings: list[Finding], quiet: bool = False, per_code: int = 3) -> None:
@@ -215,6 +209,20 @@ def _analyse(project: Path) -> PipelineResult:
     return result
 
 
+def _analyse_checked(project: Path, strict: bool, quiet: bool) -> tuple[PipelineResult, int]:
+    """Analyse, print the findings, and decide whether the command may go on.
+
+    Returns the result with ``analysis`` set to None when it may not, and the exit code to use.
+    """
+    result = _analyse(project)
+    _print_findings(result.findings, quiet)
+    code = _finish(result.findings, strict)
+    if code or result.analysis is None:
+        result.analysis = None
+        return result, code or 1
+    return result, 0
+
+
 def _rel(path: Path) -> str:
     try:
         return os.path.relpath(path)
@@ -308,11 +316,9 @@ def sort_cmd(project: ProjectArg = Path("."), strict: StrictOpt = False, quiet: 
 
     Example: triangulate sort sample_data/mamas_neighborhood
     """
-    result = _analyse(project)
-    _print_findings(result.findings, quiet)
-    code = _finish(result.findings, strict)
-    if code or result.analysis is None:
-        return code or 1
+    result, code = _analyse_checked(project, strict, quiet)
+    if result.analysis is None:
+        return code
     from triangulate.outputs.tabular import sorting_rows
     from triangulate.outputs.write import write_sorting
 
@@ -345,11 +351,9 @@ def converge(
 
     Examples: triangulate converge my-study; triangulate converge my-study --reviewer bb
     """
-    result = _analyse(project)
-    _print_findings(result.findings, quiet)
-    code = _finish(result.findings, strict)
-    if code or result.analysis is None:
-        return code or 1
+    result, code = _analyse_checked(project, strict, quiet)
+    if result.analysis is None:
+        return code
     if reviewer is not None:
         return _interactive_code(result, reviewer, redo)
     from triangulate.outputs.write import write_matrix
@@ -399,11 +403,9 @@ def run(
 
 
 def _run(project: Path, strict: bool, quiet: bool, redact: bool) -> int:
-    result = _analyse(project)
-    _print_findings(result.findings, quiet)
-    code = _finish(result.findings, strict)
-    if code or result.analysis is None:
-        return code or 1
+    result, code = _analyse_checked(project, strict, quiet)
+    if result.analysis is None:
+        return code
     from triangulate.outputs.write import write_all
 
     a = result.analysis
@@ -493,11 +495,9 @@ def review(
 
     if not as_.strip():
         raise UsageError("say who is deciding: triangulate review PROJECT --as NAME")
-    result = _analyse(project)
-    _print_findings(result.findings, quiet)
-    code = _finish(result.findings, strict)
-    if code or result.analysis is None:
-        return code or 1
+    result, code = _analyse_checked(project, strict, quiet)
+    if result.analysis is None:
+        return code
     from rich.console import Console
 
     from triangulate.interactive import review_loop
@@ -535,11 +535,9 @@ def agreement(
     """
     import json
 
-    result = _analyse(project)
-    _print_findings(result.findings, quiet)
-    code = _finish(result.findings, strict)
-    if code or result.analysis is None:
-        return code or 1
+    result, code = _analyse_checked(project, strict, quiet)
+    if result.analysis is None:
+        return code
     a = result.analysis
     if a.agreement is None:
         typer.echo("No reviewers are configured (add 'reviewers' to triangulate.yaml).", err=True)

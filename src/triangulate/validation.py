@@ -27,19 +27,21 @@ def select_findings(findings: list[Finding], select: Sequence[str], ignore: Sequ
     return out
 
 
+def format_finding(f: Finding) -> str:
+    """One line: ``file:line:col: severity: message [code]`` (or ``file: row N, column 'x'``)."""
+    loc = f.location
+    where = loc.file or ""
+    if loc.line is not None:
+        where += f":{loc.line}" + (f":{loc.column}" if loc.column else "")
+    elif loc.row is not None:
+        where += f": row {loc.row}"
+    if loc.field and loc.row is not None:
+        where += f", column '{loc.field}'"
+    return f"{where + ': ' if where else ''}{f.severity.value}: {f.message} [{f.code}]"
+
+
 def render_text(findings: list[Finding]) -> str:
-    lines = []
-    for f in findings:
-        loc = f.location
-        where = loc.file or ""
-        if loc.line is not None:
-            where += f":{loc.line}" + (f":{loc.column}" if loc.column else "")
-        elif loc.row is not None:
-            where += f": row {loc.row}"
-        if loc.field and loc.row is not None:
-            where += f", column '{loc.field}'"
-        lines.append(f"{where + ': ' if where else ''}{f.severity.value}: {f.message} [{f.code}]")
-    return "\n".join(lines)
+    return "\n".join(format_finding(f) for f in findings)
 
 
 def render_json(findings: list[Finding]) -> str:
