@@ -25,12 +25,62 @@ from pathlib import Path
 
 import yaml
 
-WORDS = (
-    "we they she he clinic referral partner mom client family coordinator call follow up week "
-    "month trust know help need food housing diaper transport appointment form staff team "
-    "network meeting share resource community agency time case load nobody always sometimes "
-    "really just because when then after before with without about into over back again"
-).split()
+WORDS = [
+    "we",
+    "they",
+    "she",
+    "he",
+    "clinic",
+    "referral",
+    "partner",
+    "mom",
+    "client",
+    "family",
+    "coordinator",
+    "call",
+    "follow",
+    "up",
+    "week",
+    "month",
+    "trust",
+    "know",
+    "help",
+    "need",
+    "food",
+    "housing",
+    "diaper",
+    "transport",
+    "appointment",
+    "form",
+    "staff",
+    "team",
+    "network",
+    "meeting",
+    "share",
+    "resource",
+    "community",
+    "agency",
+    "time",
+    "case",
+    "load",
+    "nobody",
+    "always",
+    "sometimes",
+    "really",
+    "just",
+    "because",
+    "when",
+    "then",
+    "after",
+    "before",
+    "with",
+    "without",
+    "about",
+    "into",
+    "over",
+    "back",
+    "again",
+]
 DIMENSIONS = ("substance", "mechanism")
 SHARED_TAGS = ("barrier", "facilitator", "trust", "caseload", "follow-up", "navigation")
 
@@ -97,12 +147,17 @@ def generate(
                 survey_codes[t] = [f"q{ti:04d}-{k}" for k in range(2)]
                 theme_codes[t]["survey"] = survey_codes[t]
     tag_pool = {
-        t: {d: [f"{d[:3]}-{ti % 50}-{k}" for k in range(4)] + list(SHARED_TAGS[:2]) for d in DIMENSIONS}
+        t: {
+            d: [f"{d[:3]}-{ti % 50}-{k}" for k in range(4)] + list(SHARED_TAGS[:2])
+            for d in DIMENSIONS
+        }
         for ti, t in enumerate(theme_ids)
     }
     code_theme = {c: t for t in theme_ids for codes in theme_codes[t].values() for c in codes}
 
-    groups = [{"id": f"group_{g}", "label": f"Overarching theme {g}"} for g in range(max(1, themes // 25))]
+    groups = [
+        {"id": f"group_{g}", "label": f"Overarching theme {g}"} for g in range(max(1, themes // 25))
+    ]
     codebook = {
         "groups": groups,
         "themes": [
@@ -112,7 +167,11 @@ def generate(
                 "group": groups[i % len(groups)]["id"],
                 "definition": f"Synthetic theme number {i}.",
                 "codes": theme_codes[t],
-                **({"not_collected": ["survey"]} if survey and t not in survey_codes and i % 2 == 0 else {}),
+                **(
+                    {"not_collected": ["survey"]}
+                    if survey and t not in survey_codes and i % 2 == 0
+                    else {}
+                ),
             }
             for i, t in enumerate(theme_ids)
         ],
@@ -140,8 +199,17 @@ def generate(
                 k = min(rng.choice((1, 1, 1, 2, 2, 3)), codings - n)
                 theme = code_theme.get(first)
                 for _ in range(k - 1):
-                    cand = rng.choice(theme_codes[theme][sid]) if theme and rng.random() < 0.7 else rng.choices(codes, weights)[0]
-                    if cand not in picked and (theme is None or theme not in silent_in_last or sid != source_ids[-1] or code_theme.get(cand) != theme):
+                    cand = (
+                        rng.choice(theme_codes[theme][sid])
+                        if theme and rng.random() < 0.7
+                        else rng.choices(codes, weights)[0]
+                    )
+                    if cand not in picked and (
+                        theme is None
+                        or theme not in silent_in_last
+                        or sid != source_ids[-1]
+                        or code_theme.get(cand) != theme
+                    ):
                         picked.append(cand)
                 for code in picked:
                     t = code_theme.get(code)
@@ -158,18 +226,35 @@ def generate(
             for t, codes in survey_codes.items():
                 for k, code in enumerate(codes):
                     n = rng.randint(50, 300)
-                    endorsed = 0 if k and rng.random() < 0.1 else rng.randint(1, n)  # the first is endorsed
-                    w.writerow([code, f"Item about {t} ({code})", n, endorsed, *(_tags(rng, tag_pool[t][d]) for d in DIMENSIONS)])
+                    endorsed = (
+                        0 if k and rng.random() < 0.1 else rng.randint(1, n)
+                    )  # the first is endorsed
+                    w.writerow(
+                        [
+                            code,
+                            f"Item about {t} ({code})",
+                            n,
+                            endorsed,
+                            *(_tags(rng, tag_pool[t][d]) for d in DIMENSIONS),
+                        ]
+                    )
             for k in range(3):
                 w.writerow([f"unsorted-q{k}", "An item no theme uses", 100, 10, "", ""])
 
     # ---- the project file
     all_sources = [
-        {"id": sid, "label": f"Interviews, site {k + 1}", "kind": "excerpts", "path": f"data/{sid}.csv"}
+        {
+            "id": sid,
+            "label": f"Interviews, site {k + 1}",
+            "kind": "excerpts",
+            "path": f"data/{sid}.csv",
+        }
         for k, sid in enumerate(source_ids)
     ]
     if survey:
-        all_sources.append({"id": "survey", "label": "Partner survey", "kind": "survey", "path": "data/survey.csv"})
+        all_sources.append(
+            {"id": "survey", "label": "Partner survey", "kind": "survey", "path": "data/survey.csv"}
+        )
     reviewer_ids = [f"r{k + 1}" for k in range(reviewers)]
     project = {
         "title": f"Synthetic benchmark ({codings} codings x {sources} sources, {themes} themes, seed {seed})",
@@ -179,13 +264,17 @@ def generate(
         **({"reviewers": reviewer_ids} if reviewer_ids else {}),
         "output": "out",
     }
-    (out / "triangulate.yaml").write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
+    (out / "triangulate.yaml").write_text(
+        yaml.safe_dump(project, sort_keys=False), encoding="utf-8"
+    )
 
     # ---- reviewer worksheets: one row per unit (theme x pair where either source has the theme)
     if reviewer_ids:
         present: dict[str, set[str]] = {}
         for t in theme_ids:
-            here = {sid for sid in source_ids if not (sid == source_ids[-1] and t in silent_in_last)}
+            here = {
+                sid for sid in source_ids if not (sid == source_ids[-1] and t in silent_in_last)
+            }
             if t in survey_codes:
                 here.add("survey")  # its first code is always endorsed
             present[t] = here
@@ -211,7 +300,9 @@ def generate(
                     s, m = base[u]
                     if rng.random() < 0.15:
                         s = not s
-                    w.writerow([t, a, b, "yes" if s else "no", "yes" if m else "no", "", f"{r} read both"])
+                    w.writerow(
+                        [t, a, b, "yes" if s else "no", "yes" if m else "no", "", f"{r} read both"]
+                    )
 
 
 def main(argv: list[str] | None = None) -> int:

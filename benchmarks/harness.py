@@ -26,6 +26,7 @@ absolute seconds, across machines.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -59,7 +60,14 @@ def run_child(cmd: list[str], cwd: Path | None = None, stdout_path: Path | None 
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
     try:
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, cwd=cwd, env=CHILD_ENV, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.DEVNULL)
+        p = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=CHILD_ENV,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+        )
         _, status, usage = os.wait4(p.pid, 0)
         seconds = time.perf_counter() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -83,9 +91,13 @@ def triangulate_cmd(explicit: str | None) -> list[str]:
 def project_for(workdir: Path, args: argparse.Namespace, codings: int) -> Path:
     """The generated project for these parameters (generated once, reused while its stamp matches)."""
     params = {
-        "codings": codings, "sources": args.sources, "survey": args.survey, "themes": args.themes,
-        "reviewers": args.reviewers, "seed": args.seed,
-        "generator": (HERE / "generate.py").stat().st_mtime_ns,
+        "codings": codings,
+        "sources": args.sources,
+        "survey": args.survey,
+        "themes": args.themes,
+        "reviewers": args.reviewers,
+        "seed": args.seed,
+        "generator": hashlib.sha256((HERE / "generate.py").read_bytes()).hexdigest(),
     }
     name = f"p{codings}x{args.sources}{'s' if args.survey else ''}-t{args.themes}-r{args.reviewers}-s{args.seed}"
     path = workdir / name
@@ -95,8 +107,19 @@ def project_for(workdir: Path, args: argparse.Namespace, codings: int) -> Path:
     if path.exists():
         shutil.rmtree(path)
     cmd = [
-        sys.executable, str(HERE / "generate.py"), str(path), "--codings", str(codings), "--sources", str(args.sources),
-        "--themes", str(args.themes), "--reviewers", str(args.reviewers), "--seed", str(args.seed),
+        sys.executable,
+        str(HERE / "generate.py"),
+        str(path),
+        "--codings",
+        str(codings),
+        "--sources",
+        str(args.sources),
+        "--themes",
+        str(args.themes),
+        "--reviewers",
+        str(args.reviewers),
+        "--seed",
+        str(args.seed),
     ] + (["--survey"] if args.survey else [])
     print(f"generating {path.name} ...", flush=True)
     subprocess.run(cmd, check=True)
@@ -104,14 +127,18 @@ def project_for(workdir: Path, args: argparse.Namespace, codings: int) -> Path:
     return path
 
 
-def alternate(cmds: dict[str, list[str]], reps: int, cwd: Path | None = None) -> dict[str, list[Sample]]:
+def alternate(
+    cmds: dict[str, list[str]], reps: int, cwd: Path | None = None
+) -> dict[str, list[Sample]]:
     """Run each command once per repetition, in the same order every time (ABAB...)."""
     out: dict[str, list[Sample]] = {k: [] for k in cmds}
     for _ in range(reps):
         for k, cmd in cmds.items():
             s = run_child(cmd, cwd)
             if s.returncode != 0:
-                raise SystemExit(f"'{' '.join(cmd)}' exited {s.returncode}; run it by hand to see why")
+                raise SystemExit(
+                    f"'{' '.join(cmd)}' exited {s.returncode}; run it by hand to see why"
+                )
             out[k].append(s)
     return out
 
@@ -131,7 +158,9 @@ def mb(n: float) -> str:
 def heavy_imports(cmd: list[str]) -> list[str]:
     """Top-level packages among HEAVY that ``-X importtime`` shows imported by ``cmd``."""
     env = dict(CHILD_ENV or os.environ, PYTHONIMPORTTIME="1")
-    p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    p = subprocess.run(
+        cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+    )
     seen = set()
     for line in p.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
@@ -151,23 +180,47 @@ class _Counter(HTMLParser):
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Benchmark triangulate against a pandas floor (see benchmarks/README.md).")
-    p.add_argument("--codings", type=int, default=150_000, help="rows per excerpt source (default 150000)")
+    p = argparse.ArgumentParser(
+        description="Benchmark triangulate against a pandas floor (see benchmarks/README.md)."
+    )
+    p.add_argument(
+        "--codings", type=int, default=150_000, help="rows per excerpt source (default 150000)"
+    )
     p.add_argument("--sources", type=int, default=2, help="excerpt sources (default 2)")
-    p.add_argument("--survey", action=argparse.BooleanOptionalAction, default=True, help="add a survey source (default yes)")
+    p.add_argument(
+        "--survey",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="add a survey source (default yes)",
+    )
     p.add_argument("--themes", type=int, default=200)
     p.add_argument("--reviewers", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--reps", type=int, default=5, help="run/floor repetitions (default 5)")
-    p.add_argument("--scale", type=int, default=10, help="linearity: compare N and SCALE x N codings (0: skip)")
+    p.add_argument(
+        "--scale", type=int, default=10, help="linearity: compare N and SCALE x N codings (0: skip)"
+    )
     p.add_argument("--scale-reps", type=int, default=3, help="linearity repetitions (default 3)")
-    p.add_argument("--startup-reps", type=int, default=15, help="--help/--version/import typer repetitions")
-    p.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "triangulate-bench",
-                   help="where generated projects are kept and reused")
-    p.add_argument("--triangulate", default=None, help="the command to run (default: the triangulate beside this Python)")
+    p.add_argument(
+        "--startup-reps", type=int, default=15, help="--help/--version/import typer repetitions"
+    )
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "triangulate-bench",
+        help="where generated projects are kept and reused",
+    )
+    p.add_argument(
+        "--triangulate",
+        default=None,
+        help="the command to run (default: the triangulate beside this Python)",
+    )
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
-    p.add_argument("--no-bytecode-cache", action="store_true",
-                   help="keep PYTHONDONTWRITEBYTECODE if set (by default children cache bytecode under WORKDIR/pycache)")
+    p.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="keep PYTHONDONTWRITEBYTECODE if set (by default children cache bytecode under WORKDIR/pycache)",
+    )
     args = p.parse_args(argv)
 
     global CHILD_ENV
@@ -186,11 +239,20 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.sources} x {args.codings} codings{' + survey' if args.survey else ''}, {args.themes} themes, "
         f"{args.reviewers} reviewers, seed {args.seed}"
     )
-    print(f"== triangulate benchmark: {desc}; {args.reps} repetition(s); command: {' '.join(tri)}", flush=True)
+    print(
+        f"== triangulate benchmark: {desc}; {args.reps} repetition(s); command: {' '.join(tri)}",
+        flush=True,
+    )
 
     # ---- 1. run vs the pandas floor
     run = tri + ["run", str(project), "--quiet"]
-    floor = [sys.executable, str(HERE / "pandas_floor.py"), str(project), "--out", str(args.workdir / "floor.csv")]
+    floor = [
+        sys.executable,
+        str(HERE / "pandas_floor.py"),
+        str(project),
+        "--out",
+        str(args.workdir / "floor.csv"),
+    ]
     lean = floor + ["--usecols"]
     alternate({"run": run, "floor": floor, "lean": lean}, 1)  # warm the file cache and the bytecode
     res = alternate({"run": run, "floor": floor, "lean": lean}, args.reps)
@@ -254,8 +316,13 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- 3. start-up
     typer_cmd = [sys.executable, "-c", "import typer"]
-    alternate({"typer": typer_cmd, "help": tri + ["--help"], "version": tri + ["--version"]}, 1)  # warm-up
-    st = alternate({"typer": typer_cmd, "help": tri + ["--help"], "version": tri + ["--version"]}, args.startup_reps)
+    alternate(
+        {"typer": typer_cmd, "help": tri + ["--help"], "version": tri + ["--version"]}, 1
+    )  # warm-up
+    st = alternate(
+        {"typer": typer_cmd, "help": tri + ["--help"], "version": tri + ["--version"]},
+        args.startup_reps,
+    )
     base = med(st["typer"])
     for k in ("help", "version"):
         r = med(st[k]) / base
@@ -279,7 +346,10 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"triangulate validate exited {s.returncode}")
             val.append(s)
         v = med(val)
-        print(f"validate on the sample: {v:.2f} s (median of {len(val)})  target < {TARGETS['validate']} s  {verdict(v, TARGETS['validate'])}", flush=True)
+        print(
+            f"validate on the sample: {v:.2f} s (median of {len(val)})  target < {TARGETS['validate']} s  {verdict(v, TARGETS['validate'])}",
+            flush=True,
+        )
         if v > TARGETS["validate"]:
             missed.append("validate")
 

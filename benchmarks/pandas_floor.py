@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("project", type=Path)
     p.add_argument("--out", type=Path, default=None)
-    p.add_argument("--usecols", action="store_true", help="read only the columns the counting needs")
+    p.add_argument(
+        "--usecols", action="store_true", help="read only the columns the counting needs"
+    )
     a = p.parse_args(argv)
     root = a.project
     proj = yaml.safe_load((root / "triangulate.yaml").read_text(encoding="utf-8"))
@@ -39,13 +41,24 @@ def main(argv: list[str] | None = None) -> int:
     for src in proj["sources"]:
         sid, excerpts = src["id"], src["kind"] == "excerpts"
         code_theme = {c: t["id"] for t in book["themes"] for c in t.get("codes", {}).get(sid, [])}
-        need = (["excerpt_id", "participant", "code"] if excerpts else ["code", "respondents", "endorsed"]) + dims
-        df = pd.read_csv(root / src["path"], dtype=str, keep_default_na=False, usecols=need if a.usecols else None)
+        need = (
+            ["excerpt_id", "participant", "code"]
+            if excerpts
+            else ["code", "respondents", "endorsed"]
+        ) + dims
+        df = pd.read_csv(
+            root / src["path"],
+            dtype=str,
+            keep_default_na=False,
+            usecols=need if a.usecols else None,
+        )
         df["theme"] = df["code"].map(code_theme)
         if excerpts:
             total = df["participant"].nunique()
             df = df[df["theme"].notna()]
-            agg = df.groupby("theme").agg(excerpts=("excerpt_id", "nunique"), participants=("participant", "nunique"))
+            agg = df.groupby("theme").agg(
+                excerpts=("excerpt_id", "nunique"), participants=("participant", "nunique")
+            )
             agg["prominence"] = agg["participants"] / total
         else:
             df["share"] = df["endorsed"].astype(int) / df["respondents"].astype(int)
@@ -64,7 +77,16 @@ def main(argv: list[str] | None = None) -> int:
             present = tid in agg.index
             r = agg.loc[tid] if present else {}
             counts = [r.get("excerpts", 0), r.get("participants", 0)] if excerpts else ["", ""]
-            rows.append([tid, sid, "yes" if present else "no", *counts, r.get("prominence", 0), *(tags[d].get(tid, "") for d in dims)])
+            rows.append(
+                [
+                    tid,
+                    sid,
+                    "yes" if present else "no",
+                    *counts,
+                    r.get("prominence", 0),
+                    *(tags[d].get(tid, "") for d in dims),
+                ]
+            )
     out = pd.DataFrame(rows)
     if a.out:
         out.to_csv(a.out, index=False, header=False)

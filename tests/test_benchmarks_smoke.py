@@ -14,13 +14,30 @@ BENCH = REPO / "benchmarks"
 def test_generator_and_harness_run_and_print_every_ratio(tmp_path: Path) -> None:
     out = subprocess.run(
         [
-            sys.executable, str(BENCH / "harness.py"),
-            "--codings", "2000", "--themes", "20", "--reps", "1",
-            "--scale", "2", "--scale-reps", "1", "--startup-reps", "1",
-            "--workdir", str(tmp_path),
-            "--triangulate", f"{sys.executable} -m triangulate",
+            sys.executable,
+            str(BENCH / "harness.py"),
+            "--codings",
+            "2000",
+            "--themes",
+            "20",
+            "--reps",
+            "1",
+            "--scale",
+            "2",
+            "--scale-reps",
+            "1",
+            "--startup-reps",
+            "1",
+            "--workdir",
+            str(tmp_path),
+            "--triangulate",
+            f"{sys.executable} -m triangulate",
         ],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
     )
     assert out.returncode == 0, out.stderr + out.stdout
     text = out.stdout
@@ -43,10 +60,24 @@ def test_generator_and_harness_run_and_print_every_ratio(tmp_path: Path) -> None
 def test_generator_is_seeded(tmp_path: Path) -> None:
     def make(name: str, seed: int) -> bytes:
         subprocess.run(
-            [sys.executable, str(BENCH / "generate.py"), str(tmp_path / name), "--codings", "300",
-             "--themes", "5", "--survey", "--seed", str(seed)],
-            check=True, timeout=60,
+            [
+                sys.executable,
+                str(BENCH / "generate.py"),
+                str(tmp_path / name),
+                "--codings",
+                "300",
+                "--themes",
+                "5",
+                "--survey",
+                "--seed",
+                str(seed),
+            ],
+            check=True,
+            timeout=60,
         )
-        return b"".join((tmp_path / name / "data" / f).read_bytes() for f in ("interviews_1.csv", "interviews_2.csv", "survey.csv"))
+        return b"".join(
+            (tmp_path / name / "data" / f).read_bytes()
+            for f in ("interviews_1.csv", "interviews_2.csv", "survey.csv")
+        )
 
     assert make("a", 7) == make("b", 7) != make("c", 8)

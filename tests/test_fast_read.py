@@ -24,31 +24,46 @@ DIMS = ["substance", "mechanism"]
 SPEC = SourceSpec.model_validate({"id": "interviews", "kind": "excerpts", "path": "data.csv"})
 
 
-def _load(root: Path, fast: bool, monkeypatch: pytest.MonkeyPatch, name: str = "data.csv") -> tuple[list[tuple], list]:
+def _load(
+    root: Path, fast: bool, monkeypatch: pytest.MonkeyPatch, name: str = "data.csv"
+) -> tuple[list[tuple], list]:
     monkeypatch.setenv("TRIANGULATE_FAST_READ_MIN_BYTES", "0" if fast else str(1 << 60))
     spec = SourceSpec.model_validate({"id": "interviews", "kind": "excerpts", "path": name})
     data, findings = load_source(root, spec, DIMS)
-    rows = [] if data is None else [(r.excerpt_id, r.participant, r.code, r.text, r.tags, r.row) for r in data.excerpts]
+    rows = (
+        []
+        if data is None
+        else [(r.excerpt_id, r.participant, r.code, r.text, r.tags, r.row) for r in data.excerpts]
+    )
     return rows, findings
 
 
-def _both(content: bytes, monkeypatch: pytest.MonkeyPatch, suffix: str = ".csv") -> tuple[bool, tuple, tuple]:
+def _both(
+    content: bytes, monkeypatch: pytest.MonkeyPatch, suffix: str = ".csv"
+) -> tuple[bool, tuple, tuple]:
     with tempfile.TemporaryDirectory() as d:
         root = Path(d)
         name = f"data{suffix}"
         (root / name).write_bytes(content)
         monkeypatch.setenv("TRIANGULATE_FAST_READ_MIN_BYTES", "0")
         took_fast = read_excerpts_fast(root / name, name, DIMS) is not None
-        return took_fast, _load(root, True, monkeypatch, name), _load(root, False, monkeypatch, name)
+        return (
+            took_fast,
+            _load(root, True, monkeypatch, name),
+            _load(root, False, monkeypatch, name),
+        )
 
 
 HEADER = b"excerpt_id,participant,code,text,substance,mechanism,extra\n"
 WELL_FORMED = HEADER + b"".join(
-    f'E{i},P{i % 3},code-{i % 4},"Text, number {i}",barrier; Cost;;{i % 2},Trust,x\n'.encode() for i in range(40)
+    f'E{i},P{i % 3},code-{i % 4},"Text, number {i}",barrier; Cost;;{i % 2},Trust,x\n'.encode()
+    for i in range(40)
 )
 
 
-def test_a_well_formed_file_takes_the_fast_path_and_reads_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_well_formed_file_takes_the_fast_path_and_reads_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fast, a, b = _both(WELL_FORMED, monkeypatch)
     assert fast
     assert a == b
@@ -78,7 +93,9 @@ def test_a_well_formed_file_takes_the_fast_path_and_reads_the_same(monkeypatch: 
         HEADER,  # a header only
     ],
 )
-def test_odd_files_give_the_same_rows_and_findings_either_way(content: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_odd_files_give_the_same_rows_and_findings_either_way(
+    content: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, a, b = _both(content, monkeypatch)
     assert a == b
 
@@ -102,17 +119,46 @@ def test_tsv_is_read_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 CELL = st.sampled_from(
-    ["a", "b", "", " ", "x y", "A;b", ";", '"', '""', ",", "\n", "\r\n", "é", "1", "P1", "code-1", '"q, r"', '"say ""hi"""', 'x"y', '"a"b']
+    [
+        "a",
+        "b",
+        "",
+        " ",
+        "x y",
+        "A;b",
+        ";",
+        '"',
+        '""',
+        ",",
+        "\n",
+        "\r\n",
+        "é",
+        "1",
+        "P1",
+        "code-1",
+        '"q, r"',
+        '"say ""hi"""',
+        'x"y',
+        '"a"b',
+    ]
 )
 KEY = st.sampled_from(["E1", "E2", " E3 ", "P1", "c1", "c2"]) | CELL
-ROW = st.tuples(st.lists(KEY, min_size=3, max_size=3), st.lists(CELL, max_size=5)).map(lambda t: ",".join(t[0] + t[1]))
+ROW = st.tuples(st.lists(KEY, min_size=3, max_size=3), st.lists(CELL, max_size=5)).map(
+    lambda t: ",".join(t[0] + t[1])
+)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=st.lists(ROW, max_size=12), quote=st.booleans(), crlf=st.booleans())
-def test_any_small_table_reads_the_same_either_way(rows: list[str], quote: bool, crlf: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_any_small_table_reads_the_same_either_way(
+    rows: list[str], quote: bool, crlf: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if quote:
-        rows = [",".join(f'"{c}"' if i % 2 else c for i, c in enumerate(r.split(","))) for r in rows]
+        rows = [
+            ",".join(f'"{c}"' if i % 2 else c for i, c in enumerate(r.split(","))) for r in rows
+        ]
     end = "\r\n" if crlf else "\n"
     content = ("excerpt_id,participant,code,text,substance" + end + end.join(rows) + end).encode()
     _, a, b = _both(content, monkeypatch)
@@ -147,7 +193,11 @@ def test_large_yaml_parses_the_same_with_libyaml() -> None:
     c_doc, c_found = parse_yaml(text, "codebook.yaml", _CLoader)
     py_doc, py_found = parse_yaml(text, "codebook.yaml", _Loader)
     assert c_doc is not None and py_doc is not None and not c_found and not py_found
-    assert (c_doc.data, c_doc.positions, c_doc.values) == (py_doc.data, py_doc.positions, py_doc.values)
+    assert (c_doc.data, c_doc.positions, c_doc.values) == (
+        py_doc.data,
+        py_doc.positions,
+        py_doc.values,
+    )
 
 
 @pytest.mark.parametrize(

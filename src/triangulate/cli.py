@@ -20,7 +20,9 @@ from typer.core import TyperGroup
 from triangulate import __version__
 
 if TYPE_CHECKING:
-    from triangulate.findings import Finding
+    from rich.progress import Progress, TaskID
+
+    from triangulate.findings import Finding, TriangulateError
     from triangulate.pipeline import PipelineResult
 
 # The order a team meets the commands in: set up, check, the protocol's steps, then utilities.
@@ -148,8 +150,8 @@ class _ProgressBar:
         self._clock = time.monotonic
         self._start = self._clock()
         self._enabled = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
-        self._progress: object | None = None
-        self._tasks: dict[str, object] = {}
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
         self._latest: dict[str, tuple[int, int]] = {}
 
     def __call__(self, task: str, done: int, total: int) -> None:
@@ -160,7 +162,13 @@ class _ProgressBar:
             if self._clock() - self._start < self.DELAY or done >= total:
                 return
             from rich.console import Console
-            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             self._progress = Progress(
                 TextColumn("{task.description}"),
@@ -170,17 +178,17 @@ class _ProgressBar:
                 console=Console(stderr=True, highlight=False),
                 transient=True,
             )
-            self._progress.start()  # type: ignore[attr-defined]
+            self._progress.start()
         bar = self._progress
         for name, (d, t) in list(self._latest.items()):
             if name not in self._tasks:
-                self._tasks[name] = bar.add_task(name, total=t)  # type: ignore[attr-defined]
-            bar.update(self._tasks[name], completed=d, total=t)  # type: ignore[attr-defined]
+                self._tasks[name] = bar.add_task(name, total=t)
+            bar.update(self._tasks[name], completed=d, total=t)
         self._latest.clear()
 
     def close(self) -> None:
         if self._progress is not None:
-            self._progress.stop()  # type: ignore[attr-defined]
+            self._progress.stop()
             self._progress = None
 
 
@@ -728,13 +736,13 @@ def export_codebook(
 # ---------------------------------------------------------------------------- entry point
 
 
-def _triangulate_error() -> type[Exception]:
+def _triangulate_error() -> type[TriangulateError]:
     from triangulate.findings import TriangulateError
 
     return TriangulateError
 
 
-ROOT_ONLY_ARGS = (["--help"], ["-h"], ["--version"], [])
+ROOT_ONLY_ARGS: tuple[list[str], ...] = (["--help"], ["-h"], ["--version"], [])
 
 
 @contextlib.contextmanager
@@ -754,11 +762,11 @@ def _lean_build(args: list[str]) -> Iterator[None]:
     def lean(func: Callable[..., object]) -> object:
         return {} if func in commands else build(func)
 
-    typer_main.get_params_from_function = lean
+    setattr(typer_main, "get_params_from_function", lean)  # noqa: B010 (not a typed export of typer)
     try:
         yield
     finally:
-        typer_main.get_params_from_function = build
+        setattr(typer_main, "get_params_from_function", build)  # noqa: B010
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,10 +25,10 @@ import codecs
 import io
 import os
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from triangulate.findings import Finding, Location, warning
 
@@ -44,7 +44,7 @@ EXCERPT_COLUMNS = ("excerpt_id", "participant", "code", "text")
 
 def fast_min_bytes() -> int:
     try:
-        return int(os.environ.get("TRIANGULATE_FAST_READ_MIN_BYTES", 1 << 20))
+        return int(os.environ.get("TRIANGULATE_FAST_READ_MIN_BYTES", str(1 << 20)))
     except ValueError:
         return 1 << 20
 
@@ -56,7 +56,7 @@ class Coded:
     list (the careful path, which never imports numpy for a small project).
     """
 
-    __slots__ = ("ids", "values", "_np")
+    __slots__ = ("_np", "ids", "values")
 
     def __init__(self, ids: Any, values: Sequence[Any]) -> None:
         self.ids = ids
@@ -139,7 +139,9 @@ class ExcerptColumns:
         from triangulate.sources import ExcerptRow
 
         tags = {d: col[i] for d, col in self.tags.items()}
-        return ExcerptRow(self.excerpt_id[i], self.participant[i], self.code[i], self.text[i], tags, self.rows[i])
+        return ExcerptRow(
+            self.excerpt_id[i], self.participant[i], self.code[i], self.text[i], tags, self.rows[i]
+        )
 
     def by_code(self) -> dict[str, Any]:
         """Row indices of each code, ascending; codes in order of first appearance."""
@@ -305,7 +307,11 @@ def _header_cells(raw: bytes, start: int, delimiter: str) -> list[str] | None:
 
 
 def _parse_fast(
-    path: Path, shown: str, delimiter: str, dimensions: list[str], report: Callable[[int], None] | None
+    path: Path,
+    shown: str,
+    delimiter: str,
+    dimensions: list[str],
+    report: Callable[[int], None] | None,
 ) -> tuple[ExcerptColumns, list[Finding]] | None:
     from triangulate.tables import MAX_CELL
 
@@ -360,7 +366,7 @@ def _parse_fast(
                 skipinitialspace=False,
                 skip_blank_lines=True,
             )
-    except Exception:  # any parser complaint: the careful reader explains it
+    except Exception:  # noqa: BLE001 (any parser complaint: the careful reader explains it)
         return None
     if caught or len(df) != lines - 1:
         return None  # a ragged row, a blank line or a record spanning lines

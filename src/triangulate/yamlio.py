@@ -81,7 +81,7 @@ class _Loader(yaml.SafeLoader):
 _CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)
 if _CSafeLoader is not None:
 
-    class _CLoader(_CSafeLoader):  # type: ignore[misc,valid-type]
+    class _CLoader(_CSafeLoader):  # type: ignore[misc]
         """The same loader on libyaml's parser: several times faster on large codebooks."""
 
         def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
