@@ -295,3 +295,27 @@ def test_sample_copy_validates_the_same_from_anywhere(tmp_path: Path) -> None:
     a = json.loads(invoke(["validate", "--format", "json", "."], cwd=copy).stdout)
     b = json.loads(render_json(analyse_path(copy).findings))
     assert a == b
+
+
+def test_json_location_of_a_table_finding_names_row_and_column(builder: ProjectBuilder) -> None:
+    """Spec 11: a location is the file and line/column for YAML, the row and column name for tables."""
+    from conftest import run_cli
+
+    root = builder.write(
+        sources=[
+            {"id": "interviews", "kind": "excerpts", "path": "data/interviews.csv"},
+            {"id": "survey", "kind": "survey", "path": "data/survey.csv"},
+        ],
+        themes=[{"id": "t", "codes": {"interviews": ["a"], "survey": ["s"]}}],
+        data={
+            "interviews": [{"excerpt_id": "E1", "participant": "P1", "code": "a", "text": "x"}],
+            "survey": [survey("s", 10, 3), survey("s2", 10, 12)],
+        },
+    )
+    out = run_cli(["validate", str(root), "--format", "json"])
+    assert out.exit_code == 1, out
+    doc = json.loads(out.stdout)
+    hit = next(f for f in doc["findings"] if f["code"] == "data.endorsed-exceeds-respondents")
+    loc = hit["location"]
+    assert loc["file"].endswith("data/survey.csv")
+    assert (loc["row"], loc["column"], loc["field"], loc["line"]) == (3, "endorsed", "endorsed", None)

@@ -28,10 +28,16 @@ class Location:
     field: str | None = None  # column name in a table, or a dotted key path in YAML
 
     def to_dict(self) -> dict[str, Any]:
+        """As JSON: ``column`` is the 1-based character column in YAML, and the column *name* for
+        a table (as the spec words a location: "row and column name for tables"); ``field`` always
+        holds the column name or the YAML key path."""
+        column: int | str | None = self.column
+        if column is None and self.row is not None:
+            column = self.field
         return {
             "file": self.file,
             "line": self.line,
-            "column": self.column,
+            "column": column,
             "row": self.row,
             "field": self.field,
         }
