@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any
 
 from triangulate.findings import Finding, Location, warning
 from triangulate.loading import Project
@@ -239,7 +240,7 @@ def settle(unit: Unit, reviewers: list[str]) -> None:
     unit.rationale = joined
     cats = {c.category for _, c in given}
     if len(given) >= 2 and len(cats) == 1:
-        unit.final, unit.status = given[0][1].category, "agreed"  # type: ignore[union-attr]
+        unit.final, unit.status = given[0][1].category, "agreed"
     elif len(given) == 1:
         unit.final, unit.status = given[0][1].category, "single"
     elif len(given) >= 2:
@@ -257,7 +258,7 @@ class Analysis:
     units: list[Unit]
     reviewers: list[str]
     findings: list[Finding]
-    agreement: dict[str, object] | None = None
+    agreement: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         out = {c: 0 for c in self.project.protocol.category_ids}

@@ -9,10 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -80,7 +80,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = None,
 ) -> None:
@@ -245,12 +245,12 @@ def _rel(path: Path) -> str:
 def validate(
     project: ProjectArg = Path("."),
     format: Annotated[
-        Optional[Format],
+        Format | None,
         typer.Option("--format", "-f", help="text (default), json (one document on stdout) or github (Actions annotations; default when GITHUB_ACTIONS=true)."),
     ] = None,
     strict: StrictOpt = False,
-    select: Annotated[Optional[list[str]], typer.Option("--select", help="Only report these finding codes or prefixes (repeatable), e.g. codebook.")] = None,
-    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Do not report these finding codes or prefixes (repeatable), e.g. data.unsorted-code.")] = None,
+    select: Annotated[list[str] | None, typer.Option("--select", help="Only report these finding codes or prefixes (repeatable), e.g. codebook.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Do not report these finding codes or prefixes (repeatable), e.g. data.unsorted-code.")] = None,
 ) -> int:
     """Check a project: project file, protocol, codebook, every source, worksheets and decisions.
 
@@ -341,7 +341,7 @@ def sort_cmd(project: ProjectArg = Path("."), strict: StrictOpt = False, quiet: 
 def converge(
     project: ProjectArg = Path("."),
     reviewer: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--reviewer", "-r", help="Code your units interactively as this reviewer (blind to the others; resumable)."),
     ] = None,
     redo: Annotated[bool, typer.Option("--redo", help="With --reviewer: go through units already coded too.")] = False,
@@ -485,8 +485,8 @@ def review(
     project: ProjectArg = Path("."),
     as_: Annotated[str, typer.Option("--as", help="Your name or initials, recorded with each decision.")] = "",
     all_units: Annotated[bool, typer.Option("--all", help="Walk every unit, not only the disputed ones.")] = False,
-    category: Annotated[Optional[list[str]], typer.Option("--category", help="Also walk units with this category (final, proposed or a reviewer's); repeatable.")] = None,
-    theme: Annotated[Optional[list[str]], typer.Option("--theme", help="Also walk this theme's units; repeatable.")] = None,
+    category: Annotated[list[str] | None, typer.Option("--category", help="Also walk units with this category (final, proposed or a reviewer's); repeatable.")] = None,
+    theme: Annotated[list[str] | None, typer.Option("--theme", help="Also walk this theme's units; repeatable.")] = None,
     revise: Annotated[bool, typer.Option("--revise", help="Include units already decided (a new decision supersedes the old one).")] = False,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
@@ -603,10 +603,10 @@ def _check_source_id(value: str, option: str) -> None:
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="The folder to create the project in (created when missing).", show_default="current directory")] = Path("."),
-    title: Annotated[Optional[str], typer.Option("--title", help="The project's title (default: the folder's name).")] = None,
-    protocol: Annotated[Optional[str], typer.Option("--protocol", help="A built-in protocol id (farmer-2006, blebu-2023) or the path of a protocol .yaml (default: farmer-2006).")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="The project's title (default: the folder's name).")] = None,
+    protocol: Annotated[str | None, typer.Option("--protocol", help="A built-in protocol id (farmer-2006, blebu-2023) or the path of a protocol .yaml (default: farmer-2006).")] = None,
     source: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--source", "-s", metavar="ID=PATH[:KIND]", help="A data source (repeatable, in order); KIND is excerpts, survey or survey_responses, guessed from the file when left out."),
     ] = None,
 ) -> int:
@@ -641,8 +641,8 @@ def init(
     return 0
 
 
-def _init_ask() -> Callable[[str, Optional[str]], str]:
-    def ask(question: str, default: Optional[str]) -> str:
+def _init_ask() -> Callable[[str, str | None], str]:
+    def ask(question: str, default: str | None) -> str:
         value = typer.prompt(question, default=default or "", show_default=bool(default))
         return str(value)
 
@@ -687,7 +687,7 @@ def import_codebook(
 def export_codebook(
     project: ProjectArg = Path("."),
     output: Annotated[Path, typer.Option("--output", "-o", help="The .qdc file to write.")] = Path("codebook.qdc"),
-    source: Annotated[Optional[str], typer.Option("--source", help="Export only this source's codes (default: every source's).")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Export only this source's codes (default: every source's).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
 ) -> int:
     """Write the codebook's themes as a REFI-QDA codebook (.qdc) for ATLAS.ti, NVivo, MAXQDA, ...
@@ -772,7 +772,7 @@ def _lean_build(args: list[str]) -> Iterator[None]:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the one place that turns outcomes into exit codes."""
     # typer vendors click in recent releases; find its exception base without importing click.
-    click_exception = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+    click_exception: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     try:
         with _lean_build(sys.argv[1:] if argv is None else argv):
             rv = app(args=argv, standalone_mode=False, prog_name="triangulate")
@@ -795,7 +795,7 @@ def main(argv: list[str] | None = None) -> None:
         where = f": {exc.filename}" if exc.filename else ""
         _stderr(f"error: could not read or write a file{where}: {exc.strerror or exc}")
         code = 2
-    except Exception:
+    except Exception:  # noqa: BLE001 -- the one place a bug becomes exit 3 with its traceback
         import traceback
 
         traceback.print_exc()

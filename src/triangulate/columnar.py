@@ -101,7 +101,7 @@ class ExcerptColumns:
         excerpt_id: Coded,
         participant: Coded,
         code: Coded,
-        text: Sequence[str],
+        text: Sequence[str] | Any,  # a list, or a numpy array of str from the fast reader
         tags: dict[str, Coded],
         rows: Sequence[int],
         originals: Sequence[ExcerptRow] | None = None,

@@ -7,7 +7,7 @@ that was confirmed.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -18,7 +18,16 @@ from rich.text import Text
 from triangulate.analysis import Analysis, ThemeSource, Unit
 from triangulate.outputs.report import evidence_lines, prominence_text
 from triangulate.reviews import append_decision, decisions_path, save_worksheet_row
-from triangulate.session import Back, Code, CodingSession, Decide, Quit, ReviewSession, SessionError, Skip
+from triangulate.session import (
+    Back,
+    Code,
+    CodingSession,
+    Decide,
+    Quit,
+    ReviewSession,
+    SessionError,
+    Skip,
+)
 
 Ask = Callable[[str], str]
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from triangulate.findings import Finding, Location, error
-from triangulate.models import Codebook, Protocol, ProjectFile
+from triangulate.models import Codebook, ProjectFile, Protocol
 from triangulate.sources import SourceData, load_source
 from triangulate.tables import split_sheet
 from triangulate.yamlio import YamlDoc, parse_yaml, read_text_file

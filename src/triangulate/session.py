@@ -9,9 +9,9 @@ the next question, and renders ``current``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
 
 from triangulate.analysis import Unit
 from triangulate.models import Protocol

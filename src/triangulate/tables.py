@@ -260,7 +260,7 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError):
         return None, [bad]
-    except Exception:  # openpyxl raises many kinds on a corrupt file
+    except Exception:  # noqa: BLE001 -- openpyxl raises many kinds on a corrupt file
         return None, [bad]
     try:
         if sheet is not None:
@@ -314,7 +314,7 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
                 cells += [""] * (n - len(cells))
             table.rows.append(cells)
             table.row_numbers.append(rownum)
-    except Exception:
+    except Exception:  # noqa: BLE001 -- a corrupt sheet can fail anywhere inside openpyxl
         return None, [bad]
     finally:
         wb.close()

@@ -13,7 +13,12 @@ from typing import Union
 from triangulate import __version__
 from triangulate.analysis import Analysis, ThemeSource, Unit
 from triangulate.loading import sha256_file
-from triangulate.outputs.tabular import fmt_share, matrix_columns, matrix_rows, sorting_rows, SORTING_COLUMNS
+from triangulate.outputs.tabular import (
+    SORTING_COLUMNS,
+    matrix_columns,
+    matrix_rows,
+    sorting_rows,
+)
 
 MAX_EXCERPTS_SHOWN = 3
 
@@ -43,7 +48,7 @@ class Table:
     numeric_cols: tuple[int, ...] = ()
 
 
-Block = Union[Heading, Para, Bullets, Table]
+Block = Heading | Para | Bullets | Table
 
 
 @dataclass
@@ -104,12 +109,12 @@ def evidence_lines(ts: ThemeSource, redact: bool, limit: int = MAX_EXCERPTS_SHOW
             shown.append(f"... and {distinct - limit} more excerpt(s)")
         return shown
     out = []
-    for r in ts.survey_rows:
-        label = r.item or r.code
-        if r.endorsed is not None:
-            out.append(f"{label} [{r.code}]: {r.endorsed}/{r.respondents} ({100 * r.share:.0f}%)")
+    for sr in ts.survey_rows:
+        label = sr.item or sr.code
+        if sr.endorsed is not None:
+            out.append(f"{label} [{sr.code}]: {sr.endorsed}/{sr.respondents} ({100 * sr.share:.0f}%)")
         else:
-            out.append(f"{label} [{r.code}]: {r.percent:g}% of {r.respondents}")
+            out.append(f"{label} [{sr.code}]: {sr.percent:g}% of {sr.respondents}")
     return out
 
 
@@ -306,12 +311,12 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
     # ---- provenance
     rep.add(Heading(2, "Provenance", "provenance"))
     prov = [["triangulate", __version__], ["protocol", f"{protocol.id}"]]
-    for shown, path in sorted(project.input_files.items()):
-        prov.append([shown, f"sha256:{sha256_file(path)}"])
-    for r in analysis.reviewers:
-        p = project.root / "reviews" / f"{r}.csv"
+    for name, path in sorted(project.input_files.items()):
+        prov.append([name, f"sha256:{sha256_file(path)}"])
+    for rid in analysis.reviewers:
+        p = project.root / "reviews" / f"{rid}.csv"
         if p.exists():
-            prov.append([f"reviews/{r}.csv", f"sha256:{sha256_file(p)}"])
+            prov.append([f"reviews/{rid}.csv", f"sha256:{sha256_file(p)}"])
     d = project.root / "decisions.jsonl"
     if d.exists():
         prov.append(["decisions.jsonl", f"sha256:{sha256_file(d)}"])
@@ -355,13 +360,13 @@ def methods_paragraph(analysis: Analysis) -> str:
     if ag and analysis.reviewers:
         stats = []
         if ag.get("percent") is not None:
-            stats.append(f"{100 * float(ag['percent']):.1f}% agreement")  # type: ignore[arg-type]
+            stats.append(f"{100 * float(ag['percent']):.1f}% agreement")
         if ag.get("cohen_kappa") is not None:
-            stats.append(f"Cohen's kappa {float(ag['cohen_kappa']):.2f}")  # type: ignore[arg-type]
+            stats.append(f"Cohen's kappa {float(ag['cohen_kappa']):.2f}")
         if ag.get("fleiss_kappa") is not None:
-            stats.append(f"Fleiss' kappa {float(ag['fleiss_kappa']):.2f}")  # type: ignore[arg-type]
+            stats.append(f"Fleiss' kappa {float(ag['fleiss_kappa']):.2f}")
         if ag.get("krippendorff_alpha") is not None:
-            stats.append(f"Krippendorff's alpha {float(ag['krippendorff_alpha']):.2f}")  # type: ignore[arg-type]
+            stats.append(f"Krippendorff's alpha {float(ag['krippendorff_alpha']):.2f}")
         # Say "every unit" only when it is true: worksheets are often partly filled in.
         coded = sum(1 for u in analysis.units if any(u.codes.get(r) is not None for r in analysis.reviewers))
         every = all(u.codes.get(r) is not None for u in analysis.units for r in analysis.reviewers)
@@ -503,7 +508,10 @@ ul{margin:.3rem 0 1rem}li.sub{list-style:none;margin-left:1.2rem;color:#444}
 def _tint(hex_color: str) -> str:
     """A light version of a category colour, for cell backgrounds that stay readable in print."""
     r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
-    mix = lambda c: int(c + (255 - c) * 0.65)  # noqa: E731
+
+    def mix(c: int) -> int:
+        return int(c + (255 - c) * 0.65)
+
     return f"#{mix(r):02x}{mix(g):02x}{mix(b):02x}"
 
 

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 from triangulate.analysis import Analysis
 from triangulate.outputs.files import atomic_write_bytes, atomic_write_text
 from triangulate.outputs.report import build_report, render_html, render_markdown
-from triangulate.outputs.tabular import SORTING_COLUMNS, matrix_columns, matrix_rows, sorting_rows, summary_json, to_csv
+from triangulate.outputs.tabular import (
+    SORTING_COLUMNS,
+    matrix_columns,
+    matrix_rows,
+    sorting_rows,
+    summary_json,
+    to_csv,
+)
 
 if TYPE_CHECKING:
     from triangulate.columnar import Progress

@@ -11,7 +11,6 @@ from triangulate.outputs.files import neutralise
 from triangulate.outputs.report import _tint
 from triangulate.outputs.tabular import SORTING_COLUMNS, matrix_columns, matrix_rows, sorting_rows
 
-
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # characters an .xlsx cannot hold
 
 
