@@ -172,6 +172,15 @@ class Unit:
     def decision(self) -> Decision | None:
         return self.decisions[-1] if self.decisions else None
 
+    def category_of(self, reviewer: str) -> str | None:
+        """The reviewer's category (written, or given by the rule), None when not coded."""
+        c = self.codes.get(reviewer)
+        return c.category if c is not None else None
+
+    def was_disputed(self, reviewers: list[str]) -> bool:
+        """True when the reviewers gave different categories (before any adjudication)."""
+        return len({cat for r in reviewers if (cat := self.category_of(r))}) > 1
+
 
 def propose(project: Project, a: ThemeSource, b: ThemeSource) -> tuple[str | None, str]:
     """The protocol's proposed category for a unit, and a one-line reason."""
@@ -273,8 +282,28 @@ class Analysis:
             out[u.status] += 1
         return out
 
+    def ratings(self) -> dict[str, dict[tuple[str, str, str], str | None]]:
+        """Reviewer -> unit key -> category, the input of every agreement statistic."""
+        return category_ratings(self.units, self.reviewers)
+
+    def confusion_tables(self) -> list[tuple[str, str, list[list[int]]]]:
+        """(reviewer a, reviewer b, table) for each pair of reviewers; rows are a's categories."""
+        from triangulate.agreement import confusion_table
+
+        ratings, keys = self.ratings(), [u.key for u in self.units]
+        cats = self.project.protocol.category_ids
+        return [
+            (ra, rb, confusion_table(ratings, ra, rb, keys, cats))
+            for i, ra in enumerate(self.reviewers)
+            for rb in self.reviewers[i + 1 :]
+        ]
+
     def unit(self, theme: str, source_a: str, source_b: str) -> Unit | None:
         for u in self.units:
             if u.key == (theme, source_a, source_b):
                 return u
         return None
+
+
+def category_ratings(units: list[Unit], reviewers: list[str]) -> dict[str, dict[tuple[str, str, str], str | None]]:
+    return {r: {u.key: u.category_of(r) for u in units} for r in reviewers}

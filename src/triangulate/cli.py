@@ -555,7 +555,6 @@ def agreement(
     if format is Format.json:
         typer.echo(json.dumps(a.agreement, indent=2, ensure_ascii=False))
         return 0
-    from triangulate.agreement import confusion_table
     from triangulate.outputs.report import fmt_stat
 
     ag = a.agreement
@@ -567,12 +566,9 @@ def agreement(
     for k, why in (ag.get("notes") or {}).items():
         typer.echo(f"{k}: n/a, {why}")
     cats = a.project.protocol.category_ids
-    ratings = {r: {u.key: (c.category if (c := u.codes.get(r)) else None) for u in a.units} for r in a.reviewers}
-    for i, ra in enumerate(a.reviewers):
-        for rb in a.reviewers[i + 1 :]:
-            table = confusion_table(ratings, ra, rb, [u.key for u in a.units], cats)
-            typer.echo(f"\nConfusion table: {ra} (rows) x {rb} (columns)")
-            _table([f"{ra} \\ {rb}", *cats], [[c, *[str(x) for x in row]] for c, row in zip(cats, table)])
+    for ra, rb, table in a.confusion_tables():
+        typer.echo(f"\nConfusion table: {ra} (rows) x {rb} (columns)")
+        _table([f"{ra} \\ {rb}", *cats], [[c, *[str(x) for x in row]] for c, row in zip(cats, table)])
     return 0
 
 

@@ -8,6 +8,7 @@ that was confirmed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -19,6 +20,7 @@ from triangulate.analysis import Analysis, ThemeSource, Unit
 from triangulate.outputs.report import evidence_lines, prominence_text
 from triangulate.reviews import append_decision, decisions_path, save_worksheet_row
 from triangulate.session import (
+    Answer,
     Back,
     Code,
     CodingSession,
@@ -27,6 +29,7 @@ from triangulate.session import (
     ReviewSession,
     SessionError,
     Skip,
+    WorksheetRow,
 )
 
 Ask = Callable[[str], str]
@@ -104,6 +107,35 @@ def _controls(reply: str) -> None:
         raise _Control(Back())
     if r in ("q", "quit"):
         raise _Control(Quit())
+    if r in ("a", "all"):
+        raise _Redraw()
+
+
+def _drive(
+    session: CodingSession | ReviewSession,
+    console: Console,
+    show: Callable[[Unit, bool], None],
+    question: Callable[[Unit], Answer],
+    persist: Callable[[Any], None],
+) -> None:
+    """The loop both walks share: show the unit, ask, apply, persist before the next question."""
+    show_all = False
+    while (unit := session.current) is not None:
+        show(unit, show_all)
+        show_all = False
+        try:
+            result = session.apply(question(unit))
+        except _Control as c:
+            session.apply(c.answer)
+            continue
+        except _Redraw:
+            show_all = True
+            continue
+        except SessionError as exc:
+            console.print(Text(f"Not saved: {exc}", style="red"))
+            continue
+        if result is not None:
+            persist(result)
 
 
 def code_loop(analysis: Analysis, reviewer: str, console: Console, ask: Ask, redo: bool = False) -> tuple[int, int]:
@@ -120,79 +152,66 @@ def code_loop(analysis: Analysis, reviewer: str, console: Console, ask: Ask, red
         f"Coding as {reviewer}: {session.remaining} of {total} unit(s) to code. Each answer is saved to "
         f"reviews/{reviewer}.csv at once; q quits, and running this again resumes."
     )
-    show_all = False
-    while (unit := session.current) is not None:
+
+    def show(unit: Unit, show_all: bool) -> None:
         console.print(unit_view(analysis, unit, session.position + 1, total, show_all))
-        show_all = False
-        try:
-            judgements: dict[str, bool | None] = {}
-            category: str | None = None
-            if unit.one_source:
+
+    def pick_category() -> str:
+        while True:
+            reply = ask(f"Category? {_category_menu(analysis)}: ")
+            _controls(reply)
+            category = _pick_category(analysis, reply)
+            if category is not None:
+                return category
+            console.print(f"Not a category: {reply!r}")
+
+    def question(unit: Unit) -> Answer:
+        judgements: dict[str, bool | None] = {}
+        category: str | None = None
+        if unit.one_source:
+            while category is None:
+                reply = ask(
+                    f"Category? Enter = {protocol.rules.one_source} (one source only), or {_category_menu(analysis)}; "
+                    "a = all excerpts, s = skip, b = back, q = quit: "
+                )
+                _controls(reply)
+                category = protocol.rules.one_source if not reply.strip() else _pick_category(analysis, reply)
+                if category is None:
+                    console.print(f"Not a category: {reply!r}")
+        else:
+            for dim in protocol.dimensions:
                 while True:
                     reply = ask(
-                        f"Category? Enter = {protocol.rules.one_source} (one source only), or {_category_menu(analysis)}; "
+                        f"{dim.id} ({dim.label}) converges? y/n; c = choose a category instead; "
                         "a = all excerpts, s = skip, b = back, q = quit: "
                     )
                     _controls(reply)
-                    if reply.strip().casefold() == "a":
-                        show_all = True
-                        raise _Redraw()
-                    if not reply.strip():
-                        category = protocol.rules.one_source
+                    r = reply.strip().casefold()
+                    if r in ("y", "yes", "n", "no", "c"):
                         break
-                    category = _pick_category(analysis, reply)
-                    if category:
-                        break
-                    console.print(f"Not a category: {reply!r}")
-            else:
-                for dim in protocol.dimensions:
-                    while True:
-                        reply = ask(
-                            f"{dim.id} ({dim.label}) converges? y/n; c = choose a category instead; "
-                            "a = all excerpts, s = skip, b = back, q = quit: "
-                        )
-                        _controls(reply)
-                        r = reply.strip().casefold()
-                        if r == "a":
-                            show_all = True
-                            raise _Redraw()
-                        if r in ("y", "yes", "n", "no"):
-                            judgements[dim.id] = r.startswith("y")
-                            break
-                        if r == "c":
-                            break
-                        console.print("Answer y or n (or c, a, s, b, q).")
-                    if r == "c":
-                        judgements = {}
-                        while category is None:
-                            reply = ask(f"Category? {_category_menu(analysis)}: ")
-                            _controls(reply)
-                            category = _pick_category(analysis, reply)
-                            if category is None:
-                                console.print(f"Not a category: {reply!r}")
-                        break
-                rule = session.rule_category(unit, judgements) if judgements else None
-                if rule:
-                    console.print(Text(f"The rule gives: {rule}"))
-            rationale = ask("Rationale (one line; Enter to leave empty): ")
-            row = session.apply(Code(judgements, category, rationale))
-        except _Control as c:
-            session.apply(c.answer)
-            continue
-        except _Redraw:
-            continue
-        except SessionError as exc:
-            console.print(Text(f"Not saved: {exc}", style="red"))
-            continue
-        if row is not None:
-            values = {"theme": row.theme, "source_a": row.source_a, "source_b": row.source_b}
-            for d, v in row.judgements.items():
-                values[d] = "" if v is None else ("yes" if v else "no")
-            values["category"] = row.category
-            values["rationale"] = row.rationale
-            path = save_worksheet_row(project, analysis.units, reviewer, values)
-            coded += 1
-            console.print(Text(f"Saved: {row.category or '(rule)'} -> {path.relative_to(project.root)}", style="green"))
+                    console.print("Answer y or n (or c, a, s, b, q).")
+                if r == "c":
+                    judgements, category = {}, pick_category()
+                    break
+                judgements[dim.id] = r.startswith("y")
+            rule = session.rule_category(unit, judgements) if judgements else None
+            if rule:
+                console.print(Text(f"The rule gives: {rule}"))
+        rationale = ask("Rationale (one line; Enter to leave empty): ")
+        return Code(judgements, category, rationale)
+
+    def persist(row: WorksheetRow) -> None:
+        nonlocal coded
+        values = {"theme": row.theme, "source_a": row.source_a, "source_b": row.source_b}
+        for d, v in row.judgements.items():
+            values[d] = "" if v is None else ("yes" if v else "no")
+        values["category"] = row.category
+        values["rationale"] = row.rationale
+        path = save_worksheet_row(project, analysis.units, reviewer, values)
+        coded += 1
+        console.print(Text(f"Saved: {row.category or '(rule)'} -> {path.relative_to(project.root)}", style="green"))
+
+    _drive(session, console, show, question, persist)
     left = session.remaining
     console.print(f"Coded {coded} unit(s) now; {left} still to code.")
     return coded, left
@@ -215,10 +234,9 @@ def review_loop(analysis: Analysis, units: list[Unit], decided_by: str, console:
         f"Reviewing as {decided_by}: {session.remaining} of {total} unit(s) undecided. Each decision is "
         "appended to decisions.jsonl and saved before the next question; q quits, and running this again resumes."
     )
-    show_all = False
-    while (unit := session.current) is not None:
+
+    def show(unit: Unit, show_all: bool) -> None:
         console.print(unit_view(analysis, unit, session.position + 1, total, show_all))
-        show_all = False
         for r in analysis.reviewers:
             c = unit.codes.get(r)
             if c is None:
@@ -229,37 +247,30 @@ def review_loop(analysis: Analysis, units: list[Unit], decided_by: str, console:
         if unit.decision is not None:
             d = unit.decision
             console.print(Text(f"Current decision: {d.category} by {d.decided_by} at {d.decided_at}: {d.rationale}"))
-        try:
-            while True:
-                reply = ask(f"Final category? {_category_menu(analysis)}; a = all excerpts, s = skip, b = back, q = quit: ")
-                _controls(reply)
-                if reply.strip().casefold() == "a":
-                    show_all = True
-                    raise _Redraw()
-                category = _pick_category(analysis, reply)
-                if category:
-                    break
-                console.print(f"Not a category: {reply!r}")
-            while True:
-                rationale = ask("Rationale (required): ")
-                if rationale.strip().casefold() in ("q", "quit"):
-                    raise _Control(Quit())
-                if rationale.strip():
-                    break
-                console.print("A rationale is required: the report shows why each unit was settled as it was.")
-            decision = session.apply(Decide(category, rationale))
-        except _Control as c:
-            session.apply(c.answer)
-            continue
-        except _Redraw:
-            continue
-        except SessionError as exc:
-            console.print(Text(f"Not saved: {exc}", style="red"))
-            continue
-        if decision is not None:
-            append_decision(path, decision)
-            decided += 1
-            console.print(Text(f"Saved: {decision['category']} ({decision['decided_at']}) -> decisions.jsonl", style="green"))
+
+    def question(unit: Unit) -> Answer:
+        while True:
+            reply = ask(f"Final category? {_category_menu(analysis)}; a = all excerpts, s = skip, b = back, q = quit: ")
+            _controls(reply)
+            category = _pick_category(analysis, reply)
+            if category:
+                break
+            console.print(f"Not a category: {reply!r}")
+        while True:
+            rationale = ask("Rationale (required): ")
+            if rationale.strip().casefold() in ("q", "quit"):
+                raise _Control(Quit())
+            if rationale.strip():
+                return Decide(category, rationale)
+            console.print("A rationale is required: the report shows why each unit was settled as it was.")
+
+    def persist(decision: dict[str, str]) -> None:
+        nonlocal decided
+        append_decision(path, decision)
+        decided += 1
+        console.print(Text(f"Saved: {decision['category']} ({decision['decided_at']}) -> decisions.jsonl", style="green"))
+
+    _drive(session, console, show, question, persist)
     left = session.remaining
     console.print(f"Decided {decided} unit(s) now; {left} still undecided. Run 'triangulate report' to update the report.")
     return decided, left

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from triangulate.analysis import Analysis, Unit, build_units, settle, sorting_findings
+from triangulate.analysis import Analysis, Unit, build_units, category_ratings, settle, sorting_findings
 from triangulate.findings import Finding
 from triangulate.loading import Project, load_project
 from triangulate.reviews import read_decisions, read_worksheets
@@ -53,9 +53,7 @@ def agreement_block(project: Project, units: list[Unit]) -> dict[str, Any]:
 
     reviewers = list(project.file.reviewers)
     keys = [u.key for u in units]
-    ratings: dict[str, dict[Any, str | None]] = {
-        r: {u.key: (c.category if (c := u.codes.get(r)) else None) for u in units} for r in reviewers
-    }
+    ratings = category_ratings(units, reviewers)
     block = compute_agreement(ratings, reviewers, keys).to_dict()
     by_dim: dict[str, Any] = {}
     two_source = [u for u in units if not u.one_source]

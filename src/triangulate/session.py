@@ -205,8 +205,8 @@ def select_for_review(
     """
     out = []
     for u in units:
-        given = {c.category for r in reviewers if (c := u.codes.get(r)) is not None and c.category}
-        disputed = len(given) > 1
+        given = {cat for r in reviewers if (cat := u.category_of(r))}
+        disputed = u.was_disputed(reviewers)
         chosen = all_units or disputed
         if categories and (u.final in categories or u.proposed in categories or given & set(categories)):
             chosen = True

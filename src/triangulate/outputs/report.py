@@ -377,8 +377,8 @@ def methods_paragraph(analysis: Analysis) -> str:
             + (f" ({_join(stats)} over {ag.get('units')} units before adjudication)" if stats else "")
             + ". "
         )
-        disputed = sum(1 for u in analysis.units if _was_disputed(u, analysis.reviewers))
-        settled = sum(1 for u in analysis.units if _was_disputed(u, analysis.reviewers) and u.decision is not None)
+        disputed = sum(1 for u in analysis.units if u.was_disputed(analysis.reviewers))
+        settled = sum(1 for u in analysis.units if u.was_disputed(analysis.reviewers) and u.decision is not None)
         if disputed:
             text += f"Disagreements ({disputed} unit{'s' if disputed != 1 else ''}) were discussed and {settled} settled by adjudication. "
     text += f"Of the {n} units, {result}."
@@ -422,17 +422,12 @@ def _researcher_section(rep: Report, analysis: Analysis) -> None:
             ),
         )
     cats = analysis.project.protocol.category_ids
-    from triangulate.agreement import confusion_table
-
-    ratings = {r: {u.key: (c.category if (c := u.codes.get(r)) else None) for u in units} for r in analysis.reviewers}
-    for i, ra in enumerate(analysis.reviewers):
-        for rb in analysis.reviewers[i + 1 :]:
-            table = confusion_table(ratings, ra, rb, [u.key for u in units], cats)
-            rep.add(
-                Para(f"Confusion table: {ra} (rows) by {rb} (columns), units both coded:"),
-                Table([f"{ra} \\ {rb}", *cats], [[c, *[str(x) for x in row]] for c, row in zip(cats, table)], category_cols=(0,)),
-            )
-    disputes = [u for u in units if _was_disputed(u, analysis.reviewers)]
+    for ra, rb, table in analysis.confusion_tables():
+        rep.add(
+            Para(f"Confusion table: {ra} (rows) by {rb} (columns), units both coded:"),
+            Table([f"{ra} \\ {rb}", *cats], [[c, *[str(x) for x in row]] for c, row in zip(cats, table)], category_cols=(0,)),
+        )
+    disputes = [u for u in units if u.was_disputed(analysis.reviewers)]
     if not disputes:
         rep.add(Para("The reviewers gave the same category on every unit they both coded."))
         return
@@ -449,11 +444,6 @@ def _researcher_section(rep: Report, analysis: Analysis) -> None:
         else:
             items.append("not yet settled (run 'triangulate review')")
         rep.add(Heading(3, f"{u.theme.display} ({u.source_a} / {u.source_b})"), Bullets(items))
-
-
-def _was_disputed(u: Unit, reviewers: list[str]) -> bool:
-    cats = {c.category for r in reviewers if (c := u.codes.get(r)) is not None and c.category}
-    return len(cats) > 1
 
 
 # ---------------------------------------------------------------------------- renderers

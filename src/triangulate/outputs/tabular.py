@@ -48,7 +48,7 @@ def matrix_columns(analysis: Analysis) -> list[str]:
 def matrix_rows(analysis: Analysis) -> list[list[str]]:
     rows: list[list[str]] = []
     for u in analysis.units:
-        reviewer_cells = [(c.category or "") if (c := u.codes.get(r)) else "" for r in analysis.reviewers]
+        reviewer_cells = [u.category_of(r) or "" for r in analysis.reviewers]
         rows.append(
             [
                 u.theme.id,
