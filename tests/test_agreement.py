@@ -1,4 +1,4 @@
-"""Tests for :mod:`triangulate.agreement`.
+"""Tests for :mod:`triangulate.protocol.agreement`.
 
 Expected values come from published worked examples (each cited next to its
 data) or are worked out by hand in the comments; none is derived by re-running
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from triangulate.agreement import (
+from triangulate.protocol.agreement import (
     AgreementResult,
     Statistic,
     cohen_kappa,

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from conftest import ProjectBuilder, excerpt, read_csv, survey
-from triangulate.analysis import Analysis
 from triangulate.outputs.report import build_report, render_markdown
 from triangulate.outputs.tabular import summary
 from triangulate.outputs.write import write_matrix
 from triangulate.pipeline import analyse_path
+from triangulate.protocol.analysis import Analysis
 
 INTERVIEWS = {"id": "interviews", "kind": "excerpts", "path": "data/interviews.csv"}
 SURVEY = {"id": "survey", "kind": "survey", "path": "data/survey.csv"}

@@ -14,7 +14,7 @@ from conftest import REPO, SAMPLE
 from test_hostile import invoke
 from triangulate.docs import render_findings_md
 from triangulate.findings import CODE_DOCS, CODES, COULD_NOT_RUN
-from triangulate.schema import SCHEMA_FILES, render_schemas, stale_schemas
+from triangulate.project.schema import SCHEMA_FILES, render_schemas, stale_schemas
 
 SRC = REPO / "src" / "triangulate"
 DOCS = REPO / "docs"
@@ -135,7 +135,7 @@ def test_schemas_accept_the_shipped_files() -> None:
 def test_schemas_accept_the_shorthands_the_models_accept() -> None:
     codebook = {"themes": [{"id": "t", "codes": {"a": "one-code", "b": [12, 1.5, "x"]}}]}
     assert list(_validator("codebook.schema.json").iter_errors(codebook)) == []
-    from triangulate.models import Codebook
+    from triangulate.project.models import Codebook
 
     Codebook.model_validate(codebook)
 

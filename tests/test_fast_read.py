@@ -1,6 +1,6 @@
 """The fast excerpts reader (pandas' C parser, column-wise) against the careful one (csv module).
 
-Large, well-formed CSV/TSV excerpts sources are read by :mod:`triangulate.columnar`; anything odd
+Large, well-formed CSV/TSV excerpts sources are read by :mod:`triangulate.sources.columns`; anything odd
 falls back to the careful reader. Whichever path reads a file, the rows, their row numbers and
 the findings must be the same. The size threshold is lowered through the environment so that
 small files take the fast path here.
@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from triangulate.columnar import ExcerptView, read_excerpts_fast
-from triangulate.models import SourceSpec
-from triangulate.sources import load_source
-from triangulate.yamlio import _c_parser_ok, _CLoader, _Loader, parse_yaml
+from triangulate.project.models import SourceSpec
+from triangulate.project.yamlio import _c_parser_ok, _CLoader, _Loader, parse_yaml
+from triangulate.sources.columns import ExcerptView, read_excerpts_fast
+from triangulate.sources.load import load_source
 
 DIMS = ["substance", "mechanism"]
 SPEC = SourceSpec.model_validate({"id": "interviews", "kind": "excerpts", "path": "data.csv"})

@@ -10,12 +10,12 @@ import pytest
 
 from conftest import ProjectBuilder, excerpt, read_csv, survey, write_csv
 from triangulate.findings import CODES, Finding
-from triangulate.loading import load_project
 from triangulate.outputs.report import build_report, render_markdown
 from triangulate.outputs.tabular import summary, summary_json
 from triangulate.outputs.write import write_matrix
 from triangulate.pipeline import PipelineResult, analyse_path
-from triangulate.reviews import write_blank_worksheets
+from triangulate.project.loading import load_project
+from triangulate.review.worksheets import write_blank_worksheets
 
 INTERVIEWS = {"id": "interviews", "kind": "excerpts", "path": "data/interviews.csv"}
 SURVEY = {"id": "survey", "kind": "survey", "path": "data/survey.csv"}

@@ -35,13 +35,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from triangulate.findings import CODES, Finding, Severity, TriangulateError
-from triangulate.loading import load_project, validate_model
-from triangulate.models import Codebook, ProjectFile, Protocol, SourceSpec
 from triangulate.pipeline import analyse_path
-from triangulate.reviews import read_decisions, read_worksheets
-from triangulate.sources import load_source
-from triangulate.tables import read_table
-from triangulate.yamlio import YamlDoc, parse_yaml
+from triangulate.project.loading import load_project, validate_model
+from triangulate.project.models import Codebook, ProjectFile, Protocol, SourceSpec
+from triangulate.project.yamlio import YamlDoc, parse_yaml
+from triangulate.review.decisions import read_decisions
+from triangulate.review.worksheets import read_worksheets
+from triangulate.sources.load import load_source
+from triangulate.sources.tables import read_table
 
 settings.register_profile(
     "quick",
@@ -488,7 +489,7 @@ def decisions_bytes(draw: st.DrawFn) -> bytes:
 @fuzz(100)
 @given(worksheet_bytes(), worksheet_bytes(), decisions_bytes())
 def test_read_worksheets_and_decisions_never_crash(ws1: bytes, ws2: bytes, dec: bytes) -> None:
-    from triangulate.analysis import build_units, settle
+    from triangulate.protocol.analysis import build_units, settle
 
     with scratch() as d:
         write_project(d, {**BASE_PROJECT, "reviews/r1.csv": ws1, "reviews/r2.csv": ws2, "reviews/stranger.csv": ws2, "decisions.jsonl": dec})
@@ -571,7 +572,13 @@ def test_analyse_path_never_crashes(files: dict[str, str | bytes]) -> None:
         assert sum(a.counts().values()) <= len(a.units)
         if not result.has_errors:
             from triangulate.outputs.report import build_report, render_html, render_markdown
-            from triangulate.outputs.tabular import matrix_columns, matrix_rows, sorting_rows, summary_json, to_csv
+            from triangulate.outputs.tabular import (
+                matrix_columns,
+                matrix_rows,
+                sorting_rows,
+                summary_json,
+                to_csv,
+            )
 
             to_csv(matrix_columns(a), matrix_rows(a))
             sorting_rows(a)

@@ -12,11 +12,11 @@ import io
 import json
 import os
 import struct
-import time
 import subprocess
 import sys
+import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,7 @@ def billion_laughs(levels: int = 12) -> str:
 
 
 def test_yaml_alias_bomb_is_bounded_in_time_and_memory(builder: ProjectBuilder) -> None:
-    from triangulate.yamlio import parse_yaml
+    from triangulate.project.yamlio import parse_yaml
 
     project = make_project(builder)
     (project / "codebook.yaml").write_text(billion_laughs(), encoding="utf-8")  # 10**12 strings expanded
@@ -166,7 +166,7 @@ def test_yaml_alias_bomb_is_bounded_in_time_and_memory(builder: ProjectBuilder) 
     # memory: the peak resident size of a fresh interpreter that parses the bomb. VmHWM belongs to
     # the new process image; ru_maxrss would carry over the forking (large) pytest process's peak.
     script = (
-        "import re, sys; from triangulate.yamlio import parse_yaml; "
+        "import re, sys; from triangulate.project.yamlio import parse_yaml; "
         "doc, f = parse_yaml(sys.stdin.read(), 'c.yaml'); assert doc is None; "
         "print(re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1))"
     )
@@ -315,7 +315,7 @@ def test_csv_in_cp1252_is_read_with_a_warning(builder: ProjectBuilder) -> None:
     path = project / "data/interviews.csv"
     path.write_bytes(path.read_text(encoding="utf-8").replace("Some words.", "Caf\u00e9 \u2013 na\u00efve").encode("cp1252"))
     expect(project, 0, "data.cp1252-encoding", "data/interviews.csv", line=2)
-    from triangulate.tables import read_table
+    from triangulate.sources.tables import read_table
 
     table, _ = read_table(path, "data/interviews.csv")
     assert table is not None and table.column("text")[0] == "Caf\u00e9 \u2013 na\u00efve"
@@ -347,7 +347,7 @@ def test_csv_binary_without_nul_bytes(builder: ProjectBuilder) -> None:
 
 
 def test_csv_huge_cell(builder: ProjectBuilder) -> None:
-    from triangulate.tables import MAX_CELL
+    from triangulate.sources.tables import MAX_CELL
 
     project = make_project(builder)
     path = project / "data/interviews.csv"
@@ -434,9 +434,9 @@ def test_xlsx_sparse_sheet_bomb(builder: ProjectBuilder, monkeypatch: pytest.Mon
     """A few cells far apart make a reader pad millions of empty cells; the reader stops early."""
     import openpyxl
 
-    import triangulate.tables
+    import triangulate.sources.tables
 
-    monkeypatch.setattr(triangulate.tables, "MAX_XLSX_CELLS", 200_000)
+    monkeypatch.setattr(triangulate.sources.tables, "MAX_XLSX_CELLS", 200_000)
     project = make_project(builder)
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -478,7 +478,7 @@ def test_xlsx_declared_dimension_is_not_trusted(builder: ProjectBuilder) -> None
 def test_xlsx_formula_cells_yield_values_never_formulas(builder: ProjectBuilder) -> None:
     import openpyxl
 
-    from triangulate.tables import read_table
+    from triangulate.sources.tables import read_table
 
     project = make_project(builder)
     text = (project / "triangulate.yaml").read_text(encoding="utf-8")
@@ -884,7 +884,7 @@ def test_a_renderer_crash_leaves_the_old_outputs_intact(builder: ProjectBuilder,
 
 
 def test_a_crash_while_writing_leaves_the_old_file_and_no_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import triangulate.outputs.files as files
+    import triangulate.files as files
 
     path = tmp_path / "out" / "report.html"
     files.atomic_write_text(path, "old report\n")
@@ -909,7 +909,7 @@ def test_worksheets_and_decisions_are_never_overwritten(builder: ProjectBuilder)
         assert "Traceback" not in r.stderr, str(r)
         for p, data in before.items():
             assert p.read_bytes() == data, (command, p)
-    from triangulate.outputs.files import write_new_file
+    from triangulate.files import write_new_file
 
     assert write_new_file(project / "decisions.jsonl", "x") is False
     assert (project / "decisions.jsonl").read_bytes() == before[project / "decisions.jsonl"]

@@ -13,7 +13,13 @@ import yaml
 
 from conftest import excerpt, survey, write_csv
 from triangulate.findings import UsageError
-from triangulate.init import SourceArg, codebook_draft, infer_kind, init_project, parse_source_arg
+from triangulate.project.init import (
+    SourceArg,
+    codebook_draft,
+    infer_kind,
+    init_project,
+    parse_source_arg,
+)
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "qdpx"))
 from qdpx_builder import QdpxBuilder

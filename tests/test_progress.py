@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from triangulate import cli
-from triangulate.outputs.write import ALL_OUTPUTS, write_all
+from triangulate.cli import commands as cli
+from triangulate.outputs.write import write_all
 from triangulate.pipeline import analyse_path
+from triangulate.project.paths import ALL_OUTPUTS
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,8 +15,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from triangulate.models import Codebook, Theme
-from triangulate.qdc import codebook_yaml, draft_codebook, export_qdc, read_code_tree, slug
+from triangulate.project.models import Codebook, Theme
+from triangulate.sources.refi.qdc import (
+    codebook_yaml,
+    draft_codebook,
+    export_qdc,
+    read_code_tree,
+    slug,
+)
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "qdpx"))
 from qdpx_builder import ANNEX_QDC, CODEBOOK_XSD, QdpxBuilder, xsd_errors
@@ -120,7 +126,7 @@ def test_theme_ids_are_slugs_and_unique() -> None:
     b.code("Health care")
     b.code("health-care?")
     b.code("Health  care")
-    from triangulate.qdpx import child, parse_code_tree, parse_xml
+    from triangulate.sources.refi.qdpx import child, parse_code_tree, parse_xml
 
     root, _ = parse_xml(b.xml().encode(), "x")
     assert root is not None
@@ -240,7 +246,7 @@ def test_property_export_validates_and_imports_back(themes: list[tuple[str, list
     xml, findings = export_qdc(cb, ["s"])
     assert xml is not None and findings == []
     assert xsd_errors(xml, CODEBOOK_XSD) == []
-    from triangulate.qdpx import child, parse_code_tree, parse_xml
+    from triangulate.sources.refi.qdpx import child, parse_code_tree, parse_xml
 
     root, f = parse_xml(xml.encode("utf-8"), "x")
     assert root is not None, f

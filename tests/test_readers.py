@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from conftest import ProjectBuilder, read_csv
 from triangulate.pipeline import analyse_path
-from triangulate.sources import split_tags
-from triangulate.tables import read_table
+from triangulate.sources.rows import split_tags
+from triangulate.sources.tables import read_table
 
 EXCERPTS = [
     {"excerpt_id": "E1", "participant": "P1", "code": "contact", "text": "Caf\u00e9 staff, \"quoted\", and a comma", "substance": "Barrier; caseload", "mechanism": "x"},

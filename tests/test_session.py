@@ -8,9 +8,19 @@ from pathlib import Path
 import pytest
 
 from conftest import ProjectBuilder, excerpt, survey
-from triangulate.analysis import Analysis
 from triangulate.pipeline import analyse_path
-from triangulate.session import Back, Code, CodingSession, Decide, Quit, ReviewSession, SessionError, Skip, select_for_review
+from triangulate.protocol.analysis import Analysis
+from triangulate.review.session import (
+    Back,
+    Code,
+    CodingSession,
+    Decide,
+    Quit,
+    ReviewSession,
+    SessionError,
+    Skip,
+    select_for_review,
+)
 
 SOURCES = [
     {"id": "interviews", "kind": "excerpts", "path": "data/interviews.csv"},
@@ -160,7 +170,7 @@ def test_review_rejects_unknown_category(builder: ProjectBuilder, tmp_path: Path
 
 
 def test_worksheet_rows_saved_by_the_tool_are_formula_safe_and_read_back_intact(builder: ProjectBuilder) -> None:
-    from triangulate.reviews import save_worksheet_row
+    from triangulate.review.worksheets import save_worksheet_row
 
     a = analysed(builder)
     values = {"theme": "alpha", "source_a": "interviews", "source_b": "survey", "substance": "yes", "mechanism": "yes", "category": "full_agreement", "rationale": "=HYPERLINK(\"http://x\")"}

@@ -7,6 +7,7 @@ comments); none is obtained by re-running the tool's own formulas.
 from __future__ import annotations
 
 from pathlib import Path
+
 import pytest
 
 from conftest import ProjectBuilder, excerpt, survey

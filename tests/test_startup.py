@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from triangulate import cli
+from triangulate.cli import commands as cli
 
 
 def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from conftest import excerpt, write_csv
 from triangulate.findings import exit_code_for
-from triangulate.models import SourceSpec
-from triangulate.sources import SurveyRow, load_source
+from triangulate.project.models import SourceSpec
+from triangulate.sources.load import load_source
+from triangulate.sources.rows import SurveyRow
 
 
 def load(root: Path, path: str, codes: dict[str, Any]) -> tuple[list[SurveyRow], list[str]]:

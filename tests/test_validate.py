@@ -12,9 +12,16 @@ import pytest
 
 from conftest import SAMPLE, ProjectBuilder, Result, excerpt, survey, write_csv
 from test_hostile import invoke, make_project, worksheet_row
+from triangulate.cli.render import (
+    escape_data,
+    escape_property,
+    render_github,
+    render_json,
+    render_text,
+    select_findings,
+)
 from triangulate.findings import Finding, Location, Severity, error, exit_code_for, warning
 from triangulate.pipeline import analyse_path
-from triangulate.validation import escape_data, escape_property, render_github, render_json, render_text, select_findings
 
 Cli = Callable[..., Result]
 

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"{path} is stale; run 'python -m triangulate.docs' from the repository root\n")
             return 1
         return 0
-    from triangulate.outputs.files import atomic_write_text
+    from triangulate.files import atomic_write_text
 
     atomic_write_text(path, text)
     print(f"Wrote {path}")

@@ -6,13 +6,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from triangulate.analysis import Analysis, Unit, build_units, category_ratings, settle, sorting_findings
 from triangulate.findings import Finding
-from triangulate.loading import Project, load_project
-from triangulate.reviews import read_decisions, read_worksheets
+from triangulate.project.loading import Project, load_project
+from triangulate.protocol.analysis import (
+    Analysis,
+    Unit,
+    build_units,
+    category_ratings,
+    settle,
+    sorting_findings,
+)
+from triangulate.review.decisions import read_decisions
+from triangulate.review.worksheets import read_worksheets
 
 if TYPE_CHECKING:
-    from triangulate.columnar import Progress
+    from triangulate.progress import Progress
 
 
 @dataclass
@@ -49,7 +57,7 @@ def _analyse(project: Project, findings: list[Finding]) -> tuple[Analysis, list[
 
 def agreement_block(project: Project, units: list[Unit]) -> dict[str, Any]:
     """Spec 10.1: researcher comparison over the reviewers' own categories (before adjudication)."""
-    from triangulate.agreement import compute_agreement
+    from triangulate.protocol.agreement import compute_agreement
 
     reviewers = list(project.file.reviewers)
     keys = [u.key for u in units]

@@ -1,1 +1,1 @@
-"""Renderers: every output is written from one :class:`triangulate.analysis.Analysis`."""
+"""Renderers: every output is written from one :class:`triangulate.protocol.analysis.Analysis`."""

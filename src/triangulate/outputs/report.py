@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Union
 
 from triangulate import __version__
-from triangulate.analysis import Analysis, ThemeSource, Unit
-from triangulate.loading import sha256_file
 from triangulate.outputs.tabular import (
     SORTING_COLUMNS,
     matrix_columns,
     matrix_rows,
     sorting_rows,
 )
+from triangulate.project.loading import sha256_file
+from triangulate.protocol.analysis import Analysis, ThemeSource, Unit
 
 MAX_EXCERPTS_SHOWN = 3
 

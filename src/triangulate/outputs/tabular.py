@@ -7,8 +7,8 @@ import io
 import json
 from typing import Any
 
-from triangulate.analysis import Analysis
-from triangulate.outputs.files import neutralise
+from triangulate.files import neutralise
+from triangulate.protocol.analysis import Analysis
 
 SORTING_COLUMNS = ["theme", "group", "source", "present", "codes", "excerpts", "participants", "prominence"]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from triangulate.analysis import Analysis
-from triangulate.outputs.files import atomic_write_bytes, atomic_write_text
+from triangulate.files import atomic_write_bytes, atomic_write_text
 from triangulate.outputs.report import build_report, render_html, render_markdown
 from triangulate.outputs.tabular import (
     SORTING_COLUMNS,
@@ -16,11 +15,12 @@ from triangulate.outputs.tabular import (
     summary_json,
     to_csv,
 )
+from triangulate.project.paths import ALL_OUTPUTS
+from triangulate.protocol.analysis import Analysis
 
 if TYPE_CHECKING:
-    from triangulate.columnar import Progress
+    from triangulate.progress import Progress
 
-ALL_OUTPUTS = ("sorting.csv", "convergence_matrix.csv", "summary.json", "report.md", "report.html", "convergence_matrix.xlsx")
 
 
 def write_sorting(analysis: Analysis, out: Path) -> list[Path]:

@@ -6,10 +6,10 @@ import io
 import re
 from typing import Any
 
-from triangulate.analysis import Analysis
-from triangulate.outputs.files import neutralise
+from triangulate.files import neutralise
 from triangulate.outputs.report import _tint
 from triangulate.outputs.tabular import SORTING_COLUMNS, matrix_columns, matrix_rows, sorting_rows
+from triangulate.protocol.analysis import Analysis
 
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # characters an .xlsx cannot hold
 

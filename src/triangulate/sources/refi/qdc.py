@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from triangulate.findings import Finding, Location, error
-from triangulate.qdpx import (
+from triangulate.sources.refi.qdpx import (
     MAX_XML_BYTES,
     CodeNode,
     child,
@@ -38,7 +38,7 @@ from triangulate.qdpx import (
 )
 
 if TYPE_CHECKING:
-    from triangulate.models import Codebook
+    from triangulate.project.models import Codebook
 
 QDC_NAMESPACE = "urn:QDA-XML:codebook:1.0"
 _GUID_NAMESPACE = uuid.UUID("6f1c1d0e-5b0e-4f7e-9c52-7d1f0b9a3c11")  # fixed: stable GUIDs in exports

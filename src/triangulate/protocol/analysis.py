@@ -11,9 +11,10 @@ from itertools import combinations
 from typing import Any
 
 from triangulate.findings import Finding, Location, warning
-from triangulate.loading import Project
-from triangulate.models import Theme
-from triangulate.sources import ExcerptRow, SourceData, SurveyRow
+from triangulate.project.loading import Project
+from triangulate.project.models import Theme
+from triangulate.sources.data import SourceData
+from triangulate.sources.rows import ExcerptRow, SurveyRow
 
 STATUSES = ("adjudicated", "agreed", "single", "disputed", "proposed", "uncoded")
 
@@ -43,7 +44,7 @@ def sort_source(theme: Theme, data: SourceData, dimensions: list[str], total_par
     codes = theme.codes.get(data.spec.id, [])
     tags: dict[str, set[str]] = {d: set() for d in dimensions}
     if data.is_excerpts:
-        from triangulate.columnar import ExcerptView
+        from triangulate.sources.columns import ExcerptView
 
         cols = data.excerpt_columns()  # column-wise: no object per row
         idx = cols.rows_of(codes)  # the theme's rows, in file order
@@ -288,7 +289,7 @@ class Analysis:
 
     def confusion_tables(self) -> list[tuple[str, str, list[list[int]]]]:
         """(reviewer a, reviewer b, table) for each pair of reviewers; rows are a's categories."""
-        from triangulate.agreement import confusion_table
+        from triangulate.protocol.agreement import confusion_table
 
         ratings, keys = self.ratings(), [u.key for u in self.units]
         cats = self.project.protocol.category_ids

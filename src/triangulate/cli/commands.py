@@ -96,7 +96,7 @@ def _stderr(text: str) -> None:
 
 
 def _format_finding(f: Finding) -> str:
-    from triangulate.validation import format_finding
+    from triangulate.cli.render import format_finding
 
     return format_finding(f)
 
@@ -196,8 +196,8 @@ def _analyse(project: Path) -> PipelineResult:
     """Run the pipeline; finding paths are made relative to the current directory for display."""
     import dataclasses
 
-    from triangulate.loading import find_project_file
     from triangulate.pipeline import analyse_path
+    from triangulate.project.loading import find_project_file
 
     bar = _ProgressBar()
     try:
@@ -259,8 +259,8 @@ def validate(
 
     Example: triangulate validate my-study --format json
     """
+    from triangulate.cli.render import render, select_findings, unknown_patterns
     from triangulate.findings import UsageError
-    from triangulate.validation import render, select_findings, unknown_patterns
 
     for option, patterns in (("--select", select or []), ("--ignore", ignore or [])):
         if bad := unknown_patterns(patterns):
@@ -298,7 +298,7 @@ def schema(
 
     Example: triangulate schema --output schemas --check
     """
-    from triangulate.schema import stale_schemas, write_schemas
+    from triangulate.project.schema import stale_schemas, write_schemas
 
     if check:
         stale = stale_schemas(output)
@@ -365,7 +365,7 @@ def converge(
     if reviewer is not None:
         return _interactive_code(result, reviewer, redo)
     from triangulate.outputs.write import write_matrix
-    from triangulate.reviews import write_blank_worksheets
+    from triangulate.review.worksheets import write_blank_worksheets
 
     a = result.analysis
     _table(
@@ -454,8 +454,8 @@ def _need_terminal(command: str) -> None:
 def _interactive_code(result: PipelineResult, reviewer: str, redo: bool) -> int:
     from rich.console import Console
 
+    from triangulate.cli.walks import code_loop
     from triangulate.findings import UsageError
-    from triangulate.interactive import code_loop
 
     a = result.analysis
     assert a is not None
@@ -508,8 +508,8 @@ def review(
         return code
     from rich.console import Console
 
-    from triangulate.interactive import review_loop
-    from triangulate.session import select_for_review
+    from triangulate.cli.walks import review_loop
+    from triangulate.review.session import select_for_review
 
     a = result.analysis
     bad = [c for c in (category or []) if c not in a.project.protocol.category_ids]
@@ -613,7 +613,7 @@ def init(
 
     Example: triangulate init my-study --protocol farmer-2006 --source interviews=export.qdpx --source survey=data/survey.sav
     """
-    from triangulate.init import init_project, parse_source_arg
+    from triangulate.project.init import init_project, parse_source_arg
 
     args = [parse_source_arg(s) for s in source or []]
     result = init_project(directory, title=title, protocol=protocol, sources=args, ask=_init_ask() if sys.stdin.isatty() else None)
@@ -660,7 +660,12 @@ def import_codebook(
     Example: triangulate import-codebook export.qdpx --source interviews --output my-study/codebook.yaml
     """
     from triangulate.findings import UsageError, exit_code_for
-    from triangulate.qdc import codebook_yaml, draft_codebook, read_code_tree, write_new
+    from triangulate.sources.refi.qdc import (
+        codebook_yaml,
+        draft_codebook,
+        read_code_tree,
+        write_new,
+    )
 
     _check_source_id(source, "--source")
     exists = f"{output} already exists; import-codebook never overwrites it (choose another --output, or move the file away)"
@@ -693,9 +698,9 @@ def export_codebook(
     Example: triangulate export-codebook my-study --output themes.qdc
     """
     from triangulate.findings import Location, UsageError, error, exit_code_for
-    from triangulate.loading import check_codebook, find_project_file, load_yaml_model
-    from triangulate.models import Codebook, ProjectFile
-    from triangulate.qdc import export_qdc, write_new
+    from triangulate.project.loading import check_codebook, find_project_file, load_yaml_model
+    from triangulate.project.models import Codebook, ProjectFile
+    from triangulate.sources.refi.qdc import export_qdc, write_new
 
     pfile = find_project_file(project)
     if pfile is None:

@@ -1,6 +1,6 @@
 """Respondent-level survey data, ``kind: survey_responses`` (spec section 4.3).
 
-One row per respondent, from ``.csv``/``.tsv``/``.xlsx``/``.jsonl`` (through :mod:`triangulate.tables`)
+One row per respondent, from ``.csv``/``.tsv``/``.xlsx``/``.jsonl`` (through :mod:`triangulate.sources.tables`)
 or from SPSS ``.sav``/``.zsav``/``.por`` and Stata ``.dta`` files (through pyreadstat, the optional
 ``spss`` extra). The source maps each survey code to a column and optionally to the answers that
 count as endorsing it; each code becomes one :class:`~triangulate.sources.SurveyRow`:
@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from triangulate.findings import Finding, Location, error, warning
-from triangulate.sources import DEFAULT_ENDORSE, NOT_ENDORSED, SourceData, SurveyRow
-from triangulate.tables import read_table, split_sheet
+from triangulate.sources.data import SourceData
+from triangulate.sources.rows import DEFAULT_ENDORSE, NOT_ENDORSED, SurveyRow
+from triangulate.sources.tables import read_table, split_sheet
 
 if TYPE_CHECKING:
-    from triangulate.models import ResponseCode, SourceSpec
+    from triangulate.project.models import ResponseCode, SourceSpec
 
 STAT_SUFFIXES = (".sav", ".zsav", ".por", ".dta")
 

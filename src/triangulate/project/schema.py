@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from triangulate.models import Codebook, ProjectFile, Protocol
+from triangulate.project.models import Codebook, ProjectFile, Protocol
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -93,7 +93,7 @@ def render_schemas() -> dict[str, str]:
 
 def write_schemas(out: Path) -> list[Path]:
     """Write every schema into ``out`` (atomically); returns the paths written."""
-    from triangulate.outputs.files import atomic_write_text
+    from triangulate.files import atomic_write_text
 
     paths = []
     for name, text in render_schemas().items():

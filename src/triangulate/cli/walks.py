@@ -1,4 +1,4 @@
-"""The thin prompt loops over :mod:`triangulate.session`, and the side-by-side evidence view.
+"""The thin prompt loops over :mod:`triangulate.review.session`, and the side-by-side evidence view.
 
 Each answer is persisted (worksheet row replaced atomically, or decision line appended and
 fsynced) before the next prompt is shown, so quitting, Ctrl-C or a killed process loses nothing
@@ -16,10 +16,10 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from triangulate.analysis import Analysis, ThemeSource, Unit
 from triangulate.outputs.report import evidence_lines, prominence_text
-from triangulate.reviews import append_decision, decisions_path, save_worksheet_row
-from triangulate.session import (
+from triangulate.protocol.analysis import Analysis, ThemeSource, Unit
+from triangulate.review.decisions import append_decision, decisions_path
+from triangulate.review.session import (
     Answer,
     Back,
     Code,
@@ -31,6 +31,7 @@ from triangulate.session import (
     Skip,
     WorksheetRow,
 )
+from triangulate.review.worksheets import save_worksheet_row
 
 Ask = Callable[[str], str]
 

@@ -1,135 +1,25 @@
-"""Source data: coded excerpts and survey-derived codes, parsed from tables into typed rows."""
+"""Reading one source (spec section 4): dispatch by kind and format, then parse rows."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from triangulate.findings import Finding, Location, error, warning
-from triangulate.models import SourceSpec
-from triangulate.tables import Table, read_table, split_sheet
+from triangulate.project.models import SourceSpec
+from triangulate.sources.data import SourceData
+from triangulate.sources.rows import (
+    EXCERPT_COLUMNS,
+    SURVEY_COLUMNS,
+    ExcerptRow,
+    SurveyRow,
+    split_tags,
+)
+from triangulate.sources.tables import Table, read_table, split_sheet
 
 if TYPE_CHECKING:
-    from triangulate.columnar import ExcerptColumns, Progress
-
-EXCERPT_COLUMNS = ("excerpt_id", "participant", "code", "text")
-SURVEY_COLUMNS = ("code", "respondents")
-DEFAULT_ENDORSE = frozenset({"1", "true", "yes", "y", "checked", "selected"})
-NOT_ENDORSED = frozenset({"0", "false", "no", "n", "unchecked", "not selected"})
-
-
-def split_tags(cell: str) -> tuple[str, ...]:
-    """``"Barrier; caseload;;"`` -> ``("barrier", "caseload")``: split on ';', trimmed, case-folded."""
-    if not cell:
-        return ()
-    out: list[str] = []
-    for part in cell.split(";"):
-        t = part.strip().casefold()
-        if t and t not in out:
-            out.append(t)
-    return tuple(out)
-
-
-@dataclass(slots=True)
-class ExcerptRow:
-    excerpt_id: str
-    participant: str
-    code: str
-    text: str
-    tags: dict[str, tuple[str, ...]]
-    row: int
-    code_path: str | None = None  # .qdpx only: the code's full path ("Parent/child"), also accepted
-
-
-@dataclass(slots=True)
-class SurveyRow:
-    code: str
-    item: str
-    respondents: int
-    endorsed: int | None
-    percent: float | None
-    tags: dict[str, tuple[str, ...]]
-    row: int
-
-    @property
-    def share(self) -> float:
-        if self.endorsed is not None:
-            return self.endorsed / self.respondents
-        assert self.percent is not None
-        return self.percent / 100.0
-
-
-@dataclass
-class SourceData:
-    spec: SourceSpec
-    file: str  # path as written in the project file
-    excerpts: list[ExcerptRow] = field(default_factory=list)
-    survey: list[SurveyRow] = field(default_factory=list)
-
-    @property
-    def is_excerpts(self) -> bool:
-        return self.spec.kind == "excerpts"
-
-    _by_code: dict[str, list[ExcerptRow]] | None = None
-    _columns: ExcerptColumns | None = None
-    _survey_by_code: tuple[int, dict[str, list[SurveyRow]]] | None = None
-
-    def survey_rows_by_code(self) -> dict[str, list[SurveyRow]]:
-        """Survey rows grouped by code, in file order (computed once, again if rows were added)."""
-        cache = self._survey_by_code
-        if cache is None or cache[0] != len(self.survey):
-            groups: dict[str, list[SurveyRow]] = {}
-            for r in self.survey:
-                groups.setdefault(r.code, []).append(r)
-            cache = self._survey_by_code = (len(self.survey), groups)
-        return cache[1]
-
-    def excerpt_columns(self) -> ExcerptColumns:
-        """The excerpts column by column (built once from ``excerpts`` unless read that way)."""
-        cols = self._columns
-        if cols is None or (cols.originals is not None and len(cols) != len(self.excerpts)):
-            from triangulate.columnar import ExcerptColumns
-
-            cols = self._columns = ExcerptColumns.from_rows(self.excerpts)
-        return cols
-
-    def attach_columns(self, cols: ExcerptColumns) -> None:
-        """Use columns read by the fast reader; ``excerpts`` becomes a view over them."""
-        from triangulate.columnar import ExcerptView
-
-        self._columns = cols
-        self.excerpts = ExcerptView(cols)  # type: ignore[assignment]
-
-    def participant_count(self) -> int:
-        return self.excerpt_columns().participant_count() if self.is_excerpts else 0
-
-    def excerpt_count(self) -> int:
-        return self.excerpt_columns().excerpt_count() if self.is_excerpts else 0
-
-    def first_rows(self) -> dict[str, int]:
-        """The row where each code of the data first appears."""
-        if self.is_excerpts:
-            return self.excerpt_columns().first_rows()
-        first: dict[str, int] = {}
-        for r in self.survey:
-            first.setdefault(r.code, r.row)
-        return first
-
-    def codes_in_data(self) -> set[str]:
-        if self.is_excerpts:
-            return set(self.excerpt_columns().by_code())
-        return {r.code for r in self.survey}
-
-    def excerpt_rows_by_code(self) -> dict[str, list[ExcerptRow]]:
-        """Rows grouped by code, in file order (computed once)."""
-        if self._by_code is None:
-            groups: dict[str, list[ExcerptRow]] = {}
-            for r in self.excerpts:
-                groups.setdefault(r.code, []).append(r)
-            self._by_code = groups
-        return self._by_code
+    from triangulate.progress import Progress
 
 
 def load_source(
@@ -137,7 +27,9 @@ def load_source(
 ) -> tuple[SourceData | None, list[Finding]]:
     base, sheet = split_sheet(spec.path)
     if spec.kind == "excerpts" and sheet is None:
-        from triangulate.columnar import read_excerpts_fast  # large, well-formed CSV/TSV only
+        from triangulate.sources.columns import (
+            read_excerpts_fast,  # large, well-formed CSV/TSV only
+        )
 
         fast = read_excerpts_fast(root / base, base, dimensions, progress)
         if fast is not None:
@@ -145,11 +37,11 @@ def load_source(
             data.attach_columns(fast[0])
             return data, fast[1]
     if spec.kind == "excerpts" and base.lower().endswith(".qdpx"):
-        from triangulate.qdpx import load_qdpx_source  # REFI-QDA project (spec 4.4)
+        from triangulate.sources.refi.qdpx import load_qdpx_source  # REFI-QDA project (spec 4.4)
 
         return load_qdpx_source(root, spec)
     if spec.kind == "survey_responses":
-        from triangulate.responses import load_responses  # respondent-level data (spec 4.3)
+        from triangulate.sources.responses import load_responses  # respondent-level data (spec 4.3)
 
         return load_responses(root, spec)
     table, findings = read_table(root / base, base, sheet)

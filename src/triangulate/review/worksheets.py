@@ -1,25 +1,24 @@
-"""Reviewer worksheets (spec section 7) and the decisions log (spec section 8)."""
+"""Reviewer worksheets (spec section 7): the blank sheet, reading every sheet, saving one row."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import os
 from pathlib import Path
 
-from triangulate.analysis import Decision, ReviewerCode, Unit
+from triangulate.files import neutralise, unneutralise, write_new_file
 from triangulate.findings import Finding, Location, error, warning
-from triangulate.loading import Project
-from triangulate.outputs.files import neutralise, unneutralise, write_new_file
-from triangulate.tables import read_table
+from triangulate.project import paths
+from triangulate.project.loading import Project
+from triangulate.protocol.analysis import ReviewerCode, Unit
+from triangulate.sources.tables import read_table
 
 YES = "yes"
 NO = "no"
 
 
 def worksheet_path(project: Project, reviewer: str) -> Path:
-    return project.root / "reviews" / f"{reviewer}.csv"
+    return paths.worksheet_file(project.root, reviewer)
 
 
 def worksheet_columns(project: Project) -> list[str]:
@@ -213,109 +212,6 @@ def _consistent(all_: str, some: str, none: str, judgements: dict[str, bool | No
     return out
 
 
-DECISION_KEYS = ("theme", "source_a", "source_b", "category", "rationale", "decided_by", "decided_at")
-
-
-def decisions_path(project: Project) -> Path:
-    return project.root / "decisions.jsonl"
-
-
-def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
-    """Read decisions.jsonl into ``unit.decisions`` (file order; the last one wins)."""
-    path = decisions_path(project)
-    shown = "decisions.jsonl"
-    for u in units:
-        u.decisions = []
-    if not path.exists():
-        return []
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return [error("file.unreadable", f"cannot read {shown}: {exc.strerror}", Location(shown))]
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return [error("data.bad-encoding", "decisions.jsonl is not UTF-8 text", Location(shown, line=raw[: exc.start].count(b"\n") + 1))]
-    findings: list[Finding] = []
-    by_key = {u.key: u for u in units}
-    order = {sid: i for i, sid in enumerate(project.source_ids)}
-    lines = text.split("\n")
-    ends_clean = text.endswith("\n") or text == ""
-    last_index = len(lines) - 1 if not ends_clean else len(lines) - 2
-    for idx, line in enumerate(lines):
-        lineno = idx + 1
-        if not line.strip():
-            continue
-        loc = Location(shown, line=lineno)
-        try:
-            obj = json.loads(line)
-        except (ValueError, RecursionError):  # JSONDecodeError, or an integer too long to convert
-            stripped = line.strip()
-            cut_short = stripped.startswith("{") and not stripped.endswith("}")
-            if (idx == last_index and not ends_clean) or cut_short:
-                findings.append(
-                    warning(
-                        "decisions.truncated-line",
-                        "this line was cut short (the program stopped while writing it) and is ignored; every other decision is kept",
-                        loc,
-                    )
-                )
-            else:
-                findings.append(error("decisions.bad-line", "this line is not valid JSON; fix or remove it (the file is append-only: do not reorder lines)", loc))
-            continue
-        if not isinstance(obj, dict):
-            findings.append(error("decisions.bad-line", "this line is not a JSON object ({...}); fix or remove it", loc))
-            continue
-        missing = [k for k in ("theme", "source_a", "source_b", "category") if not isinstance(obj.get(k), str) or not obj.get(k)]
-        if missing:
-            findings.append(error("decisions.bad-line", f"this decision lacks {', '.join(repr(k) for k in missing)}", loc))
-            continue
-        wrong = [k for k in ("rationale", "decided_by", "decided_at") if k in obj and not isinstance(obj[k], str) and obj[k] is not None]
-        if wrong:
-            findings.append(error("decisions.bad-line", f"{', '.join(repr(k) for k in wrong)} must be text", loc))
-            continue
-        theme, sa, sb, category = obj["theme"], obj["source_a"], obj["source_b"], obj["category"]
-        if category not in project.protocol.category_ids:
-            findings.append(
-                error(
-                    "decisions.unknown-category",
-                    f"category '{category}' is not in protocol {project.protocol.id} (categories: {', '.join(project.protocol.category_ids)}); add a corrected decision below it",
-                    loc,
-                )
-            )
-            continue
-        if sa in order and sb in order and order[sa] > order[sb]:
-            sa, sb = sb, sa
-        unit = by_key.get((theme, sa, sb))
-        if unit is None:
-            findings.append(
-                warning("decisions.not-a-unit", f"decision for ({theme}, {sa}, {sb}) is ignored: that unit no longer exists", loc)
-            )
-            continue
-        unit.decisions.append(
-            Decision(theme, sa, sb, category, obj.get("rationale") or "", obj.get("decided_by") or "", obj.get("decided_at") or "", lineno)
-        )
-    return findings
-
-
-def append_decision(path: Path, decision: dict[str, str]) -> None:
-    """Append one decision line and make sure it is on disk before returning."""
-    line = json.dumps({k: decision.get(k, "") for k in DECISION_KEYS}, ensure_ascii=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        # A previous crash may have left a cut-short last line: start on a fresh line.
-        if os.fstat(fd).st_size > 0:
-            with path.open("rb") as fh:
-                fh.seek(-1, os.SEEK_END)
-                if fh.read(1) != b"\n":
-                    line = "\n" + line
-        os.write(fd, line.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def save_worksheet_row(project: Project, units: list[Unit], reviewer: str, row: dict[str, str]) -> Path:
     """Put one unit's coding into the reviewer's worksheet, keeping every other row as it is.
 
@@ -323,7 +219,7 @@ def save_worksheet_row(project: Project, units: list[Unit], reviewer: str, row: 
     row for the unit is replaced (or added), and the file is replaced atomically and fsynced:
     a crash leaves either the old worksheet or the new one, never half of one.
     """
-    from triangulate.outputs.files import atomic_write_text
+    from triangulate.files import atomic_write_text
 
     path = worksheet_path(project, reviewer)
     if not path.exists():

@@ -39,8 +39,9 @@ from triangulate.findings import Finding, Location, error, warning
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
-    from triangulate.models import Codebook, SourceSpec
-    from triangulate.sources import ExcerptRow, SourceData
+    from triangulate.project.models import Codebook, SourceSpec
+    from triangulate.sources.data import SourceData
+    from triangulate.sources.rows import ExcerptRow
 
 # Limits for untrusted archives (module constants so that tests can lower them).
 MAX_ENTRIES = 50_000  # members of the zip
@@ -635,7 +636,7 @@ def excerpt_rows(
     coder: str | None = None,
     code_path: bool = False,
 ) -> tuple[list[ExcerptRow] | None, list[Finding]]:
-    from triangulate.sources import ExcerptRow
+    from triangulate.sources.rows import ExcerptRow
 
     findings: list[Finding] = []
     loc = Location(shown)
@@ -744,7 +745,7 @@ def excerpt_rows(
 
 def load_qdpx_source(root: Path, spec: SourceSpec) -> tuple[SourceData | None, list[Finding]]:
     """``kind: excerpts`` from a .qdpx: rows as the CSV reader gives them, with no dimension tags."""
-    from triangulate.sources import SourceData
+    from triangulate.sources.data import SourceData
 
     shown = spec.path
     path = root / shown

@@ -66,8 +66,8 @@ def infer_kind(path: Path) -> str:
         return "excerpts"
     if suffix in (".sav", ".zsav", ".por", ".dta"):
         return "survey_responses"
-    from triangulate.sources import EXCERPT_COLUMNS
-    from triangulate.tables import read_table
+    from triangulate.sources.rows import EXCERPT_COLUMNS
+    from triangulate.sources.tables import read_table
 
     table, _ = read_table(path, path.name)
     if table is None:
@@ -119,7 +119,7 @@ def codebook_draft(codes: dict[str, list[str]]) -> str:
 
 
 def _codes_in(spec: Any, path: Path) -> tuple[list[str], list[Finding]]:
-    from triangulate.sources import load_source
+    from triangulate.sources.load import load_source
 
     data, findings = load_source(Path("/"), spec.model_copy(update={"path": str(path)}), [])
     if data is None:
@@ -138,7 +138,7 @@ def _codes_in(spec: Any, path: Path) -> tuple[list[str], list[Finding]]:
 
 
 def _response_codes(path: Path) -> dict[str, dict[str, str]]:
-    from triangulate.responses import read_responses
+    from triangulate.sources.responses import read_responses
 
     table, _ = read_responses(path, path.name)
     if table is None:
@@ -157,9 +157,10 @@ def init_project(
 ) -> InitResult:
     """Scaffold a project in ``directory``. Raises UsageError (exit 2) when it cannot."""
     from triangulate.findings import exit_code_for
-    from triangulate.loading import PROJECT_FILENAMES, builtin_protocol_ids, resolve_protocol
-    from triangulate.models import SourceSpec
-    from triangulate.qdc import write_new
+    from triangulate.project.loading import builtin_protocol_ids, resolve_protocol
+    from triangulate.project.models import SourceSpec
+    from triangulate.project.paths import PROJECT_FILENAMES
+    from triangulate.sources.refi.qdc import write_new
 
     cwd = cwd or Path.cwd()
     root = directory if directory.is_absolute() else cwd / directory

@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from triangulate.findings import Finding, Location, error
-from triangulate.models import Codebook, ProjectFile, Protocol
-from triangulate.sources import SourceData, load_source
-from triangulate.tables import split_sheet
-from triangulate.yamlio import YamlDoc, parse_yaml, read_text_file
+from triangulate.project.models import Codebook, ProjectFile, Protocol
+from triangulate.project.paths import ALL_OUTPUTS, PROJECT_FILENAMES
+from triangulate.project.yamlio import YamlDoc, parse_yaml, read_text_file
+from triangulate.sources.data import SourceData
+from triangulate.sources.load import load_source
+from triangulate.sources.tables import split_sheet
 
 if TYPE_CHECKING:
-    from triangulate.columnar import Progress
+    from triangulate.progress import Progress
 
-PROJECT_FILENAMES = ("triangulate.yaml", "triangulate.yml")
 RESERVED_COLUMNS = {
     "theme", "source_a", "source_b", "category", "rationale", "excerpt_id", "participant", "code",
     "text", "respondents", "endorsed", "percent", "item",
@@ -80,7 +81,7 @@ def builtin_protocols_dir() -> Path | None:
             return packaged
     except (ModuleNotFoundError, TypeError):
         pass
-    checkout = Path(__file__).resolve().parents[2] / "protocols"
+    checkout = Path(__file__).resolve().parents[3] / "protocols"
     return checkout if checkout.is_dir() else None
 
 
@@ -327,7 +328,6 @@ def check_project_file(pf: ProjectFile, doc: YamlDoc | None) -> list[Finding]:
 
 def check_output(pf: ProjectFile, doc: YamlDoc | None, root: Path, pfile: Path, protocol_file: Path | None) -> list[Finding]:
     """No output file may land on an input: a source, the codebook, a worksheet, the decisions."""
-    from triangulate.outputs.write import ALL_OUTPUTS  # deferred: outputs import this module
 
     def key(p: Path) -> str:
         return os.path.normcase(os.path.abspath(p))
@@ -418,7 +418,9 @@ def load_project(path: Path, progress: Progress | None = None) -> LoadResult:
             sources[spec.id] = data
             inputs[split_sheet(spec.path)[0]] = root / split_sheet(spec.path)[0]
     if codebook is not None and any(d.spec.path.lower().endswith(".qdpx") for d in sources.values()):
-        from triangulate.qdpx import resolve_code_forms  # nested .qdpx codes: own name or full path
+        from triangulate.sources.refi.qdpx import (
+            resolve_code_forms,  # nested .qdpx codes: own name or full path
+        )
 
         for data in sources.values():
             findings += resolve_code_forms(data, codebook)

@@ -11,7 +11,7 @@ every value as text, and keeps only the columns the tool uses. (Every column is 
 ``usecols`` pandas silently drops the surplus cells of a ragged row, which must be reported.) It gives up (returns None) on anything out of
 the ordinary (NUL bytes, not UTF-8, a quote or a repeated name in the header, a missing required
 column, a record spanning lines, a blank or ragged row, a lone carriage return, an empty required
-value, a cell over the size limit); the careful reader (:mod:`triangulate.tables` and
+value, a cell over the size limit); the careful reader (:mod:`triangulate.sources.tables` and
 :mod:`triangulate.sources`) then reads the file and reports every finding with its row number, so
 both paths give the same findings and the same data.
 
@@ -31,12 +31,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from triangulate.findings import Finding, Location, warning
+from triangulate.progress import Progress
 
 if TYPE_CHECKING:
-    from triangulate.sources import ExcerptRow
+    from triangulate.sources.rows import ExcerptRow
 
-Progress = Callable[[str, int, int], None]
-"""``progress(task, done, total)``: the library's only way to report progress (it never prints)."""
 
 FAST_SUFFIXES = {".csv": ",", ".txt": ",", ".tsv": "\t"}
 EXCERPT_COLUMNS = ("excerpt_id", "participant", "code", "text")
@@ -136,7 +135,7 @@ class ExcerptColumns:
     def row(self, i: int) -> ExcerptRow:
         if self.originals is not None:
             return self.originals[i]
-        from triangulate.sources import ExcerptRow
+        from triangulate.sources.rows import ExcerptRow
 
         tags = {d: col[i] for d, col in self.tags.items()}
         return ExcerptRow(
@@ -313,7 +312,7 @@ def _parse_fast(
     dimensions: list[str],
     report: Callable[[int], None] | None,
 ) -> tuple[ExcerptColumns, list[Finding]] | None:
-    from triangulate.tables import MAX_CELL
+    from triangulate.sources.tables import MAX_CELL
 
     try:
         raw = path.read_bytes()
@@ -395,7 +394,7 @@ def _parse_fast(
     if eid is None or who is None or code is None:
         return None
     text = cols["text"].to_numpy(dtype=object)
-    from triangulate.sources import split_tags
+    from triangulate.sources.rows import split_tags
 
     tags: dict[str, Coded] = {}
     for d in wanted[len(EXCERPT_COLUMNS) :]:

@@ -2,7 +2,7 @@
 
 Two walks share one shape. :class:`CodingSession` is one reviewer coding their own units
 (``triangulate converge --reviewer ID``); :class:`ReviewSession` is an adjudicator settling
-units (``triangulate review --as NAME``). The prompt loop in :mod:`triangulate.interactive` asks
+units (``triangulate review --as NAME``). The prompt loop in :mod:`triangulate.cli.walks` asks
 the questions, calls ``apply`` with the answer, persists what ``apply`` returns *before* asking
 the next question, and renders ``current``.
 """
@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from triangulate.analysis import Unit
-from triangulate.models import Protocol
+from triangulate.project.models import Protocol
+from triangulate.protocol.analysis import Unit
 
 
 class SessionError(ValueError):

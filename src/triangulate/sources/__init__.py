@@ -1,0 +1,1 @@
+"""One reader per source format, all producing the row model of :mod:`triangulate.sources.rows`."""

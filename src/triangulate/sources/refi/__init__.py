@@ -1,0 +1,1 @@
+"""REFI-QDA exchange formats: `.qdpx` projects and `.qdc` codebooks."""
