@@ -66,11 +66,15 @@ class ProjectBuilder:
         if reviewers is not None:
             project["reviewers"] = reviewers
         project.update(extra_project or {})
-        (self.root / "triangulate.yaml").write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
+        (self.root / "triangulate.yaml").write_text(
+            yaml.safe_dump(project, sort_keys=False), encoding="utf-8"
+        )
         codebook: dict[str, Any] = {"themes": themes}
         if groups is not None:
             codebook = {"groups": groups, "themes": themes}
-        (self.root / "codebook.yaml").write_text(yaml.safe_dump(codebook, sort_keys=False), encoding="utf-8")
+        (self.root / "codebook.yaml").write_text(
+            yaml.safe_dump(codebook, sort_keys=False), encoding="utf-8"
+        )
         for sid, rows in (data or {}).items():
             spec = next(s for s in sources if s["id"] == sid)
             write_csv(self.root / spec["path"], rows)
@@ -78,7 +82,15 @@ class ProjectBuilder:
             write_csv(
                 self.root / "reviews" / f"{rid}.csv",
                 rows,
-                ["theme", "source_a", "source_b", "substance", "mechanism", "category", "rationale"],
+                [
+                    "theme",
+                    "source_a",
+                    "source_b",
+                    "substance",
+                    "mechanism",
+                    "category",
+                    "rationale",
+                ],
             )
         if decisions is not None:
             (self.root / "decisions.jsonl").write_text(
@@ -87,7 +99,14 @@ class ProjectBuilder:
         return self.root
 
 
-def excerpt(eid: str, who: str, code: str, substance: str = "", mechanism: str = "", text: str = "Some words.") -> dict[str, str]:
+def excerpt(
+    eid: str,
+    who: str,
+    code: str,
+    substance: str = "",
+    mechanism: str = "",
+    text: str = "Some words.",
+) -> dict[str, str]:
     return {
         "excerpt_id": eid,
         "participant": who,
@@ -98,7 +117,15 @@ def excerpt(eid: str, who: str, code: str, substance: str = "", mechanism: str =
     }
 
 
-def survey(code: str, respondents: int, endorsed: int | None = None, percent: float | None = None, substance: str = "", mechanism: str = "", item: str = "") -> dict[str, Any]:
+def survey(
+    code: str,
+    respondents: int,
+    endorsed: int | None = None,
+    percent: float | None = None,
+    substance: str = "",
+    mechanism: str = "",
+    item: str = "",
+) -> dict[str, Any]:
     return {
         "code": code,
         "item": item or code,
@@ -125,7 +152,12 @@ class Result:
         return f"exit {self.exit_code}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
 
 
-def run_cli(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+def run_cli(
+    args: list[str],
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+) -> Result:
     """Run ``triangulate ARGS`` in a subprocess, exactly as a user would."""
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
     full_env.pop("GITHUB_ACTIONS", None) if not env or "GITHUB_ACTIONS" not in env else None

@@ -38,14 +38,23 @@ def no_traceback(r: Result) -> None:
 def small_project(builder: ProjectBuilder, **kw: Any) -> Path:
     """Two sources, two themes: 'shared' (both sources, tags meet: full_agreement) and 'lonely'
     (interviews only: silence)."""
-    kw.setdefault("themes", [
-        {"id": "shared", "codes": {"interviews": ["a"], "survey": ["s"]}},
-        {"id": "lonely", "codes": {"interviews": ["b"]}},
-    ])
-    kw.setdefault("data", {
-        "interviews": [excerpt("E1", "P1", "a", "barrier", "trust"), excerpt("E2", "P2", "b", "x", "y")],
-        "survey": [survey("s", 10, endorsed=4, substance="barrier", mechanism="trust")],
-    })
+    kw.setdefault(
+        "themes",
+        [
+            {"id": "shared", "codes": {"interviews": ["a"], "survey": ["s"]}},
+            {"id": "lonely", "codes": {"interviews": ["b"]}},
+        ],
+    )
+    kw.setdefault(
+        "data",
+        {
+            "interviews": [
+                excerpt("E1", "P1", "a", "barrier", "trust"),
+                excerpt("E2", "P2", "b", "x", "y"),
+            ],
+            "survey": [survey("s", 10, endorsed=4, substance="barrier", mechanism="trust")],
+        },
+    )
     return builder.write(sources=[INTERVIEWS, SURVEY], **kw)
 
 
@@ -73,11 +82,17 @@ def test_help_lists_the_commands(cli: Cli) -> None:
 def test_help_does_not_import_pandas() -> None:
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "triangulate", "--help"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     # -X importtime writes "import time: self | cumulative | module" lines to stderr
-    modules = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")]
+    modules = [
+        line.rsplit("|", 1)[-1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    ]
     assert "triangulate.cli" in modules  # the log is real
     assert not [m for m in modules if m.split(".")[0] == "pandas"]
 
@@ -108,10 +123,22 @@ def test_run_sample_summary(sample_run: tuple[Path, Result, Result]) -> None:
     doc = json.loads((project / "out" / "summary.json").read_text(encoding="utf-8"))
     assert doc["protocol"] == "blebu-2023"
     assert doc["units"] == 7
-    assert doc["counts"] == {"full_agreement": 4, "partial_agreement": 1, "disagreement": 0, "silence": 2}
+    assert doc["counts"] == {
+        "full_agreement": 4,
+        "partial_agreement": 1,
+        "disagreement": 0,
+        "silence": 2,
+    }
     assert (doc["disputed"], doc["uncoded"]) == (0, 0)
     # one decision (coordinator_client_relationship), both reviewers agree on the other six
-    assert doc["statuses"] == {"adjudicated": 1, "agreed": 6, "single": 0, "disputed": 0, "proposed": 0, "uncoded": 0}
+    assert doc["statuses"] == {
+        "adjudicated": 1,
+        "agreed": 6,
+        "single": 0,
+        "disputed": 0,
+        "proposed": 0,
+        "uncoded": 0,
+    }
     assert doc["agreement"]["reviewers"] == ["bb", "pl"]
     assert "7 units" in first.stdout
 
@@ -120,16 +147,42 @@ def test_run_sample_matrix(sample_run: tuple[Path, Result, Result]) -> None:
     project = sample_run[0]
     rows = read_csv(project / "out" / "convergence_matrix.csv")
     assert len(rows) == 7
-    assert list(rows[0]) == ["theme", "group", "source_a", "source_b", "proposed", "bb", "pl", "final", "status", "rationale", "note"]
-    assert Counter(r["final"] for r in rows) == {"full_agreement": 4, "partial_agreement": 1, "silence": 2}
+    assert list(rows[0]) == [
+        "theme",
+        "group",
+        "source_a",
+        "source_b",
+        "proposed",
+        "bb",
+        "pl",
+        "final",
+        "status",
+        "rationale",
+        "note",
+    ]
+    assert Counter(r["final"] for r in rows) == {
+        "full_agreement": 4,
+        "partial_agreement": 1,
+        "silence": 2,
+    }
     by_theme = {r["theme"]: r for r in rows}
     ccr = by_theme["coordinator_client_relationship"]
-    assert (ccr["bb"], ccr["pl"], ccr["final"], ccr["status"]) == ("partial_agreement", "full_agreement", "partial_agreement", "adjudicated")
+    assert (ccr["bb"], ccr["pl"], ccr["final"], ccr["status"]) == (
+        "partial_agreement",
+        "full_agreement",
+        "partial_agreement",
+        "adjudicated",
+    )
     assert ccr["rationale"].startswith("Both sources say follow-up works")
     assert by_theme["coordinator_centered_tracking"]["note"] == "not_collected"
     assert [r["theme"] for r in rows] == [
-        "person_centered_care", "coordinator_client_relationship", "point_of_contact", "shared_tracking_gap",
-        "coordinator_centered_tracking", "bidirectional_referrals", "networking_meetings",
+        "person_centered_care",
+        "coordinator_client_relationship",
+        "point_of_contact",
+        "shared_tracking_gap",
+        "coordinator_centered_tracking",
+        "bidirectional_referrals",
+        "networking_meetings",
     ]
 
 
@@ -137,8 +190,12 @@ def test_run_is_deterministic(sample_run: tuple[Path, Result, Result]) -> None:
     project, first, second = sample_run
     assert second.exit_code == 0, str(second)
     for name in TEXT_OUTPUTS:
-        assert (project / "out" / name).read_bytes() == (project.parent / "first_out" / name).read_bytes(), name
-    assert xlsx_cells(project / "out" / "convergence_matrix.xlsx") == xlsx_cells(project.parent / "first_out" / "convergence_matrix.xlsx")
+        assert (project / "out" / name).read_bytes() == (
+            project.parent / "first_out" / name
+        ).read_bytes(), name
+    assert xlsx_cells(project / "out" / "convergence_matrix.xlsx") == xlsx_cells(
+        project.parent / "first_out" / "convergence_matrix.xlsx"
+    )
 
 
 def test_run_sample_with_strict_fails_on_its_unsorted_codes(cli: Cli, tmp_path: Path) -> None:
@@ -189,7 +246,9 @@ def test_xlsx_sheets_headers_fills_and_values(sample_run: tuple[Path, Result, Re
             assert cell.fill.fill_type == "solid", (i, csv_row["final"])
             fills.setdefault(csv_row["final"], set()).add(cell.fill.fgColor.rgb)
         assert all(len(v) == 1 for v in fills.values())  # one colour per category
-        assert len({next(iter(v)) for v in fills.values()}) == len(fills)  # different categories differ
+        assert len({next(iter(v)) for v in fills.values()}) == len(
+            fills
+        )  # different categories differ
         # a non-category cell is not filled
         assert ws.cell(row=2, column=1).fill.fill_type is None
 
@@ -199,7 +258,10 @@ def test_xlsx_sheets_headers_fills_and_values(sample_run: tuple[Path, Result, Re
         for i, csv_row in enumerate(srows, start=2):
             cells = [c.value for c in s[i]]
             assert [as_text(v) for v in cells[:5]] == list(csv_row.values())[:5]
-            assert as_text(cells[5]) == csv_row["excerpts"] and as_text(cells[6]) == csv_row["participants"]
+            assert (
+                as_text(cells[5]) == csv_row["excerpts"]
+                and as_text(cells[6]) == csv_row["participants"]
+            )
             assert cells[7] == pytest.approx(float(csv_row["prominence"]))
 
         assert [c.value for c in wb["Agreement"][1]][:3] == ["scope", "over", "units"]
@@ -243,7 +305,18 @@ def test_rule_conflict_exits_1_and_writes_nothing(cli: Cli, builder: ProjectBuil
     root = small_project(
         builder,
         reviewers=["r1"],
-        worksheets={"r1": [{"theme": "shared", "source_a": "interviews", "source_b": "survey", "substance": "yes", "mechanism": "yes", "category": "disagreement"}]},
+        worksheets={
+            "r1": [
+                {
+                    "theme": "shared",
+                    "source_a": "interviews",
+                    "source_b": "survey",
+                    "substance": "yes",
+                    "mechanism": "yes",
+                    "category": "disagreement",
+                }
+            ]
+        },
     )
     r = cli(["run", str(root)])
     assert r.exit_code == 1, str(r)
@@ -294,11 +367,21 @@ def test_sort_writes_only_sorting_csv(cli: Cli, builder: ProjectBuilder) -> None
     ]
 
 
-def test_converge_writes_missing_blank_worksheets_and_never_overwrites(cli: Cli, builder: ProjectBuilder) -> None:
+def test_converge_writes_missing_blank_worksheets_and_never_overwrites(
+    cli: Cli, builder: ProjectBuilder
+) -> None:
     root = small_project(builder, reviewers=["r1", "r2"])
     mine = write_csv(
         root / "reviews" / "r2.csv",
-        [{"theme": "shared", "source_a": "interviews", "source_b": "survey", "category": "partial_agreement", "rationale": "mine"}],
+        [
+            {
+                "theme": "shared",
+                "source_a": "interviews",
+                "source_b": "survey",
+                "category": "partial_agreement",
+                "rationale": "mine",
+            }
+        ],
         ["theme", "source_a", "source_b", "substance", "mechanism", "category", "rationale"],
     )
     r2_before = mine.read_bytes()
@@ -314,14 +397,24 @@ def test_converge_writes_missing_blank_worksheets_and_never_overwrites(cli: Cli,
         "lonely,interviews,survey,,,,\n"
     )
     # the reviewer fills it in; converge again must keep both worksheets byte for byte
-    blank.write_text(blank.read_text(encoding="utf-8").replace("shared,interviews,survey,,,,", "shared,interviews,survey,yes,no,,x"), encoding="utf-8")
+    blank.write_text(
+        blank.read_text(encoding="utf-8").replace(
+            "shared,interviews,survey,,,,", "shared,interviews,survey,yes,no,,x"
+        ),
+        encoding="utf-8",
+    )
     r1_filled = blank.read_bytes()
     r = cli(["converge", str(root)])
     assert r.exit_code == 0, str(r)
     assert blank.read_bytes() == r1_filled and mine.read_bytes() == r2_before
     # r1 (rule: partial) and r2 (partial) agree
     rows = read_csv(root / "out" / "convergence_matrix.csv")
-    assert (rows[0]["r1"], rows[0]["r2"], rows[0]["final"], rows[0]["status"]) == ("partial_agreement", "partial_agreement", "partial_agreement", "agreed")
+    assert (rows[0]["r1"], rows[0]["r2"], rows[0]["final"], rows[0]["status"]) == (
+        "partial_agreement",
+        "partial_agreement",
+        "partial_agreement",
+        "agreed",
+    )
 
 
 def test_run_never_writes_worksheets(cli: Cli, builder: ProjectBuilder) -> None:
@@ -333,25 +426,51 @@ def test_run_never_writes_worksheets(cli: Cli, builder: ProjectBuilder) -> None:
     doc = json.loads((root / "out" / "summary.json").read_text(encoding="utf-8"))
     # nobody coded: shared -> proposed full_agreement, lonely -> proposed silence
     assert doc["statuses"]["proposed"] == 2
-    assert doc["counts"] == {"full_agreement": 1, "partial_agreement": 0, "disagreement": 0, "silence": 1}
+    assert doc["counts"] == {
+        "full_agreement": 1,
+        "partial_agreement": 0,
+        "disagreement": 0,
+        "silence": 1,
+    }
 
 
 def test_cut_short_decision_line_is_reported_not_fatal(cli: Cli, builder: ProjectBuilder) -> None:
     root = small_project(builder)
-    good = {"theme": "shared", "source_a": "interviews", "source_b": "survey", "category": "disagreement", "rationale": "kept", "decided_by": "x", "decided_at": "2024-01-01T00:00:00Z"}
-    (root / "decisions.jsonl").write_text(json.dumps(good) + "\n" + '{"theme": "lonely", "sou', encoding="utf-8")
+    good = {
+        "theme": "shared",
+        "source_a": "interviews",
+        "source_b": "survey",
+        "category": "disagreement",
+        "rationale": "kept",
+        "decided_by": "x",
+        "decided_at": "2024-01-01T00:00:00Z",
+    }
+    (root / "decisions.jsonl").write_text(
+        json.dumps(good) + "\n" + '{"theme": "lonely", "sou', encoding="utf-8"
+    )
     r = cli(["run", str(root)])
     assert r.exit_code == 0, str(r)
     assert "decisions.truncated-line" in r.stderr
     rows = read_csv(root / "out" / "convergence_matrix.csv")
-    assert (rows[0]["final"], rows[0]["status"], rows[0]["rationale"]) == ("disagreement", "adjudicated", "kept")
+    assert (rows[0]["final"], rows[0]["status"], rows[0]["rationale"]) == (
+        "disagreement",
+        "adjudicated",
+        "kept",
+    )
 
 
 # ---------------------------------------------------------------------------- protocol resolution
 
 
 def fx(eid: str, who: str, code: str, meaning: str, examples: str) -> dict[str, str]:
-    return {"excerpt_id": eid, "participant": who, "code": code, "text": "Words.", "meaning": meaning, "examples": examples}
+    return {
+        "excerpt_id": eid,
+        "participant": who,
+        "code": code,
+        "text": "Words.",
+        "meaning": meaning,
+        "examples": examples,
+    }
 
 
 def test_protocol_by_builtin_id(cli: Cli, builder: ProjectBuilder) -> None:
@@ -360,7 +479,15 @@ def test_protocol_by_builtin_id(cli: Cli, builder: ProjectBuilder) -> None:
         protocol="farmer-2006",
         data={
             "interviews": [fx("E1", "P1", "a", "delay", "clinic"), fx("E2", "P2", "b", "x", "y")],
-            "survey": [{"code": "s", "respondents": 10, "endorsed": 4, "meaning": "delay", "examples": "phone"}],
+            "survey": [
+                {
+                    "code": "s",
+                    "respondents": 10,
+                    "endorsed": 4,
+                    "meaning": "delay",
+                    "examples": "phone",
+                }
+            ],
         },
     )
     r = cli(["run", str(root)])

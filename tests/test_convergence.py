@@ -56,7 +56,10 @@ def three_source_project(builder: ProjectBuilder, protocol: str = "blebu-2023") 
         data={
             # zeta/alpha tags: x;y vs y on substance (meet), m vs n on mechanism (do not meet)
             "zeta": [excerpt("Z1", "p1", "z1", "x;y", "m"), excerpt("Z3", "p2", "z3", "k", "w")],
-            "alpha": [excerpt("A1", "q1", "a1", "y", "n"), excerpt("A2", "q1", "a2", "solo", "solo")],
+            "alpha": [
+                excerpt("A1", "q1", "a1", "y", "n"),
+                excerpt("A2", "q1", "a2", "solo", "solo"),
+            ],
             "mid": [
                 survey("m1", 10, endorsed=5, substance="y", mechanism="n"),
                 survey("m3", 10, endorsed=1, substance="other", mechanism="w"),
@@ -149,22 +152,35 @@ def two_source_project(builder: ProjectBuilder, not_collected: list[str] | None 
     themes: list[dict[str, Any]] = [
         {"id": t, "codes": {"interviews": [f"i-{t}"], "survey": [f"s-{t}"]}} for t in SUBST_MECH
     ]
-    themes.append({"id": "t_silence", "codes": {"interviews": ["i-silence"], "survey": ["s-silence"]}})
     themes.append(
-        {"id": "t_nc", "codes": {"interviews": ["i-nc"]}, "not_collected": ["survey"]}
+        {"id": "t_silence", "codes": {"interviews": ["i-silence"], "survey": ["s-silence"]}}
     )
+    themes.append({"id": "t_nc", "codes": {"interviews": ["i-nc"]}, "not_collected": ["survey"]})
     themes.append(  # listed as not collected, but present in both: not a one-source unit
-        {"id": "t_nc_both", "codes": {"interviews": ["i-ncb"], "survey": ["s-ncb"]}, "not_collected": ["survey"]}
+        {
+            "id": "t_nc_both",
+            "codes": {"interviews": ["i-ncb"], "survey": ["s-ncb"]},
+            "not_collected": ["survey"],
+        }
     )
     themes.append(  # lists the source that HAS the theme: the silent one (interviews) is not listed
         {"id": "t_nc_wrong", "codes": {"survey": ["s-ncw"]}, "not_collected": ["survey"]}
     )
     irows = [excerpt(f"E-{t}", "P1", f"i-{t}", s, m) for t, ((s, m), _) in SUBST_MECH.items()]
-    irows += [excerpt("E-sil", "P2", "i-silence", "a", "b"), excerpt("E-nc", "P2", "i-nc", "a", "b")]
+    irows += [
+        excerpt("E-sil", "P2", "i-silence", "a", "b"),
+        excerpt("E-nc", "P2", "i-nc", "a", "b"),
+    ]
     irows += [excerpt("E-ncb", "P2", "i-ncb", "a", "b")]
-    srows = [survey(f"s-{t}", 10, endorsed=3, substance=s, mechanism=m) for t, (_, (s, m)) in SUBST_MECH.items()]
+    srows = [
+        survey(f"s-{t}", 10, endorsed=3, substance=s, mechanism=m)
+        for t, (_, (s, m)) in SUBST_MECH.items()
+    ]
     srows += [survey("s-silence", 10, endorsed=0, substance="a", mechanism="b")]
-    srows += [survey("s-ncb", 10, endorsed=2, substance="a", mechanism="c"), survey("s-ncw", 10, endorsed=2, substance="a", mechanism="b")]
+    srows += [
+        survey("s-ncb", 10, endorsed=2, substance="a", mechanism="c"),
+        survey("s-ncw", 10, endorsed=2, substance="a", mechanism="b"),
+    ]
     return builder.write(
         sources=[INTERVIEWS, SURVEY],
         themes=themes,
@@ -228,7 +244,9 @@ def test_reason_names_met_and_unmet_tags(two: Analysis) -> None:
     assert "interviews" in sil and "survey is silent" in sil
 
 
-def test_not_collected_marks_only_one_source_units_with_the_listed_silent_source(two: Analysis) -> None:
+def test_not_collected_marks_only_one_source_units_with_the_listed_silent_source(
+    two: Analysis,
+) -> None:
     notes = {u.theme.id: u.note for u in two.units}
     assert notes["t_nc"] == "not_collected"
     assert notes["t_silence"] == ""  # silence, but not declared not collected
@@ -239,7 +257,10 @@ def test_not_collected_marks_only_one_source_units_with_the_listed_silent_source
 def test_report_counts_not_collected_separately(two: Analysis) -> None:
     md = render_markdown(build_report(two))
     # silence units: t_silence, t_nc, t_nc_wrong = 3; of them only t_nc is not collected
-    assert "Of the 3 silence unit(s), 1 concern a source whose instrument could not capture the theme" in md
+    assert (
+        "Of the 3 silence unit(s), 1 concern a source whose instrument could not capture the theme"
+        in md
+    )
     assert "and 2 a source that could have spoken to it and did not" in md
 
 
@@ -247,9 +268,21 @@ def test_summary_counts_proposals_for_all_four_categories(two: Analysis) -> None
     s = summary(two)
     # full: t_full = 1; partial: t_part_s, t_part_m, t_nc_both = 3; disagreement: t_disagree = 1;
     # silence: t_silence, t_nc, t_nc_wrong = 3; t_missing, t_missing_both have no final
-    assert s["counts"] == {"full_agreement": 1, "partial_agreement": 3, "disagreement": 1, "silence": 3}
+    assert s["counts"] == {
+        "full_agreement": 1,
+        "partial_agreement": 3,
+        "disagreement": 1,
+        "silence": 3,
+    }
     assert s["units"] == 10
-    assert s["statuses"] == {"adjudicated": 0, "agreed": 0, "single": 0, "disputed": 0, "proposed": 8, "uncoded": 2}
+    assert s["statuses"] == {
+        "adjudicated": 0,
+        "agreed": 0,
+        "single": 0,
+        "disputed": 0,
+        "proposed": 8,
+        "uncoded": 2,
+    }
     assert s["agreement"] is None  # no reviewers
 
 
@@ -257,11 +290,24 @@ def test_summary_counts_proposals_for_all_four_categories(two: Analysis) -> None
 
 
 def fx(eid: str, who: str, code: str, meaning: str, examples: str) -> dict[str, str]:
-    return {"excerpt_id": eid, "participant": who, "code": code, "text": "Words.", "meaning": meaning, "examples": examples}
+    return {
+        "excerpt_id": eid,
+        "participant": who,
+        "code": code,
+        "text": "Words.",
+        "meaning": meaning,
+        "examples": examples,
+    }
 
 
 def fs(code: str, n: int, endorsed: int, meaning: str, examples: str) -> dict[str, Any]:
-    return {"code": code, "respondents": n, "endorsed": endorsed, "meaning": meaning, "examples": examples}
+    return {
+        "code": code,
+        "respondents": n,
+        "endorsed": endorsed,
+        "meaning": meaning,
+        "examples": examples,
+    }
 
 
 def test_farmer_protocol_categories_over_three_sources(builder: ProjectBuilder) -> None:
@@ -273,12 +319,21 @@ def test_farmer_protocol_categories_over_three_sources(builder: ProjectBuilder) 
             {"id": "poll", "kind": "survey", "path": "data/poll.csv"},
         ],
         themes=[
-            {"id": "waiting", "codes": {"staff": ["wait"], "clients": ["queue"], "poll": ["q-wait"]}},
+            {
+                "id": "waiting",
+                "codes": {"staff": ["wait"], "clients": ["queue"], "poll": ["q-wait"]},
+            },
             {"id": "trust", "codes": {"staff": ["trust"], "clients": ["faith"]}},
         ],
         data={
-            "staff": [fx("S1", "s1", "wait", "delay;burden", "clinic"), fx("S2", "s2", "trust", "Rapport", "visits")],
-            "clients": [fx("C1", "c1", "queue", "delay", "phone"), fx("C2", "c1", "faith", "rapport", "Visits")],
+            "staff": [
+                fx("S1", "s1", "wait", "delay;burden", "clinic"),
+                fx("S2", "s2", "trust", "Rapport", "visits"),
+            ],
+            "clients": [
+                fx("C1", "c1", "queue", "delay", "phone"),
+                fx("C2", "c1", "faith", "rapport", "Visits"),
+            ],
             "poll": [fs("q-wait", 40, 10, "cost", "clinic;phone")],
         },
     )

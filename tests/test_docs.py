@@ -36,7 +36,9 @@ def codes_used_in_src() -> dict[str, list[str]]:
 
 def test_findings_page_is_up_to_date() -> None:
     page = (DOCS / "findings.md").read_text(encoding="utf-8")
-    assert page == render_findings_md(), "docs/findings.md is stale: run 'python -m triangulate.docs' from the repository root"
+    assert page == render_findings_md(), (
+        "docs/findings.md is stale: run 'python -m triangulate.docs' from the repository root"
+    )
 
 
 def test_findings_page_says_how_to_regenerate_it() -> None:
@@ -48,7 +50,9 @@ def test_every_code_used_in_src_is_registered_and_documented() -> None:
     used = codes_used_in_src()
     assert len(used) > 40, "the pattern finds the codes"
     unregistered = {c: where for c, where in used.items() if c not in CODES}
-    assert not unregistered, f"add these codes to CODES (and CODE_DOCS) in src/triangulate/findings.py: {unregistered}"
+    assert not unregistered, (
+        f"add these codes to CODES (and CODE_DOCS) in src/triangulate/findings.py: {unregistered}"
+    )
     page = (DOCS / "findings.md").read_text(encoding="utf-8")
     undocumented = [c for c in used if f"### `{c}`" not in page]
     assert not undocumented, undocumented
@@ -56,7 +60,9 @@ def test_every_code_used_in_src_is_registered_and_documented() -> None:
 
 def test_every_registered_code_has_an_example_and_a_fix() -> None:
     missing = sorted(set(CODES) - set(CODE_DOCS))
-    assert not missing, f"add an example and a fix to CODE_DOCS in src/triangulate/findings.py for: {missing}"
+    assert not missing, (
+        f"add an example and a fix to CODE_DOCS in src/triangulate/findings.py for: {missing}"
+    )
     assert not set(CODE_DOCS) - set(CODES)
     for code, doc in CODE_DOCS.items():
         assert doc.example.endswith(f"[{code}]"), code
@@ -85,7 +91,9 @@ def test_docs_generator_check_mode(tmp_path: Path) -> None:
 
 
 def test_committed_schemas_are_up_to_date() -> None:
-    assert stale_schemas(SCHEMAS) == [], "schemas/ is stale: run 'triangulate schema' from the repository root"
+    assert stale_schemas(SCHEMAS) == [], (
+        "schemas/ is stale: run 'triangulate schema' from the repository root"
+    )
     assert {p.name for p in SCHEMAS.glob("*.json")} == {sf.name for sf in SCHEMA_FILES}
 
 
@@ -95,7 +103,11 @@ def test_schema_command_writes_and_checks(tmp_path: Path) -> None:
     assert r.exit_code == 1, str(r)
     r = invoke(["schema", "--output", str(out)])
     assert r.exit_code == 0, str(r)
-    assert {p.name for p in out.iterdir()} == {"project.schema.json", "codebook.schema.json", "protocol.schema.json"}
+    assert {p.name for p in out.iterdir()} == {
+        "project.schema.json",
+        "codebook.schema.json",
+        "protocol.schema.json",
+    }
     assert invoke(["schema", "--check", "--output", str(out)]).exit_code == 0
     (out / "codebook.schema.json").write_text("{}", encoding="utf-8")
     r = invoke(["schema", "--check", "--output", str(out)])
@@ -125,10 +137,16 @@ def _validator(name: str) -> Any:
 
 
 def test_schemas_accept_the_shipped_files() -> None:
-    cases = [("project.schema.json", SAMPLE / "triangulate.yaml"), ("codebook.schema.json", SAMPLE / "codebook.yaml")]
+    cases = [
+        ("project.schema.json", SAMPLE / "triangulate.yaml"),
+        ("codebook.schema.json", SAMPLE / "codebook.yaml"),
+    ]
     cases += [("protocol.schema.json", p) for p in sorted((REPO / "protocols").glob("*.yaml"))]
     for name, path in cases:
-        errors = [e.message for e in _validator(name).iter_errors(yaml.safe_load(path.read_text(encoding="utf-8")))]
+        errors = [
+            e.message
+            for e in _validator(name).iter_errors(yaml.safe_load(path.read_text(encoding="utf-8")))
+        ]
         assert errors == [], (path, errors)
 
 
@@ -142,16 +160,43 @@ def test_schemas_accept_the_shorthands_the_models_accept() -> None:
 
 def test_schemas_reject_what_the_models_reject() -> None:
     v = _validator("project.schema.json")
-    assert list(v.iter_errors({"title": "x", "protocol": "p", "sources": [{"id": "a", "kind": "excerpts", "path": "a.csv"}], "reviewer": ["x"]}))
-    assert list(v.iter_errors({"title": "x", "protocol": "p", "sources": [{"id": "Bad Id", "kind": "excerpts", "path": "a.csv"}]}))
-    assert list(v.iter_errors({"title": "x", "protocol": "p", "sources": [{"id": "a", "kind": "interviews", "path": "a.csv"}]}))
+    assert list(
+        v.iter_errors(
+            {
+                "title": "x",
+                "protocol": "p",
+                "sources": [{"id": "a", "kind": "excerpts", "path": "a.csv"}],
+                "reviewer": ["x"],
+            }
+        )
+    )
+    assert list(
+        v.iter_errors(
+            {
+                "title": "x",
+                "protocol": "p",
+                "sources": [{"id": "Bad Id", "kind": "excerpts", "path": "a.csv"}],
+            }
+        )
+    )
+    assert list(
+        v.iter_errors(
+            {
+                "title": "x",
+                "protocol": "p",
+                "sources": [{"id": "a", "kind": "interviews", "path": "a.csv"}],
+            }
+        )
+    )
 
 
 # ---------------------------------------------------------------------------- CI and pre-commit
 
 
 def yaml_blocks(markdown: str) -> list[Any]:
-    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", markdown, flags=re.S)]
+    return [
+        yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", markdown, flags=re.S)
+    ]
 
 
 def test_pre_commit_hook_definition() -> None:
@@ -160,7 +205,13 @@ def test_pre_commit_hook_definition() -> None:
     assert hook["entry"] == "triangulate validate" and hook["pass_filenames"] is False
     assert hook["language"] == "python"
     files = re.compile(hook["files"])
-    for name in ("triangulate.yaml", "codebook.yml", "data/interviews.csv", "data/s.xlsx", "decisions.jsonl"):
+    for name in (
+        "triangulate.yaml",
+        "codebook.yml",
+        "data/interviews.csv",
+        "data/s.xlsx",
+        "decisions.jsonl",
+    ):
         assert files.search(name), name
     # what pre-commit runs: the entry, then the args, on the shipped sample
     entry = hook["entry"].split()
@@ -178,7 +229,10 @@ def test_ci_page_workflow_and_snippets_are_valid() -> None:
     assert any(r.startswith("triangulate validate ") for r in runs)
     assert any("--redact" in r for r in runs if r.startswith("triangulate run"))
     assert "pip install triangulate" not in page.replace('"pip install triangulate" from PyPI', "")
-    hook_ids = {h["id"] for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    hook_ids = {
+        h["id"]
+        for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    }
     configs = [b for b in blocks if isinstance(b, dict) and "repos" in b]
     assert len(configs) == 2
     for config in configs:
@@ -194,7 +248,10 @@ def test_the_workflow_validate_step_works_under_actions(monkeypatch: pytest.Monk
     r = invoke(["validate", str(SAMPLE)])
     assert r.exit_code == 0, str(r)
     lines = r.stdout.splitlines()
-    assert lines and all(line.startswith("::warning file=") and ",title=data.unsorted-code::" in line for line in lines)
+    assert lines and all(
+        line.startswith("::warning file=") and ",title=data.unsorted-code::" in line
+        for line in lines
+    )
 
 
 def test_fuzzing_page_documents_the_campaign_command() -> None:

@@ -33,12 +33,44 @@ def found(result: PipelineResult, code: str) -> list[Finding]:
     return [f for f in result.findings if f.code == code]
 
 
-def row(theme: str, category: str = "", substance: str = "", mechanism: str = "", rationale: str = "", a: str = "interviews", b: str = "survey") -> dict[str, str]:
-    return {"theme": theme, "source_a": a, "source_b": b, "substance": substance, "mechanism": mechanism, "category": category, "rationale": rationale}
+def row(
+    theme: str,
+    category: str = "",
+    substance: str = "",
+    mechanism: str = "",
+    rationale: str = "",
+    a: str = "interviews",
+    b: str = "survey",
+) -> dict[str, str]:
+    return {
+        "theme": theme,
+        "source_a": a,
+        "source_b": b,
+        "substance": substance,
+        "mechanism": mechanism,
+        "category": category,
+        "rationale": rationale,
+    }
 
 
-def decision(theme: str, category: str, rationale: str = "", by: str = "lead", at: str = "2024-01-01T00:00:00+00:00", a: str = "interviews", b: str = "survey") -> dict[str, str]:
-    return {"theme": theme, "source_a": a, "source_b": b, "category": category, "rationale": rationale, "decided_by": by, "decided_at": at}
+def decision(
+    theme: str,
+    category: str,
+    rationale: str = "",
+    by: str = "lead",
+    at: str = "2024-01-01T00:00:00+00:00",
+    a: str = "interviews",
+    b: str = "survey",
+) -> dict[str, str]:
+    return {
+        "theme": theme,
+        "source_a": a,
+        "source_b": b,
+        "category": category,
+        "rationale": rationale,
+        "decided_by": by,
+        "decided_at": at,
+    }
 
 
 def project(
@@ -60,7 +92,15 @@ def project(
         irows.append(excerpt(f"E-{t}", "P1", f"i-{t}", "barrier", "trust"))
         if t in one_source:
             continue
-        srows.append(survey(f"s-{t}", 10, endorsed=5, substance="barrier", mechanism="" if t in untagged else "trust"))
+        srows.append(
+            survey(
+                f"s-{t}",
+                10,
+                endorsed=5,
+                substance="barrier",
+                mechanism="" if t in untagged else "trust",
+            )
+        )
     cb = [{"id": t, "codes": {"interviews": [f"i-{t}"], "survey": [f"s-{t}"]}} for t in themes]
     srows.append(survey("s-filler", 10, endorsed=1))  # keeps the survey non-empty
     cb.append({"id": "filler", "codes": {"survey": ["s-filler"]}})
@@ -77,7 +117,16 @@ def project(
 
 # ---------------------------------------------------------------------------- section 9: precedence
 
-STATUS_THEMES = ["t_adj", "t_override", "t_agreed", "t_single", "t_disputed", "t_proposed", "t_uncoded", "t_silence"]
+STATUS_THEMES = [
+    "t_adj",
+    "t_override",
+    "t_agreed",
+    "t_single",
+    "t_disputed",
+    "t_proposed",
+    "t_uncoded",
+    "t_silence",
+]
 
 
 @pytest.fixture
@@ -92,7 +141,9 @@ def statuses(builder: ProjectBuilder) -> PipelineResult:
             "r1": [
                 row("t_adj", "full_agreement", rationale="r1 adj"),
                 row("t_override", "full_agreement"),
-                row("t_agreed", substance="yes", mechanism="yes", rationale="Both say so."),  # rule -> full
+                row(
+                    "t_agreed", substance="yes", mechanism="yes", rationale="Both say so."
+                ),  # rule -> full
                 row("t_single", "disagreement", rationale="Only me."),
                 row("t_disputed", "full_agreement", rationale="Same."),
                 row("t_proposed"),  # blank row: not coded yet
@@ -111,7 +162,12 @@ def statuses(builder: ProjectBuilder) -> PipelineResult:
             decision("t_adj", "full_agreement", "first thought", at="2024-05-01T00:00:00+00:00"),
             decision("t_override", "partial_agreement", "Mechanism differs after all."),
             # a later line supersedes the earlier one, whatever its decided_at says
-            decision("t_adj", "disagreement", "Neither dimension lines up.", at="2024-01-01T00:00:00+00:00"),
+            decision(
+                "t_adj",
+                "disagreement",
+                "Neither dimension lines up.",
+                at="2024-01-01T00:00:00+00:00",
+            ),
         ],
     )
     return analyse(root)
@@ -121,7 +177,11 @@ def statuses(builder: ProjectBuilder) -> PipelineResult:
     ("theme", "final", "status"),
     [
         ("t_adj", "disagreement", "adjudicated"),  # the latest decision, not the first one
-        ("t_override", "partial_agreement", "adjudicated"),  # a decision beats two agreeing reviewers
+        (
+            "t_override",
+            "partial_agreement",
+            "adjudicated",
+        ),  # a decision beats two agreeing reviewers
         ("t_agreed", "full_agreement", "agreed"),  # r1's rule-derived full = r2's written full
         ("t_single", "disagreement", "single"),  # one reviewer; beats the proposal (full)
         ("t_disputed", None, "disputed"),
@@ -130,7 +190,9 @@ def statuses(builder: ProjectBuilder) -> PipelineResult:
         ("t_silence", "silence", "agreed"),
     ],
 )
-def test_final_and_status(statuses: PipelineResult, theme: str, final: str | None, status: str) -> None:
+def test_final_and_status(
+    statuses: PipelineResult, theme: str, final: str | None, status: str
+) -> None:
     unit = statuses.analysis.unit(theme, *KEY)  # type: ignore[union-attr]
     assert unit is not None
     assert (unit.final, unit.status) == (final, status)
@@ -143,13 +205,25 @@ def test_status_run_has_no_errors(statuses: PipelineResult) -> None:
     assert [f.code for f in review] == ["review.judgement-ignored"]
 
 
-def test_rationale_is_the_decisions_when_adjudicated_else_reviewers_joined(statuses: PipelineResult, tmp_path: Path) -> None:
+def test_rationale_is_the_decisions_when_adjudicated_else_reviewers_joined(
+    statuses: PipelineResult, tmp_path: Path
+) -> None:
     a = statuses.analysis
     assert a is not None
     (path,) = write_matrix(a, tmp_path / "out")
     rows = {r["theme"]: r for r in read_csv(path)}
     assert list(next(iter(rows.values()))) == [
-        "theme", "group", "source_a", "source_b", "proposed", "r1", "r2", "final", "status", "rationale", "note",
+        "theme",
+        "group",
+        "source_a",
+        "source_b",
+        "proposed",
+        "r1",
+        "r2",
+        "final",
+        "status",
+        "rationale",
+        "note",
     ]
     assert rows["t_adj"]["rationale"] == "Neither dimension lines up."
     assert rows["t_override"]["rationale"] == "Mechanism differs after all."
@@ -175,7 +249,12 @@ def test_summary_json_counts_statuses_disputed_uncoded(statuses: PipelineResult)
     assert doc["units"] == 9
     # finals: full = t_agreed, t_proposed (2); partial = t_override (1);
     # disagreement = t_adj, t_single (2); silence = t_silence, filler (2); none: t_disputed, t_uncoded
-    assert doc["counts"] == {"full_agreement": 2, "partial_agreement": 1, "disagreement": 2, "silence": 2}
+    assert doc["counts"] == {
+        "full_agreement": 2,
+        "partial_agreement": 1,
+        "disagreement": 2,
+        "silence": 2,
+    }
     assert doc["statuses"] == {
         "adjudicated": 2,  # t_adj, t_override
         "agreed": 2,  # t_agreed, t_silence
@@ -193,8 +272,20 @@ def test_summary_lists_every_category_even_at_zero(builder: ProjectBuilder) -> N
     assert a is not None
     s = summary(a)
     # t1 full (proposal); filler silence; nothing partial or disagreement
-    assert s["counts"] == {"full_agreement": 1, "partial_agreement": 0, "disagreement": 0, "silence": 1}
-    assert s["statuses"] == {"adjudicated": 0, "agreed": 0, "single": 0, "disputed": 0, "proposed": 2, "uncoded": 0}
+    assert s["counts"] == {
+        "full_agreement": 1,
+        "partial_agreement": 0,
+        "disagreement": 0,
+        "silence": 1,
+    }
+    assert s["statuses"] == {
+        "adjudicated": 0,
+        "agreed": 0,
+        "single": 0,
+        "disputed": 0,
+        "proposed": 2,
+        "uncoded": 0,
+    }
     assert s["agreement"] is None
 
 
@@ -206,12 +297,18 @@ def test_three_reviewers_all_same_is_agreed_one_off_is_disputed(builder: Project
         worksheets={
             "r1": [row("same", "partial_agreement"), row("split", "full_agreement")],
             "r2": [row("same", "partial_agreement"), row("split", "full_agreement")],
-            "r3": [row("same", substance="no", mechanism="yes"), row("split", "disagreement")],  # rule: partial
+            "r3": [
+                row("same", substance="no", mechanism="yes"),
+                row("split", "disagreement"),
+            ],  # rule: partial
         },
     )
     a = analyse(root).analysis
     assert a is not None
-    assert (a.unit("same", *KEY).final, a.unit("same", *KEY).status) == ("partial_agreement", "agreed")  # type: ignore[union-attr]
+    assert (a.unit("same", *KEY).final, a.unit("same", *KEY).status) == (
+        "partial_agreement",
+        "agreed",
+    )  # type: ignore[union-attr]
     assert (a.unit("split", *KEY).final, a.unit("split", *KEY).status) == (None, "disputed")  # type: ignore[union-attr]
 
 
@@ -220,7 +317,11 @@ def test_two_of_three_reviewers_coding_alike_is_agreed(builder: ProjectBuilder) 
         builder,
         ["t"],
         reviewers=["r1", "r2", "r3"],
-        worksheets={"r1": [row("t", "disagreement")], "r2": [row("t", "disagreement")], "r3": [row("t")]},
+        worksheets={
+            "r1": [row("t", "disagreement")],
+            "r2": [row("t", "disagreement")],
+            "r3": [row("t")],
+        },
     )
     unit = analyse(root).analysis.unit("t", *KEY)  # type: ignore[union-attr]
     assert (unit.final, unit.status) == ("disagreement", "agreed")  # type: ignore[union-attr]
@@ -237,9 +338,9 @@ def test_report_not_collected_count_is_of_final_silences(builder: ProjectBuilder
         worksheets={"r1": [row("nc", "partial_agreement")]},
     )
     (root / "codebook.yaml").write_text(
-        (root / "codebook.yaml").read_text(encoding="utf-8").replace(
-            "- id: nc\n", "- id: nc\n  not_collected: [survey]\n"
-        ),
+        (root / "codebook.yaml")
+        .read_text(encoding="utf-8")
+        .replace("- id: nc\n", "- id: nc\n  not_collected: [survey]\n"),
         encoding="utf-8",
     )
     a = analyse(root).analysis
@@ -247,7 +348,10 @@ def test_report_not_collected_count_is_of_final_silences(builder: ProjectBuilder
     assert a.unit("nc", *KEY).note == "not_collected"  # type: ignore[union-attr]
     md = render_markdown(build_report(a))
     # final silences: plain and filler = 2, none of them not collected ('nc' ended partial)
-    assert "Of the 2 silence unit(s), 0 concern a source whose instrument could not capture the theme" in md
+    assert (
+        "Of the 2 silence unit(s), 0 concern a source whose instrument could not capture the theme"
+        in md
+    )
     assert "and 2 a source that could have spoken to it and did not" in md
 
 
@@ -276,7 +380,9 @@ def ws_project(builder: ProjectBuilder, rows: list[dict[str, str]], **kw: Any) -
         ("no", "no", "disagreement"),  # none
     ],
 )
-def test_category_derived_from_judgements(builder: ProjectBuilder, substance: str, mechanism: str, category: str) -> None:
+def test_category_derived_from_judgements(
+    builder: ProjectBuilder, substance: str, mechanism: str, category: str
+) -> None:
     result = ws_project(builder, [row("t1", substance=substance, mechanism=mechanism)])
     assert not result.has_errors
     code = result.analysis.unit("t1", *KEY).codes["r1"]  # type: ignore[union-attr]
@@ -290,7 +396,9 @@ def test_category_agreeing_with_judgements_is_accepted(builder: ProjectBuilder) 
         builder,
         [
             row("t1", "partial_agreement", substance="yes", mechanism="no"),
-            row("t2", "partial_agreement", substance="yes"),  # mechanism not judged: partial or full possible
+            row(
+                "t2", "partial_agreement", substance="yes"
+            ),  # mechanism not judged: partial or full possible
             row("t3", "disagreement"),  # category alone
         ],
     )
@@ -299,7 +407,11 @@ def test_category_agreeing_with_judgements_is_accepted(builder: ProjectBuilder) 
     a = result.analysis
     assert a is not None
     assert a.unit("t1", *KEY).codes["r1"].derived is False  # type: ignore[union-attr]
-    assert [a.unit(t, *KEY).final for t in ("t1", "t2", "t3")] == ["partial_agreement", "partial_agreement", "disagreement"]  # type: ignore[union-attr]
+    assert [a.unit(t, *KEY).final for t in ("t1", "t2", "t3")] == [
+        "partial_agreement",
+        "partial_agreement",
+        "disagreement",
+    ]  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -311,7 +423,9 @@ def test_category_agreeing_with_judgements_is_accepted(builder: ProjectBuilder) 
         ("yes", "", "disagreement"),  # one yes already excludes 'none'
     ],
 )
-def test_rule_conflict_is_an_error(builder: ProjectBuilder, substance: str, mechanism: str, category: str) -> None:
+def test_rule_conflict_is_an_error(
+    builder: ProjectBuilder, substance: str, mechanism: str, category: str
+) -> None:
     result = ws_project(builder, [row("t1", category, substance=substance, mechanism=mechanism)])
     (f,) = found(result, "review.rule-conflict")
     assert f.is_error and result.has_errors
@@ -319,7 +433,9 @@ def test_rule_conflict_is_an_error(builder: ProjectBuilder, substance: str, mech
 
 
 def test_one_source_unit_judgements_are_ignored_with_a_warning(builder: ProjectBuilder) -> None:
-    result = ws_project(builder, [row("solo", substance="yes", mechanism="no", rationale="Looks alike.")])
+    result = ws_project(
+        builder, [row("solo", substance="yes", mechanism="no", rationale="Looks alike.")]
+    )
     (f,) = found(result, "review.judgement-ignored")
     assert not f.is_error and not result.has_errors
     unit = result.analysis.unit("solo", *KEY)  # type: ignore[union-attr]
@@ -346,7 +462,9 @@ def test_one_source_unit_with_category_only_has_no_warning(builder: ProjectBuild
         (row("t1", substance="yes", mechanism="1"), "review.bad-judgement", "mechanism"),
     ],
 )
-def test_bad_worksheet_values_are_errors(builder: ProjectBuilder, bad_row: dict[str, str], code: str, field: str) -> None:
+def test_bad_worksheet_values_are_errors(
+    builder: ProjectBuilder, bad_row: dict[str, str], code: str, field: str
+) -> None:
     result = ws_project(builder, [row("t2", "full_agreement"), bad_row])
     (f,) = found(result, code)
     assert f.is_error and result.has_errors
@@ -364,7 +482,11 @@ def test_row_for_a_known_theme_that_is_not_a_unit_is_a_warning(builder: ProjectB
 
 @pytest.mark.parametrize("reverse", [False, True])
 def test_two_rows_for_one_unit_are_an_error(builder: ProjectBuilder, reverse: bool) -> None:
-    second = row("t1", "full_agreement", a="survey", b="interviews") if reverse else row("t1", "full_agreement")
+    second = (
+        row("t1", "full_agreement", a="survey", b="interviews")
+        if reverse
+        else row("t1", "full_agreement")
+    )
     result = ws_project(builder, [row("t1", "full_agreement"), row("t2", "disagreement"), second])
     (f,) = found(result, "review.duplicate-unit")
     assert f.is_error and result.has_errors
@@ -378,7 +500,9 @@ def test_judgements_are_read_without_regard_to_case_or_spaces(builder: ProjectBu
     assert result.analysis.unit("t1", *KEY).codes["r1"].category == "partial_agreement"  # type: ignore[union-attr]
 
 
-def test_some_dimensions_judged_without_category_is_a_warning_and_not_coded(builder: ProjectBuilder) -> None:
+def test_some_dimensions_judged_without_category_is_a_warning_and_not_coded(
+    builder: ProjectBuilder,
+) -> None:
     result = ws_project(builder, [row("t1", substance="yes")])
     (f,) = found(result, "review.incomplete")
     assert not f.is_error and not result.has_errors
@@ -450,23 +574,35 @@ def test_latest_decision_wins_and_all_are_kept(builder: ProjectBuilder) -> None:
         + dec_line("t1", "full_agreement", "third"),
     )
     result = analyse(root)
-    assert not result.findings or not [f for f in result.findings if f.code.startswith("decisions.")]
+    assert not result.findings or not [
+        f for f in result.findings if f.code.startswith("decisions.")
+    ]
     unit = result.analysis.unit("t1", *KEY)  # type: ignore[union-attr]
-    assert [d.category for d in unit.decisions] == ["disagreement", "partial_agreement", "full_agreement"]  # type: ignore[union-attr]
+    assert [d.category for d in unit.decisions] == [
+        "disagreement",
+        "partial_agreement",
+        "full_agreement",
+    ]  # type: ignore[union-attr]
     assert (unit.final, unit.status, unit.rationale) == ("full_agreement", "adjudicated", "third")  # type: ignore[union-attr]
     assert unit.decision.line == 5  # type: ignore[union-attr]
 
 
-def test_decision_with_sources_in_the_other_order_applies_to_the_unit(builder: ProjectBuilder) -> None:
+def test_decision_with_sources_in_the_other_order_applies_to_the_unit(
+    builder: ProjectBuilder,
+) -> None:
     root = project(builder, ["t1"])
-    write_decisions(root, json.dumps(decision("t1", "disagreement", a="survey", b="interviews")) + "\n")
+    write_decisions(
+        root, json.dumps(decision("t1", "disagreement", a="survey", b="interviews")) + "\n"
+    )
     unit = analyse(root).analysis.unit("t1", *KEY)  # type: ignore[union-attr]
     assert (unit.final, unit.status) == ("disagreement", "adjudicated")  # type: ignore[union-attr]
 
 
 def test_decision_with_unknown_category_is_an_error(builder: ProjectBuilder) -> None:
     root = project(builder, ["t1"])
-    write_decisions(root, dec_line("t1", "disagreement") + dec_line("t1", "agreement"))  # a farmer-2006 id
+    write_decisions(
+        root, dec_line("t1", "disagreement") + dec_line("t1", "agreement")
+    )  # a farmer-2006 id
     result = analyse_path(root)
     (f,) = found(result, "decisions.unknown-category")
     assert f.is_error and result.has_errors
@@ -475,7 +611,12 @@ def test_decision_with_unknown_category_is_an_error(builder: ProjectBuilder) -> 
 
 def test_decision_for_a_unit_that_no_longer_exists_is_a_warning(builder: ProjectBuilder) -> None:
     root = project(builder, ["t1"], extra_themes=[{"id": "gone", "codes": {}}])
-    write_decisions(root, dec_line("gone", "silence") + dec_line("deleted_theme", "silence") + dec_line("t1", "silence"))
+    write_decisions(
+        root,
+        dec_line("gone", "silence")
+        + dec_line("deleted_theme", "silence")
+        + dec_line("t1", "silence"),
+    )
     result = analyse(root)
     got = found(result, "decisions.not-a-unit")
     assert [f.location.line for f in got] == [1, 2]
@@ -483,7 +624,9 @@ def test_decision_for_a_unit_that_no_longer_exists_is_a_warning(builder: Project
     assert result.analysis.unit("t1", *KEY).final == "silence"  # type: ignore[union-attr]
 
 
-def test_cut_short_last_line_is_a_warning_and_earlier_decisions_stay(builder: ProjectBuilder) -> None:
+def test_cut_short_last_line_is_a_warning_and_earlier_decisions_stay(
+    builder: ProjectBuilder,
+) -> None:
     root = project(builder, ["t1", "t2"])
     write_decisions(
         root,
@@ -501,10 +644,17 @@ def test_cut_short_last_line_is_a_warning_and_earlier_decisions_stay(builder: Pr
     assert a.unit("t2", *KEY).final == "partial_agreement"  # type: ignore[union-attr]
 
 
-def test_cut_short_line_followed_by_a_later_decision_is_still_only_a_warning(builder: ProjectBuilder) -> None:
+def test_cut_short_line_followed_by_a_later_decision_is_still_only_a_warning(
+    builder: ProjectBuilder,
+) -> None:
     # After a crash the next append starts on a fresh line, so the cut-short line ends up inside.
     root = project(builder, ["t1"])
-    write_decisions(root, dec_line("t1", "disagreement") + '{"theme": "t1", "categ\n' + dec_line("t1", "silence", "after"))
+    write_decisions(
+        root,
+        dec_line("t1", "disagreement")
+        + '{"theme": "t1", "categ\n'
+        + dec_line("t1", "silence", "after"),
+    )
     result = analyse(root)
     (f,) = found(result, "decisions.truncated-line")
     assert f.location.line == 2 and not result.has_errors

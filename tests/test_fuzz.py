@@ -51,14 +51,22 @@ settings.register_profile(
     derandomize=True,
     database=None,
     print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
 )
 settings.register_profile(
     "long",
     max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "20000")),
     deadline=None,
     print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
 )
 PROFILE_NAME = os.environ.get("HYPOTHESIS_PROFILE", "quick")
 if PROFILE_NAME not in ("quick", "long"):
@@ -98,10 +106,58 @@ def scratch() -> Iterator[Path]:
 # Text that is likely to break parsers: delimiters, quotes, YAML indicators, control characters,
 # BOMs, formula starts, very long numbers.
 NASTY = [
-    "", " ", ",", ";", "\t", "\r", "\n", "\r\n", '"', "'", '""', "\\", "\x00", "\x0b", "\ufeff", "\u2028",
-    "=", "+", "-", "@", "|", ":", "- ", "? ", "&a", "*a", "!!python/object/apply:os.system", "!tag", "%YAML 1.1",
-    "---", "...", "{", "}", "[", "]", "#", "<<", "~", "null", "yes", "no", "NaN", "inf", "-0", "1e309",
-    "9" * 5000, "0x" + "f" * 300, "2023-02-30", "12:30:00", "50%", "caf\u00e9", "\U0001f600",
+    "",
+    " ",
+    ",",
+    ";",
+    "\t",
+    "\r",
+    "\n",
+    "\r\n",
+    '"',
+    "'",
+    '""',
+    "\\",
+    "\x00",
+    "\x0b",
+    "\ufeff",
+    "\u2028",
+    "=",
+    "+",
+    "-",
+    "@",
+    "|",
+    ":",
+    "- ",
+    "? ",
+    "&a",
+    "*a",
+    "!!python/object/apply:os.system",
+    "!tag",
+    "%YAML 1.1",
+    "---",
+    "...",
+    "{",
+    "}",
+    "[",
+    "]",
+    "#",
+    "<<",
+    "~",
+    "null",
+    "yes",
+    "no",
+    "NaN",
+    "inf",
+    "-0",
+    "1e309",
+    "9" * 5000,
+    "0x" + "f" * 300,
+    "2023-02-30",
+    "12:30:00",
+    "50%",
+    "caf\u00e9",
+    "\U0001f600",
 ]
 nasty_text = st.one_of(
     st.sampled_from(NASTY),
@@ -127,11 +183,45 @@ values = st.recursive(
 )
 
 YAML_FRAGMENTS = [
-    "title: x\n", "protocol: blebu-2023\n", "sources:\n", "  - id: a\n", "    kind: excerpts\n", "    path: a.csv\n",
-    "themes:\n", "  - id: t\n", "    codes: {a: [x, y]}\n", "groups: []\n", "rules: {one_source: s}\n",
-    "&a [1, 2]", "*a", "<<: *a\n", "!!python/object/apply:os.system ['true']", "!!binary aGVsbG8=", "!!set {a, b}",
-    "!!omap [a: 1]", "? [1, 2]\n: 3\n", "key: value\nkey: other\n", "\t", "  ", "- ", "[", "]", "{", "}", "'", '"',
-    "\n", "#c\n", "---\n", "...\n", "%YAML 1.1\n", "2001-13-45", "0b" + "1" * 100, "1" * 5000, ": ", "|\n  text\n",
+    "title: x\n",
+    "protocol: blebu-2023\n",
+    "sources:\n",
+    "  - id: a\n",
+    "    kind: excerpts\n",
+    "    path: a.csv\n",
+    "themes:\n",
+    "  - id: t\n",
+    "    codes: {a: [x, y]}\n",
+    "groups: []\n",
+    "rules: {one_source: s}\n",
+    "&a [1, 2]",
+    "*a",
+    "<<: *a\n",
+    "!!python/object/apply:os.system ['true']",
+    "!!binary aGVsbG8=",
+    "!!set {a, b}",
+    "!!omap [a: 1]",
+    "? [1, 2]\n: 3\n",
+    "key: value\nkey: other\n",
+    "\t",
+    "  ",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    "'",
+    '"',
+    "\n",
+    "#c\n",
+    "---\n",
+    "...\n",
+    "%YAML 1.1\n",
+    "2001-13-45",
+    "0b" + "1" * 100,
+    "1" * 5000,
+    ": ",
+    "|\n  text\n",
 ]
 yamlish = st.lists(st.sampled_from(YAML_FRAGMENTS) | st.text(max_size=10), max_size=25).map("".join)
 
@@ -182,46 +272,95 @@ def test_validate_model_never_crashes_on_any_value(model: type, value: Any) -> N
 
 def _shaped(model_fields: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dict[str, Any]]:
     """Dicts that mostly follow a model's shape, with any value possibly replaced."""
-    return st.fixed_dictionaries({}, optional={k: st.one_of(v, values) for k, v in model_fields.items()}).flatmap(
-        lambda d: st.one_of(st.just(d), st.dictionaries(nasty_text, values, max_size=2).map(lambda extra: {**d, **extra}))
+    return st.fixed_dictionaries(
+        {}, optional={k: st.one_of(v, values) for k, v in model_fields.items()}
+    ).flatmap(
+        lambda d: st.one_of(
+            st.just(d),
+            st.dictionaries(nasty_text, values, max_size=2).map(lambda extra: {**d, **extra}),
+        )
     )
 
 
-ids = st.one_of(st.sampled_from(["a", "b", "c", "t1", "t2", "silence", "agree", "x_y-z"]), nasty_text)
-source_spec = _shaped({
-    "id": ids,
-    "kind": st.sampled_from(["excerpts", "survey", "survey_responses", "other"]),
-    "path": st.sampled_from(["a.csv", "b.xlsx#S", "c.jsonl", ""]),
-    "label": nasty_text,
-    "codes": st.dictionaries(nasty_text, _shaped({"column": nasty_text, "endorse": st.lists(scalars, max_size=3)}), max_size=3),
-})
+ids = st.one_of(
+    st.sampled_from(["a", "b", "c", "t1", "t2", "silence", "agree", "x_y-z"]), nasty_text
+)
+source_spec = _shaped(
+    {
+        "id": ids,
+        "kind": st.sampled_from(["excerpts", "survey", "survey_responses", "other"]),
+        "path": st.sampled_from(["a.csv", "b.xlsx#S", "c.jsonl", ""]),
+        "label": nasty_text,
+        "codes": st.dictionaries(
+            nasty_text,
+            _shaped({"column": nasty_text, "endorse": st.lists(scalars, max_size=3)}),
+            max_size=3,
+        ),
+    }
+)
 shaped = {
-    ProjectFile: _shaped({
-        "title": nasty_text, "protocol": st.sampled_from(["blebu-2023", "x.yaml", "../p.yml", ""]),
-        "codebook": nasty_text, "sources": st.lists(source_spec, max_size=4), "reviewers": st.lists(ids, max_size=3),
-        "output": nasty_text,
-    }),
-    Codebook: _shaped({
-        "groups": st.lists(_shaped({"id": ids, "label": nasty_text}), max_size=3),
-        "themes": st.lists(_shaped({
-            "id": ids, "group": ids, "label": nasty_text,
-            "codes": st.dictionaries(ids, st.one_of(st.lists(scalars, max_size=4), scalars), max_size=3),
-            "not_collected": st.lists(ids, max_size=2),
-        }), max_size=4),
-    }),
-    Protocol: _shaped({
-        "id": ids, "title": nasty_text, "citation": nasty_text,
-        "steps": st.lists(st.one_of(ids, _shaped({"id": ids, "label": nasty_text})), max_size=3),
-        "dimensions": st.lists(_shaped({"id": ids, "label": nasty_text}), max_size=3),
-        "categories": st.lists(_shaped({"id": ids, "label": nasty_text, "definition": nasty_text, "color": st.sampled_from(["#aabbcc", "red"])}), max_size=4),
-        "rules": _shaped({k: ids for k in ("one_source", "all", "some", "none")}),
-    }),
+    ProjectFile: _shaped(
+        {
+            "title": nasty_text,
+            "protocol": st.sampled_from(["blebu-2023", "x.yaml", "../p.yml", ""]),
+            "codebook": nasty_text,
+            "sources": st.lists(source_spec, max_size=4),
+            "reviewers": st.lists(ids, max_size=3),
+            "output": nasty_text,
+        }
+    ),
+    Codebook: _shaped(
+        {
+            "groups": st.lists(_shaped({"id": ids, "label": nasty_text}), max_size=3),
+            "themes": st.lists(
+                _shaped(
+                    {
+                        "id": ids,
+                        "group": ids,
+                        "label": nasty_text,
+                        "codes": st.dictionaries(
+                            ids, st.one_of(st.lists(scalars, max_size=4), scalars), max_size=3
+                        ),
+                        "not_collected": st.lists(ids, max_size=2),
+                    }
+                ),
+                max_size=4,
+            ),
+        }
+    ),
+    Protocol: _shaped(
+        {
+            "id": ids,
+            "title": nasty_text,
+            "citation": nasty_text,
+            "steps": st.lists(
+                st.one_of(ids, _shaped({"id": ids, "label": nasty_text})), max_size=3
+            ),
+            "dimensions": st.lists(_shaped({"id": ids, "label": nasty_text}), max_size=3),
+            "categories": st.lists(
+                _shaped(
+                    {
+                        "id": ids,
+                        "label": nasty_text,
+                        "definition": nasty_text,
+                        "color": st.sampled_from(["#aabbcc", "red"]),
+                    }
+                ),
+                max_size=4,
+            ),
+            "rules": _shaped({k: ids for k in ("one_source", "all", "some", "none")}),
+        }
+    ),
     SourceSpec: source_spec,
 }
 
 
 @fuzz(200)
-@given(st.sampled_from([ProjectFile, Codebook, Protocol, SourceSpec]).flatmap(lambda m: st.tuples(st.just(m), shaped[m])))
+@given(
+    st.sampled_from([ProjectFile, Codebook, Protocol, SourceSpec]).flatmap(
+        lambda m: st.tuples(st.just(m), shaped[m])
+    )
+)
 def test_validate_model_on_nearly_valid_documents(case: tuple[type, dict[str, Any]]) -> None:
     model, value = case
     text = _safe_dump(value)
@@ -238,11 +377,29 @@ def test_validate_model_on_nearly_valid_documents(case: tuple[type, dict[str, An
 # ---------------------------------------------------------------------------- tables
 
 cells = st.one_of(nasty_text, st.integers().map(str), st.floats().map(repr))
-COLUMNS = ["excerpt_id", "participant", "code", "text", "respondents", "endorsed", "percent", "item", "substance", "mechanism", "theme", "source_a", "source_b", "category", "rationale"]
+COLUMNS = [
+    "excerpt_id",
+    "participant",
+    "code",
+    "text",
+    "respondents",
+    "endorsed",
+    "percent",
+    "item",
+    "substance",
+    "mechanism",
+    "theme",
+    "source_a",
+    "source_b",
+    "category",
+    "rationale",
+]
 header = st.lists(st.one_of(st.sampled_from(COLUMNS), nasty_text), min_size=0, max_size=7)
 
 
-def csv_bytes(rows: list[list[str]], delimiter: str, encoding: str, newline: str, bom: bool) -> bytes:
+def csv_bytes(
+    rows: list[list[str]], delimiter: str, encoding: str, newline: str, bom: bool
+) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=delimiter, lineterminator=newline)
     for r in rows:
@@ -251,7 +408,9 @@ def csv_bytes(rows: list[list[str]], delimiter: str, encoding: str, newline: str
     return (b"\xef\xbb\xbf" if bom and encoding == "utf-8" else b"") + data
 
 
-table_rows = st.tuples(header, st.lists(st.lists(cells, max_size=8), max_size=8)).map(lambda hr: [hr[0], *hr[1]])
+table_rows = st.tuples(header, st.lists(st.lists(cells, max_size=8), max_size=8)).map(
+    lambda hr: [hr[0], *hr[1]]
+)
 
 
 @st.composite
@@ -273,7 +432,11 @@ def table_file(draw: st.DrawFn) -> tuple[str, bytes]:
             lines.append(line)
         text = "\n".join(lines)
         if draw(st.booleans()):
-            text += "\n" + draw(st.sampled_from(['{"a": ', "[1]", "null", '"x"', "{" * 3000, '{"n": ' + "1" * 5000 + "}"]))
+            text += "\n" + draw(
+                st.sampled_from(
+                    ['{"a": ', "[1]", "null", '"x"', "{" * 3000, '{"n": ' + "1" * 5000 + "}"]
+                )
+            )
         data = text.encode("utf-8")
     else:
         data = csv_bytes(
@@ -313,9 +476,13 @@ def test_read_table_never_crashes(case: tuple[str, bytes]) -> None:
 
 
 xlsx_values = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10**15), 10**15), st.floats(allow_nan=False, allow_infinity=False),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**15), 10**15),
+    st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=20).map(lambda s: "".join(ch for ch in s if ch >= " " or ch in "\t\n\r")),
-    st.dates(min_value=date(1901, 1, 1)), st.datetimes(min_value=datetime(1901, 1, 1)),
+    st.dates(min_value=date(1901, 1, 1)),
+    st.datetimes(min_value=datetime(1901, 1, 1)),
     st.sampled_from(["=1+1", "=A1", '=HYPERLINK("x")', "'=quoted"]),
 )
 
@@ -329,7 +496,9 @@ def xlsx_file(draw: st.DrawFn) -> bytes:
     for _ in range(draw(st.integers(0, 6))):
         ws.append(draw(st.lists(xlsx_values, max_size=6)))
     if draw(st.booleans()):
-        ws.cell(row=draw(st.integers(1, 300)), column=draw(st.integers(1, 300)), value=draw(xlsx_values))
+        ws.cell(
+            row=draw(st.integers(1, 300)), column=draw(st.integers(1, 300)), value=draw(xlsx_values)
+        )
     buf = io.BytesIO()
     wb.save(buf)
     data = buf.getvalue()
@@ -356,7 +525,9 @@ def test_read_xlsx_never_crashes(data: bytes, sheet: str | None) -> None:
         table, findings = read_table(path, "t.xlsx", sheet)
         check_table(table, findings)
         if table is not None:
-            assert not [c for r in table.rows for c in r if c.startswith("=")]  # values, never formulas
+            assert not [
+                c for r in table.rows for c in r if c.startswith("=")
+            ]  # values, never formulas
 
 
 # ---------------------------------------------------------------------------- sources
@@ -371,18 +542,44 @@ def source_case(draw: st.DrawFn) -> tuple[SourceSpec, list[list[str]]]:
         cols = ["code", "respondents", "endorsed", "percent", "item", "substance"]
     else:
         cols = ["Q1", "Q2", "Q3"]
-    cols = draw(st.lists(st.sampled_from(cols), min_size=1, max_size=len(cols), unique=True)) + draw(st.lists(nasty_text, max_size=1))
-    numeric = st.one_of(st.integers(-3, 300).map(str), st.sampled_from(["", "1.0", "2.5", "1e3", "NaN", "inf", "-0", "50%", "x", "1" * 400]))
-    row = st.lists(st.one_of(numeric, nasty_text, st.sampled_from(["a", "b", "P1", "yes", "1", "0", "true"])), min_size=len(cols), max_size=len(cols))
+    cols = draw(
+        st.lists(st.sampled_from(cols), min_size=1, max_size=len(cols), unique=True)
+    ) + draw(st.lists(nasty_text, max_size=1))
+    numeric = st.one_of(
+        st.integers(-3, 300).map(str),
+        st.sampled_from(["", "1.0", "2.5", "1e3", "NaN", "inf", "-0", "50%", "x", "1" * 400]),
+    )
+    row = st.lists(
+        st.one_of(numeric, nasty_text, st.sampled_from(["a", "b", "P1", "yes", "1", "0", "true"])),
+        min_size=len(cols),
+        max_size=len(cols),
+    )
     rows = [cols, *draw(st.lists(row, max_size=8))]
     codes = None
     if kind == "survey_responses":
-        codes = draw(st.dictionaries(
-            st.sampled_from(["a", "b", "c"]),
-            st.fixed_dictionaries({"column": st.sampled_from(["Q1", "Q2", "Q3", "Q9"])}, optional={"endorse": st.lists(scalars.filter(lambda v: isinstance(v, (str, int, float, bool))), max_size=3)}),
-            max_size=3,
-        ))
-    spec = SourceSpec.model_validate({"id": "s", "kind": kind, "path": "data/s.csv", **({"codes": codes} if codes is not None else {})})
+        codes = draw(
+            st.dictionaries(
+                st.sampled_from(["a", "b", "c"]),
+                st.fixed_dictionaries(
+                    {"column": st.sampled_from(["Q1", "Q2", "Q3", "Q9"])},
+                    optional={
+                        "endorse": st.lists(
+                            scalars.filter(lambda v: isinstance(v, (str, int, float, bool))),
+                            max_size=3,
+                        )
+                    },
+                ),
+                max_size=3,
+            )
+        )
+    spec = SourceSpec.model_validate(
+        {
+            "id": "s",
+            "kind": kind,
+            "path": "data/s.csv",
+            **({"codes": codes} if codes is not None else {}),
+        }
+    )
     return spec, rows
 
 
@@ -433,7 +630,9 @@ ws_cell = {
     "source_b": st.sampled_from(["a", "b", "c", ""]),
     "substance": st.sampled_from(["yes", "no", "", "YES", " no ", "maybe"]),
     "mechanism": st.sampled_from(["yes", "no", "", "y"]),
-    "category": st.sampled_from(["full_agreement", "partial_agreement", "disagreement", "silence", "", "agree"]),
+    "category": st.sampled_from(
+        ["full_agreement", "partial_agreement", "disagreement", "silence", "", "agree"]
+    ),
     "rationale": nasty_text,
 }
 ws_row = st.fixed_dictionaries({k: v for k, v in ws_cell.items()})
@@ -447,7 +646,9 @@ def worksheet_bytes(draw: st.DrawFn) -> bytes:
     if draw(st.booleans()):
         cols = list(ws_cell)
     rows = draw(st.lists(ws_row, max_size=6))
-    return csv_bytes([cols, *[[r[c] for c in cols] for r in rows]], ",", "utf-8", "\n", draw(st.booleans()))
+    return csv_bytes(
+        [cols, *[[r[c] for c in cols] for r in rows]], ",", "utf-8", "\n", draw(st.booleans())
+    )
 
 
 decision_obj = st.fixed_dictionaries(
@@ -492,7 +693,16 @@ def test_read_worksheets_and_decisions_never_crash(ws1: bytes, ws2: bytes, dec: 
     from triangulate.protocol.analysis import build_units, settle
 
     with scratch() as d:
-        write_project(d, {**BASE_PROJECT, "reviews/r1.csv": ws1, "reviews/r2.csv": ws2, "reviews/stranger.csv": ws2, "decisions.jsonl": dec})
+        write_project(
+            d,
+            {
+                **BASE_PROJECT,
+                "reviews/r1.csv": ws1,
+                "reviews/r2.csv": ws2,
+                "reviews/stranger.csv": ws2,
+                "decisions.jsonl": dec,
+            },
+        )
         loaded = load_project(d)
         assert loaded.project is not None, loaded.findings
         units, _ = build_units(loaded.project)
@@ -519,30 +729,72 @@ def project_files(draw: st.DrawFn) -> dict[str, str | bytes]:
     sids = [f"s{i}" for i in range(n_sources)]
     codes = ["c1", "c2", "c3", "c4"]
     files: dict[str, str | bytes] = {}
-    spec = [{"id": sid, "kind": k, "path": f"data/{sid}{ext}"} for sid, k, ext in zip(sids, kinds, exts)]
+    spec = [
+        {"id": sid, "kind": k, "path": f"data/{sid}{ext}"} for sid, k, ext in zip(sids, kinds, exts)
+    ]
     reviewers = draw(st.sampled_from([[], ["r1"], ["r1", "r2"]]))
-    files["triangulate.yaml"] = yaml.safe_dump({"title": "F", "protocol": draw(st.sampled_from(["blebu-2023", "farmer-2006"])), "sources": spec, "reviewers": reviewers})
-    dims = ["substance", "mechanism"] if "blebu" in str(files["triangulate.yaml"]) else ["meaning", "examples"]
+    files["triangulate.yaml"] = yaml.safe_dump(
+        {
+            "title": "F",
+            "protocol": draw(st.sampled_from(["blebu-2023", "farmer-2006"])),
+            "sources": spec,
+            "reviewers": reviewers,
+        }
+    )
+    dims = (
+        ["substance", "mechanism"]
+        if "blebu" in str(files["triangulate.yaml"])
+        else ["meaning", "examples"]
+    )
     themes = []
     for t in range(draw(st.integers(0, 3))):
-        themes.append({
-            "id": f"t{t}",
-            "codes": {sid: draw(st.lists(st.sampled_from(codes), max_size=2, unique=True)) for sid in sids if draw(st.booleans())},
-            **({"not_collected": [draw(st.sampled_from(sids))]} if draw(st.booleans()) else {}),
-        })
+        themes.append(
+            {
+                "id": f"t{t}",
+                "codes": {
+                    sid: draw(st.lists(st.sampled_from(codes), max_size=2, unique=True))
+                    for sid in sids
+                    if draw(st.booleans())
+                },
+                **({"not_collected": [draw(st.sampled_from(sids))]} if draw(st.booleans()) else {}),
+            }
+        )
     files["codebook.yaml"] = yaml.safe_dump({"themes": themes})
     tags = st.sampled_from(["", "a", "b", "a;b", " A ; c;", ";"])
     for sid, kind, ext in zip(sids, kinds, exts):
         if kind == "excerpts":
             cols = ["excerpt_id", "participant", "code", "text", *dims]
-            rows = [[draw(st.sampled_from(["E1", "E2", "E3", ""])), draw(st.sampled_from(["P1", "P2", ""])), draw(st.sampled_from([*codes, "zz", ""])), draw(nasty_text), draw(tags), draw(tags)] for _ in range(draw(st.integers(0, 5)))]
+            rows = [
+                [
+                    draw(st.sampled_from(["E1", "E2", "E3", ""])),
+                    draw(st.sampled_from(["P1", "P2", ""])),
+                    draw(st.sampled_from([*codes, "zz", ""])),
+                    draw(nasty_text),
+                    draw(tags),
+                    draw(tags),
+                ]
+                for _ in range(draw(st.integers(0, 5)))
+            ]
         else:
             cols = ["code", "respondents", "endorsed", "percent", "item", *dims]
-            rows = [[draw(st.sampled_from([*codes, ""])), draw(st.sampled_from(["10", "0", "x", "", "5"])), draw(st.sampled_from(["3", "", "11", "-1", "0"])), draw(st.sampled_from(["", "30", "101", "30%"])), draw(nasty_text), draw(tags), draw(tags)] for _ in range(draw(st.integers(0, 5)))]
+            rows = [
+                [
+                    draw(st.sampled_from([*codes, ""])),
+                    draw(st.sampled_from(["10", "0", "x", "", "5"])),
+                    draw(st.sampled_from(["3", "", "11", "-1", "0"])),
+                    draw(st.sampled_from(["", "30", "101", "30%"])),
+                    draw(nasty_text),
+                    draw(tags),
+                    draw(tags),
+                ]
+                for _ in range(draw(st.integers(0, 5)))
+            ]
         if ext == ".jsonl":
             files[f"data/{sid}{ext}"] = "".join(json.dumps(dict(zip(cols, r))) + "\n" for r in rows)
         else:
-            files[f"data/{sid}{ext}"] = csv_bytes([cols, *rows], "\t" if ext == ".tsv" else ",", "utf-8", "\n", False)
+            files[f"data/{sid}{ext}"] = csv_bytes(
+                [cols, *rows], "\t" if ext == ".tsv" else ",", "utf-8", "\n", False
+            )
     for r in reviewers:
         if draw(st.booleans()):
             files[f"reviews/{r}.csv"] = draw(worksheet_bytes())
@@ -550,7 +802,9 @@ def project_files(draw: st.DrawFn) -> dict[str, str | bytes]:
         files["decisions.jsonl"] = draw(decisions_bytes())
     if draw(st.integers(0, 4)) == 0:  # spoil one file
         victim = draw(st.sampled_from(sorted(files)))
-        files[victim] = draw(st.one_of(st.binary(max_size=200), yamlish.map(str.encode), st.just(b"")))
+        files[victim] = draw(
+            st.one_of(st.binary(max_size=200), yamlish.map(str.encode), st.just(b""))
+        )
     return files
 
 
@@ -588,7 +842,9 @@ def test_analyse_path_never_crashes(files: dict[str, str | bytes]) -> None:
             render_markdown(rep)
 
 
-@pytest.mark.skipif(PROFILE_NAME != "quick", reason="the long profile fuzzes; this only checks the profiles")
+@pytest.mark.skipif(
+    PROFILE_NAME != "quick", reason="the long profile fuzzes; this only checks the profiles"
+)
 def test_profiles_are_registered() -> None:
     assert settings.get_profile("quick").max_examples > 0
     assert settings.get_profile("long").max_examples >= settings.get_profile("quick").max_examples

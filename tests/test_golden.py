@@ -145,7 +145,10 @@ def copy_sample(root: Path) -> Path:
     return root
 
 
-CASES: dict[str, Callable[[Path], Path]] = {"farmer3": write_farmer3, "mamas_neighborhood": copy_sample}
+CASES: dict[str, Callable[[Path], Path]] = {
+    "farmer3": write_farmer3,
+    "mamas_neighborhood": copy_sample,
+}
 
 
 # ---------------------------------------------------------------------------- comparison
@@ -165,7 +168,10 @@ def xlsx_cells(path: Path) -> str:
     try:
         for ws in wb.worksheets:
             lines.append(f"# {ws.title}")
-            lines += [json.dumps(list(r), ensure_ascii=False, default=str) for r in ws.iter_rows(values_only=True)]
+            lines += [
+                json.dumps(list(r), ensure_ascii=False, default=str)
+                for r in ws.iter_rows(values_only=True)
+            ]
     finally:
         wb.close()
     return "\n".join(lines) + "\n"
@@ -202,7 +208,12 @@ def test_run_succeeds(runs: Callable[[str], tuple[Path, Result]], name: str) -> 
 
 @pytest.mark.parametrize("output", [*TEXT_OUTPUTS, "convergence_matrix.xlsx.txt"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_output_matches_golden(runs: Callable[[str], tuple[Path, Result]], name: str, output: str, request: pytest.FixtureRequest) -> None:
+def test_output_matches_golden(
+    runs: Callable[[str], tuple[Path, Result]],
+    name: str,
+    output: str,
+    request: pytest.FixtureRequest,
+) -> None:
     root, result = runs(name)
     assert result.exit_code == 0, str(result)
     got = outputs(root / "out")[output]
@@ -211,9 +222,13 @@ def test_output_matches_golden(runs: Callable[[str], tuple[Path, Result]], name:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_bytes(got.encode("utf-8"))
         return
-    assert golden.exists(), f"{golden} is missing: create it with 'pytest tests/test_golden.py --update-golden'"
+    assert golden.exists(), (
+        f"{golden} is missing: create it with 'pytest tests/test_golden.py --update-golden'"
+    )
     expected = golden.read_bytes().decode("utf-8")
-    assert got == expected, f"{name}/{output} differs from its golden file (refresh on purpose with --update-golden)"
+    assert got == expected, (
+        f"{name}/{output} differs from its golden file (refresh on purpose with --update-golden)"
+    )
 
 
 def test_outputs_do_not_depend_on_the_folder(tmp_path: Path) -> None:
@@ -235,24 +250,58 @@ def test_farmer3_matrix_by_hand(runs: Callable[[str], tuple[Path, Result]]) -> N
     root, _ = runs("farmer3")
     from conftest import read_csv
 
-    rows = {(r["theme"], r["source_a"], r["source_b"]): r for r in read_csv(root / "out" / "convergence_matrix.csv")}
-    got = {k: (r["proposed"], r["ana"], r["ben"], r["final"], r["status"], r["note"]) for k, r in rows.items()}
+    rows = {
+        (r["theme"], r["source_a"], r["source_b"]): r
+        for r in read_csv(root / "out" / "convergence_matrix.csv")
+    }
+    got = {
+        k: (r["proposed"], r["ana"], r["ben"], r["final"], r["status"], r["note"])
+        for k, r in rows.items()
+    }
     expected: dict[tuple[str, str, str], tuple[str, ...]] = {
         # staff meaning {delay, burden} & clients {delay} meet; examples {booking line, no-shows} & {booking line}
         # meet -> agreement. ana yes/no -> partial; ben partial -> agreed partial.
-        ("waiting", "staff", "clients"): ("agreement", "partial_agreement", "partial_agreement", "partial_agreement", "agreed", ""),
+        ("waiting", "staff", "clients"): (
+            "agreement",
+            "partial_agreement",
+            "partial_agreement",
+            "partial_agreement",
+            "agreed",
+            "",
+        ),
         # meaning {delay, burden} & {burden} meet; examples {booking line, no-shows} & {no-shows, cost} meet
         # -> agreement. ana agreement, ben no/no -> dissonance: disputed.
         ("waiting", "staff", "poll"): ("agreement", "agreement", "dissonance", "", "disputed", ""),
         # clients meaning {delay} vs {burden} no; examples {booking line} vs {no-shows, cost} no -> dissonance
-        ("waiting", "clients", "poll"): ("dissonance", "dissonance", "", "dissonance", "single", ""),
+        ("waiting", "clients", "poll"): (
+            "dissonance",
+            "dissonance",
+            "",
+            "dissonance",
+            "single",
+            "",
+        ),
         # rapport/Rapport, home visits/Home visits -> agreement; both reviewers agreement, but the later
         # decision says partial -> adjudicated
-        ("trust", "staff", "clients"): ("agreement", "agreement", "agreement", "partial_agreement", "adjudicated", ""),
+        ("trust", "staff", "clients"): (
+            "agreement",
+            "agreement",
+            "agreement",
+            "partial_agreement",
+            "adjudicated",
+            "",
+        ),
         ("trust", "staff", "poll"): ("silence", "", "", "silence", "proposed", ""),
         ("trust", "clients", "poll"): ("silence", "", "", "silence", "proposed", ""),
         # cost: poll only (q-cost 27.5% > 0); staff listed as not collected, clients not
-        ("cost", "staff", "poll"): ("silence", "silence", "silence", "silence", "agreed", "not_collected"),
+        ("cost", "staff", "poll"): (
+            "silence",
+            "silence",
+            "silence",
+            "silence",
+            "agreed",
+            "not_collected",
+        ),
         ("cost", "clients", "poll"): ("silence", "", "", "silence", "proposed", ""),
         # clients have no 'examples' tags for language -> no proposal, and nobody coded it -> uncoded
         ("language", "staff", "clients"): ("", "", "", "", "uncoded", ""),
@@ -262,8 +311,14 @@ def test_farmer3_matrix_by_hand(runs: Callable[[str], tuple[Path, Result]]) -> N
     assert got == expected
     assert list(rows) == list(expected)  # codebook theme order, then pair order
     # a cell that starts with '-' (or '=', '+', '@') is neutralised in the CSV; one inside a cell is not
-    assert rows[("trust", "staff", "clients")]["rationale"] == "'- Home visits are the staff's example only."
-    assert rows[("cost", "staff", "poll")]["rationale"] == "ana: =not asked of staff | ben: Staff were not asked."
+    assert (
+        rows[("trust", "staff", "clients")]["rationale"]
+        == "'- Home visits are the staff's example only."
+    )
+    assert (
+        rows[("cost", "staff", "poll")]["rationale"]
+        == "ana: =not asked of staff | ben: Staff were not asked."
+    )
 
 
 def test_farmer3_sorting_and_summary_by_hand(runs: Callable[[str], tuple[Path, Result]]) -> None:
@@ -272,16 +327,30 @@ def test_farmer3_sorting_and_summary_by_hand(runs: Callable[[str], tuple[Path, R
 
     srows = {(r["theme"], r["source"]): r for r in read_csv(root / "out" / "sorting.csv")}
     # staff: participants st1, st2, st3 = 3; waiting has S1 (st1), S2 (st2) -> 2 excerpts, 2/3 = 0.6667
-    assert (srows[("waiting", "staff")]["excerpts"], srows[("waiting", "staff")]["participants"], srows[("waiting", "staff")]["prominence"]) == ("2", "2", "0.6667")
+    assert (
+        srows[("waiting", "staff")]["excerpts"],
+        srows[("waiting", "staff")]["participants"],
+        srows[("waiting", "staff")]["prominence"],
+    ) == ("2", "2", "0.6667")
     # clients: cl1, cl2, cl3 = 3; waiting has C1 (cl1) and C2 (cl2, second code) -> 2 excerpts, 2/3
-    assert (srows[("waiting", "clients")]["excerpts"], srows[("waiting", "clients")]["prominence"]) == ("2", "0.6667")
+    assert (
+        srows[("waiting", "clients")]["excerpts"],
+        srows[("waiting", "clients")]["prominence"],
+    ) == ("2", "0.6667")
     assert srows[("waiting", "poll")]["prominence"] == "0.45"  # 18/40
     assert srows[("cost", "poll")]["prominence"] == "0.275"  # max(27.5/100, 0/40)
     doc = json.loads((root / "out" / "summary.json").read_text(encoding="utf-8"))
     # finals: agreement none (0); partial = waiting s/c, trust s/c (2); dissonance = waiting c/p (1);
     # silence = trust x2, cost x2, language x2 (6); waiting s/p (disputed) and language s/c (uncoded) none
     assert doc["counts"] == {"agreement": 0, "partial_agreement": 2, "dissonance": 1, "silence": 6}
-    assert doc["statuses"] == {"adjudicated": 1, "agreed": 2, "single": 1, "disputed": 1, "proposed": 5, "uncoded": 1}
+    assert doc["statuses"] == {
+        "adjudicated": 1,
+        "agreed": 2,
+        "single": 1,
+        "disputed": 1,
+        "proposed": 5,
+        "uncoded": 1,
+    }
     assert doc["units"] == 11
     # the report escapes source text in HTML
     html = (root / "out" / "report.html").read_text(encoding="utf-8")
@@ -291,7 +360,10 @@ def test_farmer3_sorting_and_summary_by_hand(runs: Callable[[str], tuple[Path, R
     md = (root / "out" / "report.md").read_text(encoding="utf-8")
     assert "2 researchers coded 5 of the 11 units independently" in md
     # the not-collected count: cost staff/poll only (1 of the 6 silences)
-    assert "Of the 6 silence unit(s), 1 concern a source whose instrument could not capture the theme" in md
+    assert (
+        "Of the 6 silence unit(s), 1 concern a source whose instrument could not capture the theme"
+        in md
+    )
 
 
 def test_sample_methods_text_says_every_unit(runs: Callable[[str], tuple[Path, Result]]) -> None:

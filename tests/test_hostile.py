@@ -32,7 +32,13 @@ THEMES = [
 ]
 # Commands that take a project; each must turn bad input into exit 1 or 2 without a traceback.
 PROJECT_COMMANDS: list[list[str]] = [
-    ["validate"], ["sort"], ["converge"], ["report"], ["run"], ["agreement"], ["review", "--as", "tester"],
+    ["validate"],
+    ["sort"],
+    ["converge"],
+    ["report"],
+    ["run"],
+    ["agreement"],
+    ["review", "--as", "tester"],
     ["export-codebook"],
 ]
 
@@ -69,13 +75,27 @@ def make_project(builder: ProjectBuilder, **kw: Any) -> Path:
     kw.setdefault(
         "data",
         {
-            "interviews": [excerpt("E1", "P1", "a", "barrier", "trust"), excerpt("E2", "P2", "b", "x", "y")],
+            "interviews": [
+                excerpt("E1", "P1", "a", "barrier", "trust"),
+                excerpt("E2", "P2", "b", "x", "y"),
+            ],
             "survey": [survey("s", 10, endorsed=4, substance="barrier", mechanism="trust")],
         },
     )
     kw.setdefault(
         "worksheets",
-        {"bb": [{"theme": "shared", "source_a": "interviews", "source_b": "survey", "substance": "yes", "mechanism": "yes", "rationale": "same"}]},
+        {
+            "bb": [
+                {
+                    "theme": "shared",
+                    "source_a": "interviews",
+                    "source_b": "survey",
+                    "substance": "yes",
+                    "mechanism": "yes",
+                    "rationale": "same",
+                }
+            ]
+        },
     )
     return builder.write(sources=[INTERVIEWS, SURVEY], **kw)
 
@@ -113,7 +133,9 @@ def test_baseline_project_is_clean(builder: ProjectBuilder) -> None:
 
 def test_yaml_syntax_error(builder: ProjectBuilder) -> None:
     project = make_project(builder)
-    (project / "codebook.yaml").write_text("themes:\n  - id: shared\n    codes: {interviews: [a\n", encoding="utf-8")
+    (project / "codebook.yaml").write_text(
+        "themes:\n  - id: shared\n    codes: {interviews: [a\n", encoding="utf-8"
+    )
     hit = expect(project, 1, "yaml.syntax", "codebook.yaml")
     assert hit["location"]["line"] is not None and hit["location"]["column"] is not None
 
@@ -124,20 +146,26 @@ def test_yaml_syntax_error(builder: ProjectBuilder) -> None:
         '!!python/object/apply:os.system ["touch PWNED"]',
         '!!python/object/apply:subprocess.check_output [["touch", "PWNED"]]',
         "!!python/name:os.system",
-        '!custom {a: 1}',
+        "!custom {a: 1}",
     ],
 )
 def test_yaml_tags_that_build_objects_are_refused(builder: ProjectBuilder, payload: str) -> None:
     project = make_project(builder)
     text = (project / "triangulate.yaml").read_text(encoding="utf-8")
-    (project / "triangulate.yaml").write_text(text.replace("title: Test project", f"title: {payload}"), encoding="utf-8")
+    (project / "triangulate.yaml").write_text(
+        text.replace("title: Test project", f"title: {payload}"), encoding="utf-8"
+    )
     expect(project, 1, "yaml.unsafe-tag", "triangulate.yaml", line=1, column=8)
     assert not (project / "PWNED").exists()
 
 
-def test_yaml_tag_in_codebook_is_refused_and_the_rest_still_checked(builder: ProjectBuilder) -> None:
+def test_yaml_tag_in_codebook_is_refused_and_the_rest_still_checked(
+    builder: ProjectBuilder,
+) -> None:
     project = make_project(builder)
-    (project / "codebook.yaml").write_text("themes: !!python/object/new:dict [[]]\n", encoding="utf-8")
+    (project / "codebook.yaml").write_text(
+        "themes: !!python/object/new:dict [[]]\n", encoding="utf-8"
+    )
     write_csv(project / "data/survey.csv", [{"code": "s", "respondents": "many", "endorsed": 1}])
     expect(project, 1, "yaml.unsafe-tag", "codebook.yaml", line=1)
     expect(project, 1, "data.not-a-number", "data/survey.csv", row=2, field="respondents")
@@ -156,7 +184,9 @@ def test_yaml_alias_bomb_is_bounded_in_time_and_memory(builder: ProjectBuilder) 
     from triangulate.project.yamlio import parse_yaml
 
     project = make_project(builder)
-    (project / "codebook.yaml").write_text(billion_laughs(), encoding="utf-8")  # 10**12 strings expanded
+    (project / "codebook.yaml").write_text(
+        billion_laughs(), encoding="utf-8"
+    )  # 10**12 strings expanded
     started = time.perf_counter()
     hit = expect(project, 1, "yaml.too-complex", "codebook.yaml")
     assert time.perf_counter() - started < 10
@@ -170,7 +200,13 @@ def test_yaml_alias_bomb_is_bounded_in_time_and_memory(builder: ProjectBuilder) 
         "doc, f = parse_yaml(sys.stdin.read(), 'c.yaml'); assert doc is None; "
         "print(re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1))"
     )
-    proc = subprocess.run([sys.executable, "-c", script], input=billion_laughs(), capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        input=billion_laughs(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout) < 300 * 1024, proc.stdout  # kilobytes on Linux: under 300 MB in all
 
@@ -179,7 +215,9 @@ def test_yaml_recursive_alias_and_deep_nesting(builder: ProjectBuilder) -> None:
     project = make_project(builder)
     (project / "codebook.yaml").write_text("themes: &x [*x]\n", encoding="utf-8")
     expect(project, 1, "yaml.too-complex", "codebook.yaml")
-    (project / "codebook.yaml").write_text("themes: " + "[" * 1500 + "]" * 1500 + "\n", encoding="utf-8")
+    (project / "codebook.yaml").write_text(
+        "themes: " + "[" * 1500 + "]" * 1500 + "\n", encoding="utf-8"
+    )
     expect(project, 1, "yaml.too-complex", "codebook.yaml")
 
 
@@ -202,7 +240,11 @@ def test_yaml_wrong_types_point_at_the_value(builder: ProjectBuilder) -> None:
     )
     r, findings = validate_json(project)
     assert r.exit_code == 1, str(r)
-    got = {(f["code"], f["location"]["line"], f["location"]["column"]) for f in findings if f["location"]["file"] == "codebook.yaml"}
+    got = {
+        (f["code"], f["location"]["line"], f["location"]["column"])
+        for f in findings
+        if f["location"]["file"] == "codebook.yaml"
+    }
     assert ("yaml.invalid-value", 3, 12) in got  # the list, not the key 'label'
     assert ("yaml.invalid-value", 5, 9) in got  # the id 'Lonely Theme'
     assert ("yaml.invalid-value", 6, 12) in got  # codes: 7
@@ -216,11 +258,17 @@ def test_yaml_duplicate_key(builder: ProjectBuilder) -> None:
     assert hit["location"]["line"] == len(text.splitlines()) + 1
 
 
-@pytest.mark.parametrize("value", ["2023-02-30", "1" * 5000, "0x" + "f" * 20000, "2001-12-14 21:59:43.10 +99"])
-def test_yaml_values_that_look_like_numbers_or_dates_but_are_not(builder: ProjectBuilder, value: str) -> None:
+@pytest.mark.parametrize(
+    "value", ["2023-02-30", "1" * 5000, "0x" + "f" * 20000, "2001-12-14 21:59:43.10 +99"]
+)
+def test_yaml_values_that_look_like_numbers_or_dates_but_are_not(
+    builder: ProjectBuilder, value: str
+) -> None:
     project = make_project(builder)
     text = (project / "triangulate.yaml").read_text(encoding="utf-8")
-    (project / "triangulate.yaml").write_text(text.replace("title: Test project", f"title: {value}"), encoding="utf-8")
+    (project / "triangulate.yaml").write_text(
+        text.replace("title: Test project", f"title: {value}"), encoding="utf-8"
+    )
     expect(project, 1, "yaml.invalid-value", "triangulate.yaml", line=1)
 
 
@@ -233,7 +281,9 @@ def test_yaml_values_that_look_like_numbers_or_dates_but_are_not(builder: Projec
         ("themes: [caf\u00e9]\n".encode("cp1252"), "data.bad-encoding"),
     ],
 )
-def test_yaml_empty_list_binary_and_non_utf8_files(builder: ProjectBuilder, content: bytes, code: str) -> None:
+def test_yaml_empty_list_binary_and_non_utf8_files(
+    builder: ProjectBuilder, content: bytes, code: str
+) -> None:
     project = make_project(builder)
     (project / "codebook.yaml").write_bytes(content)
     expect(project, 1, code, "codebook.yaml")
@@ -242,12 +292,16 @@ def test_yaml_empty_list_binary_and_non_utf8_files(builder: ProjectBuilder, cont
 def test_yaml_control_character(builder: ProjectBuilder) -> None:
     """Found by fuzzing: PyYAML's reader raised before parsing began."""
     project = make_project(builder)
-    (project / "codebook.yaml").write_text("themes:\n  - id: t\n    label: a\x1fb\n", encoding="utf-8")
+    (project / "codebook.yaml").write_text(
+        "themes:\n  - id: t\n    label: a\x1fb\n", encoding="utf-8"
+    )
     hit = expect(project, 1, "yaml.syntax", "codebook.yaml", line=3)
     assert hit["location"]["column"] == 13
 
 
-def test_protocol_rule_naming_an_unknown_category_points_at_the_rule(builder: ProjectBuilder) -> None:
+def test_protocol_rule_naming_an_unknown_category_points_at_the_rule(
+    builder: ProjectBuilder,
+) -> None:
     project = make_project(builder, protocol="my-protocol.yaml")
     (project / "my-protocol.yaml").write_text(
         "id: mine\ntitle: Mine\ncitation: none\nsteps: [sorting]\n"
@@ -258,7 +312,11 @@ def test_protocol_rule_naming_an_unknown_category_points_at_the_rule(builder: Pr
     )
     r, findings = validate_json(project)
     assert r.exit_code == 1, str(r)
-    hits = {(f["location"]["line"], f["location"]["column"]) for f in findings if f["code"] == "protocol.unknown-category"}
+    hits = {
+        (f["location"]["line"], f["location"]["column"])
+        for f in findings
+        if f["code"] == "protocol.unknown-category"
+    }
     assert hits == {(14, 9), (15, 9)}
 
 
@@ -295,7 +353,9 @@ def test_csv_quote_never_closed_is_an_error_not_a_swallowed_file(builder: Projec
     project = make_project(builder)
     path = project / "data/interviews.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
-    lines[1] = lines[1].replace("Some words.", '"He said no, then')  # opens a quote, never closes it
+    lines[1] = lines[1].replace(
+        "Some words.", '"He said no, then'
+    )  # opens a quote, never closes it
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     expect(project, 1, "data.malformed", "data/interviews.csv", line=2)
 
@@ -313,7 +373,11 @@ def test_csv_multiline_quoted_cells_are_fine(builder: ProjectBuilder) -> None:
 def test_csv_in_cp1252_is_read_with_a_warning(builder: ProjectBuilder) -> None:
     project = make_project(builder)
     path = project / "data/interviews.csv"
-    path.write_bytes(path.read_text(encoding="utf-8").replace("Some words.", "Caf\u00e9 \u2013 na\u00efve").encode("cp1252"))
+    path.write_bytes(
+        path.read_text(encoding="utf-8")
+        .replace("Some words.", "Caf\u00e9 \u2013 na\u00efve")
+        .encode("cp1252")
+    )
     expect(project, 0, "data.cp1252-encoding", "data/interviews.csv", line=2)
     from triangulate.sources.tables import read_table
 
@@ -342,7 +406,9 @@ def test_csv_binary_file(builder: ProjectBuilder) -> None:
 
 def test_csv_binary_without_nul_bytes(builder: ProjectBuilder) -> None:
     project = make_project(builder)
-    (project / "data/interviews.csv").write_bytes(bytes(range(1, 256)) * 64)  # 0x81 is not cp1252 either
+    (project / "data/interviews.csv").write_bytes(
+        bytes(range(1, 256)) * 64
+    )  # 0x81 is not cp1252 either
     expect(project, 1, "data.bad-encoding", "data/interviews.csv")
 
 
@@ -352,7 +418,8 @@ def test_csv_huge_cell(builder: ProjectBuilder) -> None:
     project = make_project(builder)
     path = project / "data/interviews.csv"
     path.write_text(
-        "excerpt_id,participant,code,text\nE1,P1,a,\"" + "x" * (MAX_CELL + 10) + "\"\n", encoding="utf-8"
+        'excerpt_id,participant,code,text\nE1,P1,a,"' + "x" * (MAX_CELL + 10) + '"\n',
+        encoding="utf-8",
     )
     expect(project, 1, "data.too-large", "data/interviews.csv", line=2)
 
@@ -360,7 +427,9 @@ def test_csv_huge_cell(builder: ProjectBuilder) -> None:
 def test_csv_unsupported_extension(builder: ProjectBuilder) -> None:
     project = make_project(builder)
     text = (project / "triangulate.yaml").read_text(encoding="utf-8")
-    (project / "triangulate.yaml").write_text(text.replace("data/survey.csv", "data/survey.docx"), encoding="utf-8")
+    (project / "triangulate.yaml").write_text(
+        text.replace("data/survey.csv", "data/survey.docx"), encoding="utf-8"
+    )
     (project / "data/survey.docx").write_bytes(b"PK\x03\x04 not really")
     expect(project, 1, "data.unsupported-format", "data/survey.docx")
 
@@ -370,7 +439,9 @@ def test_csv_unsupported_extension(builder: ProjectBuilder) -> None:
 
 def use_xlsx(project: Path, sid: str = "survey") -> Path:
     text = (project / "triangulate.yaml").read_text(encoding="utf-8")
-    (project / "triangulate.yaml").write_text(text.replace(f"data/{sid}.csv", f"data/{sid}.xlsx"), encoding="utf-8")
+    (project / "triangulate.yaml").write_text(
+        text.replace(f"data/{sid}.csv", f"data/{sid}.xlsx"), encoding="utf-8"
+    )
     return project / f"data/{sid}.xlsx"
 
 
@@ -465,7 +536,9 @@ def test_xlsx_declared_dimension_is_not_trusted(builder: ProjectBuilder) -> None
         for info in src.infolist():
             data = src.read(info)
             if info.filename.startswith("xl/worksheets/sheet"):
-                data = data.replace(b'<dimension ref="A1:C2"/>', b'<dimension ref="A1:XFD1048576"/>')
+                data = data.replace(
+                    b'<dimension ref="A1:C2"/>', b'<dimension ref="A1:XFD1048576"/>'
+                )
                 assert b"XFD1048576" in data
             dst.writestr(info, data)
     use_xlsx(project).write_bytes(out.getvalue())
@@ -482,12 +555,16 @@ def test_xlsx_formula_cells_yield_values_never_formulas(builder: ProjectBuilder)
 
     project = make_project(builder)
     text = (project / "triangulate.yaml").read_text(encoding="utf-8")
-    (project / "triangulate.yaml").write_text(text.replace("data/interviews.csv", "data/interviews.xlsx"), encoding="utf-8")
+    (project / "triangulate.yaml").write_text(
+        text.replace("data/interviews.csv", "data/interviews.xlsx"), encoding="utf-8"
+    )
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["excerpt_id", "participant", "code", "text", "substance", "mechanism"])
     ws.append(["E1", "P1", "a", '=HYPERLINK("http://example.invalid","click")', "barrier", "trust"])
-    ws.append(["E2", "P2", "=CHAR(98)", "=1+1", "x", "y"])  # no cached values: openpyxl never computes
+    ws.append(
+        ["E2", "P2", "=CHAR(98)", "=1+1", "x", "y"]
+    )  # no cached values: openpyxl never computes
     path = project / "data/interviews.xlsx"
     wb.save(path)
     table, _ = read_table(path, "data/interviews.xlsx")
@@ -504,26 +581,42 @@ def test_xlsx_formula_cells_yield_values_never_formulas(builder: ProjectBuilder)
 def test_jsonl_bad_lines_are_reported_with_their_line_numbers(builder: ProjectBuilder) -> None:
     project = make_project(builder)
     text = (project / "triangulate.yaml").read_text(encoding="utf-8")
-    (project / "triangulate.yaml").write_text(text.replace("data/interviews.csv", "data/interviews.jsonl"), encoding="utf-8")
+    (project / "triangulate.yaml").write_text(
+        text.replace("data/interviews.csv", "data/interviews.jsonl"), encoding="utf-8"
+    )
     good = [excerpt("E1", "P1", "a", "barrier", "trust"), excerpt("E2", "P2", "b", "x", "y")]
-    lines = [json.dumps(good[0]), '{"excerpt_id": "E9", "code": ', "[1, 2]", json.dumps(good[1]), '{"n": ' + "9" * 5000 + "}"]
+    lines = [
+        json.dumps(good[0]),
+        '{"excerpt_id": "E9", "code": ',
+        "[1, 2]",
+        json.dumps(good[1]),
+        '{"n": ' + "9" * 5000 + "}",
+    ]
     (project / "data/interviews.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     r, findings = validate_json(project)
     assert r.exit_code == 1, str(r)
     bad = sorted(f["location"]["line"] for f in findings if f["code"] == "data.bad-json")
     assert bad == [2, 3, 5]
-    assert all(f["location"]["file"] == "data/interviews.jsonl" for f in findings if f["code"] == "data.bad-json")
+    assert all(
+        f["location"]["file"] == "data/interviews.jsonl"
+        for f in findings
+        if f["code"] == "data.bad-json"
+    )
 
 
 # ---------------------------------------------------------------------------- missing files
 
 
-def test_missing_source_exits_2_names_it_and_other_checks_still_run(builder: ProjectBuilder) -> None:
+def test_missing_source_exits_2_names_it_and_other_checks_still_run(
+    builder: ProjectBuilder,
+) -> None:
     project = make_project(builder)
     (project / "data/interviews.csv").unlink()
     write_csv(project / "data/survey.csv", [{"code": "s", "respondents": 10, "endorsed": 40}])
     text = (project / "codebook.yaml").read_text(encoding="utf-8")
-    (project / "codebook.yaml").write_text(text.replace("- id: lonely", "- id: lonely\n  group: nowhere"), encoding="utf-8")
+    (project / "codebook.yaml").write_text(
+        text.replace("- id: lonely", "- id: lonely\n  group: nowhere"), encoding="utf-8"
+    )
     hit = expect(project, 2, "file.missing", "data/interviews.csv")
     assert "data/interviews.csv" in hit["message"]
     expect(project, 2, "data.endorsed-exceeds-respondents", "data/survey.csv", row=2)
@@ -556,7 +649,15 @@ def test_folder_where_a_source_file_should_be(builder: ProjectBuilder) -> None:
 
 
 def worksheet_row(**kw: str) -> dict[str, str]:
-    row = {"theme": "shared", "source_a": "interviews", "source_b": "survey", "substance": "", "mechanism": "", "category": "", "rationale": ""}
+    row = {
+        "theme": "shared",
+        "source_a": "interviews",
+        "source_b": "survey",
+        "substance": "",
+        "mechanism": "",
+        "category": "",
+        "rationale": "",
+    }
     row.update(kw)
     return row
 
@@ -564,14 +665,24 @@ def worksheet_row(**kw: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("row", "code", "field"),
     [
-        (worksheet_row(theme="no_such_theme", category="full_agreement"), "review.unknown-theme", "theme"),
+        (
+            worksheet_row(theme="no_such_theme", category="full_agreement"),
+            "review.unknown-theme",
+            "theme",
+        ),
         (worksheet_row(category="total_agreement"), "review.unknown-category", "category"),
-        (worksheet_row(substance="yes", mechanism="no", category="full_agreement"), "review.rule-conflict", "category"),
+        (
+            worksheet_row(substance="yes", mechanism="no", category="full_agreement"),
+            "review.rule-conflict",
+            "category",
+        ),
         (worksheet_row(substance="maybe", mechanism="yes"), "review.bad-judgement", "substance"),
         (worksheet_row(source_b="survay", category="silence"), "review.unknown-source", "source_b"),
     ],
 )
-def test_bad_worksheet_rows(builder: ProjectBuilder, row: dict[str, str], code: str, field: str) -> None:
+def test_bad_worksheet_rows(
+    builder: ProjectBuilder, row: dict[str, str], code: str, field: str
+) -> None:
     project = make_project(builder, worksheets={"bb": [row]})
     expect(project, 1, code, "reviews/bb.csv", row=2, field=field)
 
@@ -589,30 +700,61 @@ def decisions(project: Path, *lines: str) -> Path:
 
 
 def decision(category: str, theme: str = "shared", **kw: str) -> str:
-    d = {"theme": theme, "source_a": "interviews", "source_b": "survey", "category": category, "rationale": "r", "decided_by": "x", "decided_at": "2024-01-01T00:00:00Z"}
+    d = {
+        "theme": theme,
+        "source_a": "interviews",
+        "source_b": "survey",
+        "category": category,
+        "rationale": "r",
+        "decided_by": "x",
+        "decided_at": "2024-01-01T00:00:00Z",
+    }
     d.update(kw)
     return json.dumps(d) + "\n"
 
 
 def test_decisions_last_line_cut_short_is_reported_and_ignored(builder: ProjectBuilder) -> None:
     project = make_project(builder)
-    decisions(project, decision("disagreement"), decision("partial_agreement", theme="lonely", source_b="survey"), decision("silence")[:40])
+    decisions(
+        project,
+        decision("disagreement"),
+        decision("partial_agreement", theme="lonely", source_b="survey"),
+        decision("silence")[:40],
+    )
     hit = expect(project, 0, "decisions.truncated-line", "decisions.jsonl", line=3)
     assert hit["severity"] == "warning"
     r = invoke(["run", "."], cwd=project)
     assert r.exit_code == 0, str(r)
     rows = (project / "out/convergence_matrix.csv").read_text(encoding="utf-8")
-    assert "shared,,interviews,survey" in rows and ",disagreement,adjudicated," in rows  # line 1 kept
+    assert (
+        "shared,,interviews,survey" in rows and ",disagreement,adjudicated," in rows
+    )  # line 1 kept
     assert "decisions.truncated-line" in r.stderr
 
 
 def test_decisions_bad_lines(builder: ProjectBuilder) -> None:
     project = make_project(builder)
-    decisions(project, "not json at all\n", "[1, 2]\n", decision("agree"), '{"theme": "shared"}\n', decision("silence"))
+    decisions(
+        project,
+        "not json at all\n",
+        "[1, 2]\n",
+        decision("agree"),
+        '{"theme": "shared"}\n',
+        decision("silence"),
+    )
     r, findings = validate_json(project)
     assert r.exit_code == 1, str(r)
-    got = sorted((f["location"]["line"], f["code"]) for f in findings if f["location"]["file"] == "decisions.jsonl")
-    assert got == [(1, "decisions.bad-line"), (2, "decisions.bad-line"), (3, "decisions.unknown-category"), (4, "decisions.bad-line")]
+    got = sorted(
+        (f["location"]["line"], f["code"])
+        for f in findings
+        if f["location"]["file"] == "decisions.jsonl"
+    )
+    assert got == [
+        (1, "decisions.bad-line"),
+        (2, "decisions.bad-line"),
+        (3, "decisions.unknown-category"),
+        (4, "decisions.bad-line"),
+    ]
 
 
 def test_decisions_not_utf8(builder: ProjectBuilder) -> None:
@@ -632,7 +774,9 @@ def spoil(kind: str) -> Callable[[Path], tuple[int, str, str]]:
             (project / "codebook.yaml").write_text("themes: [\n", encoding="utf-8")
             return 1, "yaml.syntax", "codebook.yaml"
         if kind == "python-tag":
-            (project / "triangulate.yaml").write_text("title: !!python/object/apply:os.getcwd []\n", encoding="utf-8")
+            (project / "triangulate.yaml").write_text(
+                "title: !!python/object/apply:os.getcwd []\n", encoding="utf-8"
+            )
             return 1, "yaml.unsafe-tag", "triangulate.yaml"
         if kind == "nul-bytes":
             (project / "data/survey.csv").write_bytes(b"code,respondents\x00\n")
@@ -649,15 +793,24 @@ def spoil(kind: str) -> Callable[[Path], tuple[int, str, str]]:
 
 
 SPOILS = ["yaml-syntax", "python-tag", "nul-bytes", "missing-source", "bad-worksheet"]
-YAML_SPOILS = ["yaml-syntax", "python-tag"]  # export-codebook reads only the project file and the codebook
+YAML_SPOILS = [
+    "yaml-syntax",
+    "python-tag",
+]  # export-codebook reads only the project file and the codebook
 
 
 @pytest.mark.parametrize(
     ("command", "kind"),
-    [(c, k) for c in PROJECT_COMMANDS for k in (YAML_SPOILS if c[0] == "export-codebook" else SPOILS)],
+    [
+        (c, k)
+        for c in PROJECT_COMMANDS
+        for k in (YAML_SPOILS if c[0] == "export-codebook" else SPOILS)
+    ],
     ids=lambda v: v[0] if isinstance(v, list) else v,
 )
-def test_every_command_turns_bad_input_into_a_clear_error(builder: ProjectBuilder, command: list[str], kind: str) -> None:
+def test_every_command_turns_bad_input_into_a_clear_error(
+    builder: ProjectBuilder, command: list[str], kind: str
+) -> None:
     from triangulate.cli import app
 
     names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
@@ -674,11 +827,19 @@ def test_every_command_turns_bad_input_into_a_clear_error(builder: ProjectBuilde
 
 @pytest.mark.parametrize(
     "content",
-    [None, b"", b"\x00\x01binary", b"PK\x03\x04 not a zip", b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><x>&a;</x>"],
+    [
+        None,
+        b"",
+        b"\x00\x01binary",
+        b"PK\x03\x04 not a zip",
+        b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><x>&a;</x>",
+    ],
     ids=["missing", "empty", "binary", "fake-zip", "xml-entities"],
 )
 @pytest.mark.parametrize("suffix", [".qdc", ".qdpx"])
-def test_import_codebook_and_init_meet_bad_files(tmp_path: Path, content: bytes | None, suffix: str) -> None:
+def test_import_codebook_and_init_meet_bad_files(
+    tmp_path: Path, content: bytes | None, suffix: str
+) -> None:
     from triangulate.cli import app
 
     names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
@@ -691,7 +852,16 @@ def test_import_codebook_and_init_meet_bad_files(tmp_path: Path, content: bytes 
         assert "Traceback" not in r.stderr and f"export{suffix}" in r.stderr, str(r)
         assert not (tmp_path / "codebook.yaml").exists()
     if "init" in names:
-        r = invoke(["init", str(tmp_path / "study"), "--source", f"interviews={src}", "--source", f"survey={tmp_path / 'nothing.csv'}"])
+        r = invoke(
+            [
+                "init",
+                str(tmp_path / "study"),
+                "--source",
+                f"interviews={src}",
+                "--source",
+                f"survey={tmp_path / 'nothing.csv'}",
+            ]
+        )
         assert r.exit_code in (1, 2), str(r)
         assert "Traceback" not in r.stderr, str(r)
 
@@ -717,7 +887,9 @@ def test_unwritable_output_is_exit_2_not_a_traceback(builder: ProjectBuilder) ->
 def test_output_folder_that_would_overwrite_an_input(builder: ProjectBuilder) -> None:
     project = make_project(builder)
     text = (project / "triangulate.yaml").read_text(encoding="utf-8")
-    (project / "triangulate.yaml").write_text(text.replace("data/survey.csv", "data/sorting.csv") + "output: data\n", encoding="utf-8")
+    (project / "triangulate.yaml").write_text(
+        text.replace("data/survey.csv", "data/sorting.csv") + "output: data\n", encoding="utf-8"
+    )
     (project / "data/survey.csv").rename(project / "data/sorting.csv")
     before = (project / "data/sorting.csv").read_bytes()
     hit = expect(project, 1, "project.output-collision", "triangulate.yaml")
@@ -745,15 +917,44 @@ def hostile_project(builder: ProjectBuilder) -> Path:
         ],
         data={
             "interviews": [
-                excerpt("E1", "=P1", FORMULA, "barrier", "trust", text=f"{SCRIPT} | {FORMULA} **bold** [x](javascript:alert(1))"),
+                excerpt(
+                    "E1",
+                    "=P1",
+                    FORMULA,
+                    "barrier",
+                    "trust",
+                    text=f"{SCRIPT} | {FORMULA} **bold** [x](javascript:alert(1))",
+                ),
                 excerpt("-E2", "@P2", "@b|c", "x", "y", text=f"\t{FORMULA}\r\n| not | a | row |"),
             ],
-            "survey": [survey("+s", 10, endorsed=4, substance="other", mechanism="other", item=f"{SCRIPT}{FORMULA}")],
+            "survey": [
+                survey(
+                    "+s",
+                    10,
+                    endorsed=4,
+                    substance="other",
+                    mechanism="other",
+                    item=f"{SCRIPT}{FORMULA}",
+                )
+            ],
         },
-        worksheets={"bb": [worksheet_row(category="disagreement", rationale=f"{FORMULA} {SCRIPT} | pipe \x0b vtab")]},
+        worksheets={
+            "bb": [
+                worksheet_row(
+                    category="disagreement", rationale=f"{FORMULA} {SCRIPT} | pipe \x0b vtab"
+                )
+            ]
+        },
         decisions=[
-            {"theme": "lonely", "source_a": "interviews", "source_b": "survey", "category": "silence",
-             "rationale": f"{FORMULA} {SCRIPT} | pipe \x0b vtab", "decided_by": "@me", "decided_at": "2024-01-01T00:00:00Z"},
+            {
+                "theme": "lonely",
+                "source_a": "interviews",
+                "source_b": "survey",
+                "category": "silence",
+                "rationale": f"{FORMULA} {SCRIPT} | pipe \x0b vtab",
+                "decided_by": "@me",
+                "decided_at": "2024-01-01T00:00:00Z",
+            },
         ],
     )
 
@@ -782,7 +983,9 @@ def test_csv_and_xlsx_outputs_neutralise_formulas(builder: ProjectBuilder) -> No
                 for cell in row:
                     seen.add(cell)
                     assert not (cell.startswith(DANGEROUS) and not is_number(cell)), (name, cell)
-    assert "'" + FORMULA in seen and f"'{FORMULA} {SCRIPT} | pipe \x0b vtab" in seen  # rationale kept, neutralised
+    assert (
+        "'" + FORMULA in seen and f"'{FORMULA} {SCRIPT} | pipe \x0b vtab" in seen
+    )  # rationale kept, neutralised
     wb = openpyxl.load_workbook(out / "convergence_matrix.xlsx")  # formulas as written, not values
     texts = []
     for ws in wb.worksheets:
@@ -791,8 +994,14 @@ def test_csv_and_xlsx_outputs_neutralise_formulas(builder: ProjectBuilder) -> No
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
                 if isinstance(cell.value, str):
                     texts.append(cell.value)
-                    assert not cell.value.startswith(DANGEROUS), (ws.title, cell.coordinate, cell.value)
-    assert f"'{FORMULA} {SCRIPT} | pipe   vtab" in texts  # the vertical tab (illegal in XML) became a space
+                    assert not cell.value.startswith(DANGEROUS), (
+                        ws.title,
+                        cell.coordinate,
+                        cell.value,
+                    )
+    assert (
+        f"'{FORMULA} {SCRIPT} | pipe   vtab" in texts
+    )  # the vertical tab (illegal in XML) became a space
 
 
 def test_report_escapes_every_piece_of_source_text(builder: ProjectBuilder) -> None:
@@ -811,7 +1020,9 @@ def test_report_escapes_every_piece_of_source_text(builder: ProjectBuilder) -> N
     assert tables
     for rows in tables:
         assert len({len(r) for r in rows}) == 1, rows
-    assert "[x](javascript:" not in md and "\\[x\\](javascript:" in md  # brackets escaped: no live link
+    assert (
+        "[x](javascript:" not in md and "\\[x\\](javascript:" in md
+    )  # brackets escaped: no live link
 
 
 def _split_md_row(line: str) -> list[str]:
@@ -857,7 +1068,9 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
         ("triangulate.outputs.write", "summary_json"),
     ],
 )
-def test_a_renderer_crash_leaves_the_old_outputs_intact(builder: ProjectBuilder, monkeypatch: pytest.MonkeyPatch, module: str, name: str) -> None:
+def test_a_renderer_crash_leaves_the_old_outputs_intact(
+    builder: ProjectBuilder, monkeypatch: pytest.MonkeyPatch, module: str, name: str
+) -> None:
     import importlib
 
     project = make_project(builder)
@@ -878,12 +1091,25 @@ def test_a_renderer_crash_leaves_the_old_outputs_intact(builder: ProjectBuilder,
     assert set(after) == set(before), "no temporary file is left behind"
     for fname, data in after.items():
         assert data == before[fname] or not data.endswith(b"<!-- old -->"), fname
-        assert data == before[fname] or fname in ("sorting.csv", "convergence_matrix.csv", "summary.json", "report.md", "report.html")
-    target = {"render_html": "report.html", "render_markdown": "report.md", "render_xlsx": "convergence_matrix.xlsx", "summary_json": "summary.json"}[name]
+        assert data == before[fname] or fname in (
+            "sorting.csv",
+            "convergence_matrix.csv",
+            "summary.json",
+            "report.md",
+            "report.html",
+        )
+    target = {
+        "render_html": "report.html",
+        "render_markdown": "report.md",
+        "render_xlsx": "convergence_matrix.xlsx",
+        "summary_json": "summary.json",
+    }[name]
     assert after[target] == before[target]
 
 
-def test_a_crash_while_writing_leaves_the_old_file_and_no_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_while_writing_leaves_the_old_file_and_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import triangulate.files as files
 
     path = tmp_path / "out" / "report.html"
@@ -903,8 +1129,23 @@ def test_worksheets_and_decisions_are_never_overwritten(builder: ProjectBuilder)
     project = make_project(builder, reviewers=["bb", "pl"])
     (project / "decisions.jsonl").write_text(decision("disagreement"), encoding="utf-8")
     (project / "reviews/pl.csv").write_text("", encoding="utf-8")  # even an empty worksheet is kept
-    before = {p: p.read_bytes() for p in [project / "reviews/bb.csv", project / "reviews/pl.csv", project / "decisions.jsonl"]}
-    for command in (["validate"], ["sort"], ["converge"], ["report"], ["run"], ["agreement"], ["converge"]):
+    before = {
+        p: p.read_bytes()
+        for p in [
+            project / "reviews/bb.csv",
+            project / "reviews/pl.csv",
+            project / "decisions.jsonl",
+        ]
+    }
+    for command in (
+        ["validate"],
+        ["sort"],
+        ["converge"],
+        ["report"],
+        ["run"],
+        ["agreement"],
+        ["converge"],
+    ):
         r = invoke([command[0], "."], cwd=project)
         assert "Traceback" not in r.stderr, str(r)
         for p, data in before.items():

@@ -41,22 +41,38 @@ def qdpx_export(path: Path) -> Path:
 def data_files(tmp_path: Path) -> dict[str, Path]:
     files = {
         "qdpx": qdpx_export(tmp_path / "exports" / "study.qdpx"),
-        "survey": write_csv(tmp_path / "data" / "survey.csv", [survey("point-person", 10, 4), survey("yes", 10, 1)]),
+        "survey": write_csv(
+            tmp_path / "data" / "survey.csv", [survey("point-person", 10, 4), survey("yes", 10, 1)]
+        ),
         "excerpts": write_csv(tmp_path / "data" / "focus.csv", [excerpt("e1", "p1", "trust")]),
-        "responses": write_csv(tmp_path / "data" / "responses.csv", [{"id": 1, "Q1": 1, "Q2": ""}, {"id": 2, "Q1": 0, "Q2": ""}]),
+        "responses": write_csv(
+            tmp_path / "data" / "responses.csv",
+            [{"id": 1, "Q1": 1, "Q2": ""}, {"id": 2, "Q1": 0, "Q2": ""}],
+        ),
     }
     return files
 
 
-def test_init_from_flags_writes_a_project_that_validates(tmp_path: Path, cli: Callable[..., Any]) -> None:
+def test_init_from_flags_writes_a_project_that_validates(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
     data_files(tmp_path)
     r = cli(
         [
-            "init", "study", "--title", "Partners study", "--protocol", "blebu-2023",
-            "--source", "interviews=exports/study.qdpx",
-            "--source", "network=data/survey.csv:survey",
-            "-s", "focus=data/focus.csv",
-            "-s", "partners=data/responses.csv",
+            "init",
+            "study",
+            "--title",
+            "Partners study",
+            "--protocol",
+            "blebu-2023",
+            "--source",
+            "interviews=exports/study.qdpx",
+            "--source",
+            "network=data/survey.csv:survey",
+            "-s",
+            "focus=data/focus.csv",
+            "-s",
+            "partners=data/responses.csv",
         ],
         cwd=tmp_path,
         input="",
@@ -72,7 +88,12 @@ def test_init_from_flags_writes_a_project_that_validates(tmp_path: Path, cli: Ca
             {"id": "interviews", "kind": "excerpts", "path": "../exports/study.qdpx"},
             {"id": "network", "kind": "survey", "path": "../data/survey.csv"},
             {"id": "focus", "kind": "excerpts", "path": "../data/focus.csv"},
-            {"id": "partners", "kind": "survey_responses", "path": "../data/responses.csv", "codes": {"id": {"column": "id"}, "Q1": {"column": "Q1"}}},
+            {
+                "id": "partners",
+                "kind": "survey_responses",
+                "path": "../data/responses.csv",
+                "codes": {"id": {"column": "id"}, "Q1": {"column": "Q1"}},
+            },
         ],
         "output": "out",
     }
@@ -95,7 +116,9 @@ def test_init_from_flags_writes_a_project_that_validates(tmp_path: Path, cli: Ca
         "#     - Q1",
     ]
     assert "Source 'focus': read as kind 'excerpts'" in r.stdout
-    assert "Found 8 code(s) in 4 source(s): interviews 3, network 2, focus 1, partners 2" in r.stdout
+    assert (
+        "Found 8 code(s) in 4 source(s): interviews 3, network 2, focus 1, partners 2" in r.stdout
+    )
     assert "  2. triangulate validate study" in r.stdout
     assert "triangulate validate study" in r.stdout and "triangulate run study" in r.stdout
     assert "import-codebook exports/study.qdpx --source interviews" in r.stdout
@@ -114,12 +137,20 @@ def test_init_never_overwrites_a_project(tmp_path: Path, cli: Callable[..., Any]
     assert {p.name: p.read_bytes() for p in (tmp_path / "study").iterdir()} == before
 
 
-def test_import_codebook_then_init_keeps_the_codebook(tmp_path: Path, cli: Callable[..., Any]) -> None:
+def test_import_codebook_then_init_keeps_the_codebook(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
     data_files(tmp_path)
-    r = cli(["import-codebook", "exports/study.qdpx", "--output", "study/codebook.yaml"], cwd=tmp_path)
+    r = cli(
+        ["import-codebook", "exports/study.qdpx", "--output", "study/codebook.yaml"], cwd=tmp_path
+    )
     assert r.exit_code == 0, r
     imported = (tmp_path / "study" / "codebook.yaml").read_text(encoding="utf-8")
-    r = cli(["init", "study", "-s", "interviews=exports/study.qdpx", "-s", "network=data/survey.csv"], cwd=tmp_path, input="")
+    r = cli(
+        ["init", "study", "-s", "interviews=exports/study.qdpx", "-s", "network=data/survey.csv"],
+        cwd=tmp_path,
+        input="",
+    )
     assert r.exit_code == 0, r
     assert "Kept the existing" in r.stdout
     assert (tmp_path / "study" / "codebook.yaml").read_text(encoding="utf-8") == imported
@@ -129,10 +160,16 @@ def test_import_codebook_then_init_keeps_the_codebook(tmp_path: Path, cli: Calla
 
     found = [f["code"] for f in json.loads(v.stdout)["findings"]]
     assert "data.unsorted-code" in found  # the survey's codes; every .qdpx code is sorted
-    assert all("interviews" not in f["message"] for f in json.loads(v.stdout)["findings"] if f["code"] == "data.unsorted-code")
+    assert all(
+        "interviews" not in f["message"]
+        for f in json.loads(v.stdout)["findings"]
+        if f["code"] == "data.unsorted-code"
+    )
 
 
-def test_init_without_sources_and_no_terminal_does_not_prompt(tmp_path: Path, cli: Callable[..., Any]) -> None:
+def test_init_without_sources_and_no_terminal_does_not_prompt(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
     r = cli(["init", "study"], cwd=tmp_path, input="")
     assert r.exit_code == 2 and "--source ID=PATH[:kind]" in r.stderr
     assert not (tmp_path / "study").exists()
@@ -148,7 +185,9 @@ def test_init_without_sources_and_no_terminal_does_not_prompt(tmp_path: Path, cl
         (["-s", "a=data/focus.csv", "--protocol", "nope"], "neither a built-in"),
     ],
 )
-def test_init_usage_errors(tmp_path: Path, cli: Callable[..., Any], args: list[str], message: str) -> None:
+def test_init_usage_errors(
+    tmp_path: Path, cli: Callable[..., Any], args: list[str], message: str
+) -> None:
     data_files(tmp_path)
     r = cli(["init", "study", *args], cwd=tmp_path, input="")
     assert r.exit_code == 2 and message in r.stderr, r
@@ -164,7 +203,9 @@ def test_init_stops_on_unreadable_sources(tmp_path: Path, cli: Callable[..., Any
 
 def test_interactive_answers_fill_the_gaps(tmp_path: Path) -> None:
     data_files(tmp_path)
-    answers = iter(["My study", "farmer-2006", "oops", "", "a=data/focus.csv", "b=data/survey.csv:survey", ""])
+    answers = iter(
+        ["My study", "farmer-2006", "oops", "", "a=data/focus.csv", "b=data/survey.csv:survey", ""]
+    )
     asked: list[str] = []
 
     def ask(question: str, default: str | None) -> str:
@@ -172,7 +213,15 @@ def test_interactive_answers_fill_the_gaps(tmp_path: Path) -> None:
         return next(answers)
 
     result = init_project(Path("study"), ask=ask, cwd=tmp_path)
-    assert [q.split(" ")[0] for q in asked] == ["Project", "Protocol", "Data", "--source", "Data", "Data", "Data"]
+    assert [q.split(" ")[0] for q in asked] == [
+        "Project",
+        "Protocol",
+        "Data",
+        "--source",
+        "Data",
+        "Data",
+        "Data",
+    ]
     project = yaml.safe_load((tmp_path / "study" / "triangulate.yaml").read_text(encoding="utf-8"))
     assert project["title"] == "My study" and project["protocol"] == "farmer-2006"
     assert [s["id"] for s in project["sources"]] == ["a", "b"]
@@ -185,7 +234,14 @@ def test_flags_given_means_no_questions(tmp_path: Path) -> None:
     def ask(question: str, default: str | None) -> str:
         raise AssertionError(f"asked {question!r}")
 
-    result = init_project(tmp_path / "s", title="T", protocol="blebu-2023", sources=[SourceArg("a", "data/focus.csv", None)], ask=ask, cwd=tmp_path)
+    result = init_project(
+        tmp_path / "s",
+        title="T",
+        protocol="blebu-2023",
+        sources=[SourceArg("a", "data/focus.csv", None)],
+        ask=ask,
+        cwd=tmp_path,
+    )
     assert result.next_steps[0].startswith("Add a second source")
 
 
@@ -220,10 +276,19 @@ def test_kind_inference(tmp_path: Path) -> None:
 
 
 def test_codebook_draft_comments_every_code_safely() -> None:
-    text = codebook_draft({"s": ["plain", "no", "12", "two\nlines", "with: colon", "# hash"], "empty": []})
+    text = codebook_draft(
+        {"s": ["plain", "no", "12", "two\nlines", "with: colon", "# hash"], "empty": []}
+    )
     assert yaml.safe_load(text) == {"themes": []}
     items = [line[len("#     - ") :] for line in text.splitlines() if line.startswith("#     - ")]
-    assert [yaml.safe_load(i) for i in items] == ["plain", "no", "12", "two\nlines", "with: colon", "# hash"]
+    assert [yaml.safe_load(i) for i in items] == [
+        "plain",
+        "no",
+        "12",
+        "two\nlines",
+        "with: colon",
+        "# hash",
+    ]
     assert "#   empty: []  (no codes found)" in text
 
 
@@ -231,7 +296,14 @@ def test_init_in_a_real_terminal(tmp_path: Path) -> None:
     pexpect = pytest.importorskip("pexpect")
     data_files(tmp_path)
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "160"}
-    child = pexpect.spawn(sys.executable, ["-m", "triangulate", "init", "study", "-s", "a=data/focus.csv"], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=30)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "triangulate", "init", "study", "-s", "a=data/focus.csv"],
+        cwd=str(tmp_path),
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+    )
     child.expect("Project title")
     child.sendline("Terminal study")
     child.expect("Protocol")

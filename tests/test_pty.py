@@ -19,7 +19,12 @@ SOURCES = [
     {"id": "survey", "kind": "survey", "path": "data/survey.csv"},
 ]
 THEMES = [
-    {"id": "alpha", "label": "Alpha theme", "definition": "The first theme.", "codes": {"interviews": ["a"], "survey": ["a-item"]}},
+    {
+        "id": "alpha",
+        "label": "Alpha theme",
+        "definition": "The first theme.",
+        "codes": {"interviews": ["a"], "survey": ["a-item"]},
+    },
     {"id": "beta", "label": "Beta theme", "codes": {"interviews": ["b"], "survey": ["b-item"]}},
     {"id": "gamma", "label": "Gamma theme", "codes": {"interviews": ["g"]}},
 ]
@@ -28,26 +33,52 @@ DATA = {
         excerpt("E1", "P1", "a", "x", "m", text="Alpha words from P1."),
         excerpt("E2", "P2", "b", "y", "n", text="Beta words from P2."),
         excerpt("E3", "P1", "g", "z", "o", text="Gamma words."),
-        *[excerpt(f"E{i}", f"P{i}", "a", "x", "m", text=f"More alpha number {i}.") for i in range(4, 9)],
+        *[
+            excerpt(f"E{i}", f"P{i}", "a", "x", "m", text=f"More alpha number {i}.")
+            for i in range(4, 9)
+        ],
     ],
-    "survey": [survey("a-item", 10, 5, substance="x", mechanism="m", item="Alpha item"), survey("b-item", 10, 2, substance="y", mechanism="q")],
+    "survey": [
+        survey("a-item", 10, 5, substance="x", mechanism="m", item="Alpha item"),
+        survey("b-item", 10, 2, substance="y", mechanism="q"),
+    ],
 }
 
 
 def row(theme: str, category: str = "", why: str = "") -> dict[str, str]:
-    return {"theme": theme, "source_a": "interviews", "source_b": "survey", "category": category, "rationale": why}
+    return {
+        "theme": theme,
+        "source_a": "interviews",
+        "source_b": "survey",
+        "category": category,
+        "rationale": why,
+    }
 
 
 DISPUTED = {
-    "r1": [row("alpha", "full_agreement", "r1 says full"), row("beta", "partial_agreement", "r1 says partial"), row("gamma", "silence")],
-    "r2": [row("alpha", "partial_agreement", "r2 says partial"), row("beta", "disagreement", "r2 says none"), row("gamma", "silence")],
+    "r1": [
+        row("alpha", "full_agreement", "r1 says full"),
+        row("beta", "partial_agreement", "r1 says partial"),
+        row("gamma", "silence"),
+    ],
+    "r2": [
+        row("alpha", "partial_agreement", "r2 says partial"),
+        row("beta", "disagreement", "r2 says none"),
+        row("gamma", "silence"),
+    ],
 }
 
 
 def spawn(args: list[str], cwd: Path) -> "pexpect.spawn":
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "160", "LINES": "50"}
     return pexpect.spawn(
-        sys.executable, ["-m", "triangulate", *args], cwd=str(cwd), env=env, encoding="utf-8", timeout=30, dimensions=(50, 160)
+        sys.executable,
+        ["-m", "triangulate", *args],
+        cwd=str(cwd),
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(50, 160),
     )
 
 
@@ -57,7 +88,9 @@ def decisions(root: Path) -> list[dict[str, str]]:
 
 
 def test_review_decides_kill9_and_resume(builder: ProjectBuilder) -> None:
-    root = builder.write(sources=SOURCES, themes=THEMES, data=DATA, reviewers=["r1", "r2"], worksheets=DISPUTED)
+    root = builder.write(
+        sources=SOURCES, themes=THEMES, data=DATA, reviewers=["r1", "r2"], worksheets=DISPUTED
+    )
     child = spawn(["review", ".", "--as", "ada", "-q"], root)
     child.expect(r"\[1/2\] Alpha theme")
     child.expect("r1: full_agreement")
@@ -94,7 +127,10 @@ def test_review_decides_kill9_and_resume(builder: ProjectBuilder) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    assert [(d["theme"], d["category"]) for d in decisions(root)] == [("alpha", "partial_agreement"), ("beta", "disagreement")]
+    assert [(d["theme"], d["category"]) for d in decisions(root)] == [
+        ("alpha", "partial_agreement"),
+        ("beta", "disagreement"),
+    ]
     out = run_cli(["run", str(root), "-q"])
     assert out.exit_code == 0, out
     summary = json.loads((root / "out" / "summary.json").read_text())
@@ -102,7 +138,9 @@ def test_review_decides_kill9_and_resume(builder: ProjectBuilder) -> None:
 
 
 def test_review_ctrl_c_exits_130_and_keeps_decisions(builder: ProjectBuilder) -> None:
-    root = builder.write(sources=SOURCES, themes=THEMES, data=DATA, reviewers=["r1", "r2"], worksheets=DISPUTED)
+    root = builder.write(
+        sources=SOURCES, themes=THEMES, data=DATA, reviewers=["r1", "r2"], worksheets=DISPUTED
+    )
     child = spawn(["review", ".", "--as", "ada", "-q"], root)
     child.expect("Final category")
     child.sendline("1")
@@ -119,8 +157,23 @@ def test_review_ctrl_c_exits_130_and_keeps_decisions(builder: ProjectBuilder) ->
 
 
 def test_review_revision_appends_a_superseding_line(builder: ProjectBuilder) -> None:
-    first = {"theme": "alpha", "source_a": "interviews", "source_b": "survey", "category": "full_agreement", "rationale": "first", "decided_by": "ada", "decided_at": "2026-01-01T00:00:00+00:00"}
-    root = builder.write(sources=SOURCES, themes=THEMES, data=DATA, reviewers=["r1", "r2"], worksheets=DISPUTED, decisions=[first])
+    first = {
+        "theme": "alpha",
+        "source_a": "interviews",
+        "source_b": "survey",
+        "category": "full_agreement",
+        "rationale": "first",
+        "decided_by": "ada",
+        "decided_at": "2026-01-01T00:00:00+00:00",
+    }
+    root = builder.write(
+        sources=SOURCES,
+        themes=THEMES,
+        data=DATA,
+        reviewers=["r1", "r2"],
+        worksheets=DISPUTED,
+        decisions=[first],
+    )
     before = (root / "decisions.jsonl").read_bytes()
     child = spawn(["review", ".", "--as", "bo", "--revise", "--theme", "alpha", "-q"], root)
     child.expect("Current decision: full_agreement by ada")
@@ -140,12 +193,18 @@ def test_review_revision_appends_a_superseding_line(builder: ProjectBuilder) -> 
     run_cli(["run", str(root), "-q"])
     matrix = read_csv(root / "out" / "convergence_matrix.csv")
     alpha = next(r for r in matrix if r["theme"] == "alpha")
-    assert (alpha["final"], alpha["status"], alpha["rationale"]) == ("partial_agreement", "adjudicated", "On reflection, partial.")
+    assert (alpha["final"], alpha["status"], alpha["rationale"]) == (
+        "partial_agreement",
+        "adjudicated",
+        "On reflection, partial.",
+    )
 
 
 def test_converge_reviewer_codes_quits_and_resumes_blind(builder: ProjectBuilder) -> None:
     sheets = {"r2": [row("alpha", "disagreement", "SECRET-R2-RATIONALE")]}
-    root = builder.write(sources=SOURCES, themes=THEMES, data=DATA, reviewers=["r1", "r2"], worksheets=sheets)
+    root = builder.write(
+        sources=SOURCES, themes=THEMES, data=DATA, reviewers=["r1", "r2"], worksheets=sheets
+    )
     child = spawn(["converge", ".", "--reviewer", "r1", "-q"], root)
     child.expect(r"3 of 3 unit\(s\) to code")
     child.expect(r"\[1/3\] Alpha theme")
@@ -171,7 +230,12 @@ def test_converge_reviewer_codes_quits_and_resumes_blind(builder: ProjectBuilder
     transcript = child.before or ""
     sheet = read_csv(root / "reviews" / "r1.csv")
     alpha = next(r for r in sheet if r["theme"] == "alpha")
-    assert (alpha["substance"], alpha["mechanism"], alpha["category"], alpha["rationale"]) == ("yes", "no", "partial_agreement", "Mechanism differs.")
+    assert (alpha["substance"], alpha["mechanism"], alpha["category"], alpha["rationale"]) == (
+        "yes",
+        "no",
+        "partial_agreement",
+        "Mechanism differs.",
+    )
     assert len(sheet) == 3  # the blank worksheet lists every unit
 
     child = spawn(["converge", ".", "--reviewer", "r1", "-q"], root)
@@ -202,7 +266,9 @@ def test_converge_reviewer_codes_quits_and_resumes_blind(builder: ProjectBuilder
 
 
 def test_interactive_commands_need_a_terminal(builder: ProjectBuilder) -> None:
-    root = builder.write(sources=SOURCES, themes=THEMES, data=DATA, reviewers=["r1", "r2"], worksheets=DISPUTED)
+    root = builder.write(
+        sources=SOURCES, themes=THEMES, data=DATA, reviewers=["r1", "r2"], worksheets=DISPUTED
+    )
     for args in (["review", str(root), "--as", "ada"], ["converge", str(root), "--reviewer", "r1"]):
         out = run_cli(args, input="")
         assert out.exit_code == 2, out

@@ -90,7 +90,11 @@ def test_nested_codebook_one_theme_per_top_level_code(tmp_path: Path) -> None:
     assert roots is not None
     draft = draft_codebook(roots, "staff")
     assert themes_of(draft, "staff") == {
-        "access_to_care": ["point-person", "transport", "Access to care/Barriers/other"],  # 'other' twice: by path
+        "access_to_care": [
+            "point-person",
+            "transport",
+            "Access to care/Barriers/other",
+        ],  # 'other' twice: by path
         "trust": ["Trust", "Trust/other"],  # a codable top-level code is its own theme's first code
         "empty_folder": [],
     }
@@ -100,7 +104,10 @@ def test_nested_codebook_one_theme_per_top_level_code(tmp_path: Path) -> None:
 def test_taguette_empty_sets_and_member_codes_are_tolerated(tmp_path: Path) -> None:
     empty_sets = NESTED_QDC.replace("SETS", "<Sets></Sets>")
     assert xsd_errors(empty_sets, CODEBOOK_XSD) != []  # invalid, but Taguette writes it
-    sets = NESTED_QDC.replace("SETS", '<Sets><Set guid="9fa9bcb7-5b59-47a9-8c3e-f65cffdc7529" name="S"><MemberCode guid="d7aa29da-519b-4946-9b90-253b6db8fd0a"/></Set></Sets>')
+    sets = NESTED_QDC.replace(
+        "SETS",
+        '<Sets><Set guid="9fa9bcb7-5b59-47a9-8c3e-f65cffdc7529" name="S"><MemberCode guid="d7aa29da-519b-4946-9b90-253b6db8fd0a"/></Set></Sets>',
+    )
     assert xsd_errors(sets, CODEBOOK_XSD) == []
     for text in (empty_sets, sets):
         roots, findings = read_code_tree(write(tmp_path, "t.qdc", text), "t.qdc")
@@ -115,7 +122,10 @@ def test_import_from_a_qdpx(tmp_path: Path) -> None:
     path = b.write(tmp_path / "export.qdpx")
     roots, findings = read_code_tree(path, "export.qdpx")
     assert findings == [] and roots is not None
-    assert themes_of(draft_codebook(roots, "interviews")) == {"access": ["point-person"], "trust": ["Trust"]}
+    assert themes_of(draft_codebook(roots, "interviews")) == {
+        "access": ["point-person"],
+        "trust": ["Trust"],
+    }
 
 
 def test_theme_ids_are_slugs_and_unique() -> None:
@@ -151,8 +161,13 @@ def test_bad_codebooks_give_findings(tmp_path: Path, content: bytes, code: str) 
     assert roots is None and [f.code for f in findings] == [code]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=1_000) | st.text(alphabet="<>/=\"' CodeBkNamisCbltrugfG{}-0123456789", max_size=300).map(str.encode))
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.binary(max_size=1_000)
+    | st.text(alphabet="<>/=\"' CodeBkNamisCbltrugfG{}-0123456789", max_size=300).map(str.encode)
+)
 def test_property_any_bytes_as_qdc_give_codes_or_findings(tmp_path: Path, content: bytes) -> None:
     p = tmp_path / "any.qdc"
     p.write_bytes(content)
@@ -165,9 +180,14 @@ def test_property_any_bytes_as_qdc_give_codes_or_findings(tmp_path: Path, conten
 # ---------------------------------------------------------------------------- the command
 
 
-def test_import_codebook_command_writes_a_loadable_codebook(tmp_path: Path, cli: Callable[..., Any]) -> None:
+def test_import_codebook_command_writes_a_loadable_codebook(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
     qdc = write(tmp_path, "c.qdc", NESTED_QDC.replace("SETS", ""))
-    r = cli(["import-codebook", str(qdc), "--source", "staff", "--output", "study/codebook.yaml"], cwd=tmp_path)
+    r = cli(
+        ["import-codebook", str(qdc), "--source", "staff", "--output", "study/codebook.yaml"],
+        cwd=tmp_path,
+    )
     assert r.exit_code == 0, r
     assert "3 theme(s), 5 code(s) of source 'staff'" in r.stdout
     text = (tmp_path / "study" / "codebook.yaml").read_text(encoding="utf-8")
@@ -197,7 +217,9 @@ def test_import_codebook_errors(tmp_path: Path, cli: Callable[..., Any]) -> None
 # ---------------------------------------------------------------------------- export
 
 
-def test_export_codebook_validates_and_round_trips(tmp_path: Path, builder: Any, cli: Callable[..., Any]) -> None:
+def test_export_codebook_validates_and_round_trips(
+    tmp_path: Path, builder: Any, cli: Callable[..., Any]
+) -> None:
     from conftest import excerpt, survey
 
     root = builder.write(
@@ -206,7 +228,15 @@ def test_export_codebook_validates_and_round_trips(tmp_path: Path, builder: Any,
             {"id": "survey", "kind": "survey", "path": "data/s.csv"},
         ],
         themes=[
-            {"id": "point_of_contact", "label": "Point of contact", "definition": "A named person <&> to call.", "codes": {"interviews": ["point-person", "direct-contact"], "survey": ["point-person", "q7"]}},
+            {
+                "id": "point_of_contact",
+                "label": "Point of contact",
+                "definition": "A named person <&> to call.",
+                "codes": {
+                    "interviews": ["point-person", "direct-contact"],
+                    "survey": ["point-person", "q7"],
+                },
+            },
             {"id": "trust", "codes": {"interviews": ["trust"]}},
         ],
         data={"interviews": [excerpt("e1", "p1", "point-person")], "survey": [survey("q7", 10, 3)]},
@@ -217,14 +247,31 @@ def test_export_codebook_validates_and_round_trips(tmp_path: Path, builder: Any,
     assert xsd_errors(xml, CODEBOOK_XSD) == []
     roots, findings = read_code_tree(tmp_path / "themes.qdc", "themes.qdc")
     assert roots is not None and findings == []
-    assert [(n.name, n.codable, n.description, [(c.name, c.codable) for c in n.children]) for n in roots] == [
-        ("Point of contact", False, "A named person <&> to call.", [("point-person", True), ("direct-contact", True), ("q7", True)]),
+    assert [
+        (n.name, n.codable, n.description, [(c.name, c.codable) for c in n.children]) for n in roots
+    ] == [
+        (
+            "Point of contact",
+            False,
+            "A named person <&> to call.",
+            [("point-person", True), ("direct-contact", True), ("q7", True)],
+        ),
         ("trust", False, "", [("trust", True)]),
     ]
     # deterministic, and never silently overwritten
     r = cli(["export-codebook", str(root), "--output", str(tmp_path / "themes.qdc")])
     assert r.exit_code == 2 and "--force" in r.stderr
-    r = cli(["export-codebook", str(root), "--output", str(tmp_path / "themes.qdc"), "--force", "--source", "survey"])
+    r = cli(
+        [
+            "export-codebook",
+            str(root),
+            "--output",
+            str(tmp_path / "themes.qdc"),
+            "--force",
+            "--source",
+            "survey",
+        ]
+    )
     assert r.exit_code == 0
     assert b'name="direct-contact"' not in (tmp_path / "themes.qdc").read_bytes()
     r = cli(["export-codebook", str(root), "--output", str(tmp_path / "again.qdc")])
@@ -236,13 +283,27 @@ def test_export_codebook_without_a_project(tmp_path: Path, cli: Callable[..., An
     assert r.exit_code == 2 and "[project.not-found]" in r.stderr
 
 
-NAME = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20).filter(lambda s: s.strip())
+NAME = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20).filter(
+    lambda s: s.strip()
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(NAME, st.lists(NAME, max_size=4, unique=True)), min_size=1, max_size=5, unique_by=lambda t: t[0]))
+@given(
+    st.lists(
+        st.tuples(NAME, st.lists(NAME, max_size=4, unique=True)),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda t: t[0],
+    )
+)
 def test_property_export_validates_and_imports_back(themes: list[tuple[str, list[str]]]) -> None:
-    cb = Codebook(themes=[Theme(id=f"t{i}", label=label, codes={"s": codes}) for i, (label, codes) in enumerate(themes)])
+    cb = Codebook(
+        themes=[
+            Theme(id=f"t{i}", label=label, codes={"s": codes})
+            for i, (label, codes) in enumerate(themes)
+        ]
+    )
     xml, findings = export_qdc(cb, ["s"])
     assert xml is not None and findings == []
     assert xsd_errors(xml, CODEBOOK_XSD) == []
@@ -256,14 +317,18 @@ def test_property_export_validates_and_imports_back(themes: list[tuple[str, list
     assert len(draft["themes"]) == len(themes)
     for i, ((label, codes), node) in enumerate(zip(themes, roots)):
         assert node.codable is False
-        assert node.name == (_xml_chars(label).strip() or f"t{i}")  # a label XML cannot carry: the id
+        assert node.name == (
+            _xml_chars(label).strip() or f"t{i}"
+        )  # a label XML cannot carry: the id
         cleaned = list(dict.fromkeys(_xml_chars(c) for c in codes))
         assert [c.name for c in node.children] == [c.strip() for c in cleaned if c.strip()]
 
 
 def _xml_chars(text: str) -> str:
     """What XML 1.0 can carry: control characters other than tab, LF and CR are dropped."""
-    return "".join(ch for ch in text if ch in "\t\n\r" or (ord(ch) >= 0x20 and ch not in "\ufffe\uffff"))
+    return "".join(
+        ch for ch in text if ch in "\t\n\r" or (ord(ch) >= 0x20 and ch not in "\ufffe\uffff")
+    )
 
 
 def test_codebook_yaml_header_is_a_comment_and_round_trips() -> None:

@@ -91,9 +91,16 @@ def xml_named_after_project() -> QdpxBuilder:
 def bare_paths() -> QdpxBuilder:
     b = QdpxBuilder()
     c = b.code("point-person")
-    d = b.doc("Interview 01", TEXT, plain_path="Interview 01.txt", member="sources/Interview 01.txt")
+    d = b.doc(
+        "Interview 01", TEXT, plain_path="Interview 01.txt", member="sources/Interview 01.txt"
+    )
     b.select(d, "She is our point person at the clinic.", [c])
-    d2 = b.doc("Interview 02", "We call the front desk.\n", plain_path="sources\\second.txt", member="Sources/second.txt")
+    d2 = b.doc(
+        "Interview 02",
+        "We call the front desk.\n",
+        plain_path="sources\\second.txt",
+        member="Sources/second.txt",
+    )
     b.select(d2, "We call the front desk.", [c])
     return b
 
@@ -149,7 +156,9 @@ EMOJI_TEXT = "Intro 😀 line.\r\nShe is our point person 👍 at the clinic.\r\
 def nvivo_utf16() -> QdpxBuilder:
     b = QdpxBuilder(braces=True, upper=True)
     c = b.code("point-person")
-    d = b.doc("Interview 01", EMOJI_TEXT, raw=b"\xef\xbb\xbf" + EMOJI_TEXT.encode("utf-8"))  # BOM, CRLF
+    d = b.doc(
+        "Interview 01", EMOJI_TEXT, raw=b"\xef\xbb\xbf" + EMOJI_TEXT.encode("utf-8")
+    )  # BOM, CRLF
     b.select(d, "She is our point person", [c], unit="utf16")
     b.select(d, "at the clinic.", [c], unit="utf16")
     b.select(d, "Referrals go straight to her.", [c], unit="utf16")
@@ -172,7 +181,9 @@ def nvivo_inline_crlf_as_two() -> QdpxBuilder:
 def atlas_crlf_as_one() -> QdpxBuilder:
     b = QdpxBuilder(name="Trial", xml_name="Trial.qde")
     c = b.code("point-person")
-    text = "Intro line.\r\nShe is our point person.\r\nReferrals go straight to her.\r\nAnd more.\r\n"
+    text = (
+        "Intro line.\r\nShe is our point person.\r\nReferrals go straight to her.\r\nAnd more.\r\n"
+    )
     d = b.doc("Interview 01", text)
     for target in ("She is our point person.", "Referrals go straight to her.", "And more."):
         b.select(d, target, [c], unit="crlf1", name=target[:12])
@@ -186,8 +197,12 @@ def two_coders() -> QdpxBuilder:
     c = b.code("point-person")
     d = b.doc("Interview 01", TEXT)
     b.select(d, "I call Maria every week.", [c], user=alice)  # Alice, from the selection
-    b.select(d, "She is our point person at the clinic.", [c], user=alice, coding_user=bob)  # the Coding says Bob
-    b.select(d, "Referrals go straight to her.", [c], user=bob, coding_user=alice)  # the Coding says Alice
+    b.select(
+        d, "She is our point person at the clinic.", [c], user=alice, coding_user=bob
+    )  # the Coding says Bob
+    b.select(
+        d, "Referrals go straight to her.", [c], user=bob, coding_user=alice
+    )  # the Coding says Alice
     return b
 
 
@@ -222,7 +237,11 @@ def test_each_coding_of_a_text_selection_is_one_row(tmp_path: Path) -> None:
         ("P01", "direct-contact", "I call Maria every week."),
         ("P01", "point-person", "She is our point person at the clinic."),
         ("P01", "direct-contact", "She is our point person at the clinic."),
-        ("Interview 02", "direct-contact", "We never know whom to call."),  # no case: the source's name
+        (
+            "Interview 02",
+            "direct-contact",
+            "We never know whom to call.",
+        ),  # no case: the source's name
     ]
     sel = b.docs[0].selections[1]
     assert rows[1].excerpt_id == rows[2].excerpt_id == sel.guid  # one selection, two codings
@@ -281,12 +300,21 @@ def test_plain_text_paths_without_internal_prefix(tmp_path: Path) -> None:
 def test_braced_guids_in_either_case(tmp_path: Path, braces: bool, upper: bool) -> None:
     b = basic(QdpxBuilder(braces=braces, upper=upper))
     # Mix the forms: references written lower case without braces, definitions as the export writes them.
-    xml = re.sub(r'targetGUID="\{?([0-9A-Fa-f-]+)\}?"', lambda m: f'targetGUID="{m.group(1).lower()}"', b.xml())
+    xml = re.sub(
+        r'targetGUID="\{?([0-9A-Fa-f-]+)\}?"',
+        lambda m: f'targetGUID="{m.group(1).lower()}"',
+        b.xml(),
+    )
     assert xsd_errors(xml) == []
     rows, findings = load(b.write(tmp_path / "study.qdpx", xml))
     assert findings == []
-    assert [(r.participant, r.code) for r in rows][:2] == [("P01", "direct-contact"), ("P01", "point-person")]
-    assert rows[0].excerpt_id == b.docs[0].selections[0].guid.lower()  # normalised: no braces, lower case
+    assert [(r.participant, r.code) for r in rows][:2] == [
+        ("P01", "direct-contact"),
+        ("P01", "point-person"),
+    ]
+    assert (
+        rows[0].excerpt_id == b.docs[0].selections[0].guid.lower()
+    )  # normalised: no braces, lower case
 
 
 def test_inline_plain_text_content(tmp_path: Path) -> None:
@@ -320,7 +348,11 @@ def test_codings_pointing_at_nothing_are_reported(tmp_path: Path) -> None:
 def test_non_text_codings_are_skipped_with_a_warning(tmp_path: Path) -> None:
     rows, findings = load(pdf_and_pictures().write(tmp_path / "study.qdpx"))
     assert codes_of(findings) == ["qdpx.skipped-selection"]
-    assert "1 of PDF regions" in findings[0].message and "1 of pictures" in findings[0].message and "1 of whole sources" in findings[0].message
+    assert (
+        "1 of PDF regions" in findings[0].message
+        and "1 of pictures" in findings[0].message
+        and "1 of whole sources" in findings[0].message
+    )
     # the PDF's plain-text representation has positions: its selection is read, with the PDF's case
     assert [(r.participant, r.text) for r in rows] == [
         ("P07", "She is our point person at the clinic."),
@@ -385,22 +417,34 @@ def test_code_path_option_names_codes_by_full_path_only(tmp_path: Path) -> None:
 def _project(tmp_path: Path, b: QdpxBuilder, themes: list[dict[str, Any]], **options: Any) -> Path:
     root = tmp_path / "study"
     b.write(root / "data" / "export.qdpx")
-    (root / "data" / "survey.csv").write_text("code,respondents,endorsed\npoint-person,10,4\n", encoding="utf-8")
+    (root / "data" / "survey.csv").write_text(
+        "code,respondents,endorsed\npoint-person,10,4\n", encoding="utf-8"
+    )
     source = {"id": "interviews", "kind": "excerpts", "path": "data/export.qdpx", **options}
     project = {
         "title": "T",
         "protocol": "blebu-2023",
         "sources": [source, {"id": "survey", "kind": "survey", "path": "data/survey.csv"}],
     }
-    (root / "triangulate.yaml").write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
-    (root / "codebook.yaml").write_text(yaml.safe_dump({"themes": themes}, sort_keys=False), encoding="utf-8")
+    (root / "triangulate.yaml").write_text(
+        yaml.safe_dump(project, sort_keys=False), encoding="utf-8"
+    )
+    (root / "codebook.yaml").write_text(
+        yaml.safe_dump({"themes": themes}, sort_keys=False), encoding="utf-8"
+    )
     return root
 
 
 def test_codebook_may_name_a_nested_code_by_path_or_by_name(tmp_path: Path) -> None:
     themes = [
-        {"id": "contact", "codes": {"interviews": ["point-person"], "survey": ["point-person"]}},  # by name
-        {"id": "misc", "codes": {"interviews": ["Access/other"]}},  # by path: keeps Care/other apart
+        {
+            "id": "contact",
+            "codes": {"interviews": ["point-person"], "survey": ["point-person"]},
+        },  # by name
+        {
+            "id": "misc",
+            "codes": {"interviews": ["Access/other"]},
+        },  # by path: keeps Care/other apart
         {"id": "care", "codes": {"interviews": ["Care", "Care/other"]}},
     ]
     loaded = load_project(_project(tmp_path, nested_codes(), themes))
@@ -411,14 +455,21 @@ def test_codebook_may_name_a_nested_code_by_path_or_by_name(tmp_path: Path) -> N
 
 
 def test_one_name_for_two_codes_warns_when_the_codebook_merges_them(tmp_path: Path) -> None:
-    themes = [{"id": "misc", "codes": {"interviews": ["other", "point-person", "Care"], "survey": ["point-person"]}}]
+    themes = [
+        {
+            "id": "misc",
+            "codes": {"interviews": ["other", "point-person", "Care"], "survey": ["point-person"]},
+        }
+    ]
     loaded = load_project(_project(tmp_path, nested_codes(), themes))
     assert [f.code for f in loaded.findings] == ["qdpx.duplicate-code-name"]
     assert "Access/other, Care/other" in loaded.findings[0].message
 
 
 def test_code_path_true_does_not_accept_the_short_name(tmp_path: Path) -> None:
-    themes = [{"id": "contact", "codes": {"interviews": ["point-person"], "survey": ["point-person"]}}]
+    themes = [
+        {"id": "contact", "codes": {"interviews": ["point-person"], "survey": ["point-person"]}}
+    ]
     from triangulate.pipeline import analyse_path
 
     result = analyse_path(_project(tmp_path, nested_codes(), themes, code_path=True))
@@ -433,7 +484,11 @@ def test_code_path_true_does_not_accept_the_short_name(tmp_path: Path) -> None:
 def test_utf16_positions_with_bom_and_crlf_are_detected(tmp_path: Path) -> None:
     rows, findings = load(nvivo_utf16().write(tmp_path / "nvivo.qdpx"))
     assert findings == []
-    assert texts(rows) == ["She is our point person", "at the clinic.", "Referrals go straight to her."]
+    assert texts(rows) == [
+        "She is our point person",
+        "at the clinic.",
+        "Referrals go straight to her.",
+    ]
 
 
 def test_inline_text_with_positions_counting_crlf_as_two(tmp_path: Path) -> None:
@@ -455,7 +510,10 @@ def test_positions_option_forces_the_unit(tmp_path: Path) -> None:
     rows, findings = load(path, positions="codepoints")
     assert texts(rows)[0] != "She is our point person"
     mismatch = [f for f in findings if f.code == "qdpx.position-mismatch"]
-    assert len(mismatch) == 1 and set(codes_of(findings)) <= {"qdpx.position-mismatch", "qdpx.position-unit"}
+    assert len(mismatch) == 1 and set(codes_of(findings)) <= {
+        "qdpx.position-mismatch",
+        "qdpx.position-unit",
+    }
     assert "code points" in mismatch[0].message and "positions:" in mismatch[0].message
 
 
@@ -522,10 +580,16 @@ def test_selection_names_quoting_the_text_help_detection(tmp_path: Path) -> None
     assert findings == [] and texts(rows) == ["a,b,c"]
 
 
-@pytest.mark.parametrize("unit", ["codepoints", "utf16", "crlf1", "lf2", "utf16+crlf1", "utf16+lf2"])
+@pytest.mark.parametrize(
+    "unit", ["codepoints", "utf16", "crlf1", "lf2", "utf16+crlf1", "utf16+lf2"]
+)
 def test_mapper_inverts_every_unit(unit: str) -> None:
     text = "a😀b\r\nc\nd👍👍\r\n\ne"
-    reading = qdpx.Mapper(text, "utf16" if "utf16" in unit else "codepoints", next((n for n in ("crlf1", "lf2") if n in unit), "stored"))
+    reading = qdpx.Mapper(
+        text,
+        "utf16" if "utf16" in unit else "codepoints",
+        next((n for n in ("crlf1", "lf2") if n in unit), "stored"),
+    )
     for i in range(len(text) + 1):
         if "crlf1" in unit and 0 < i < len(text) and text[i - 1] == "\r" and text[i] == "\n":
             continue  # between CR and LF: no such place when CRLF counts as one
@@ -540,13 +604,17 @@ WORD = st.text(alphabet="abcxyz", min_size=1, max_size=6)
 SEP = st.sampled_from([" ", "\r\n", " 😀 ", "\n", ", ", " 👍\r\n"])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     words=st.lists(st.tuples(WORD, SEP), min_size=1, max_size=25),
     picks=st.lists(st.integers(min_value=0, max_value=24), min_size=1, max_size=6),
     unit=st.sampled_from(["codepoints", "utf16", "crlf1", "utf16+crlf1"]),
 )
-def test_property_word_selections_come_back_or_warn(tmp_path: Path, words: list[tuple[str, str]], picks: list[int], unit: str) -> None:
+def test_property_word_selections_come_back_or_warn(
+    tmp_path: Path, words: list[tuple[str, str]], picks: list[int], unit: str
+) -> None:
     text = "".join(w + s for w, s in words)
     starts: list[tuple[int, str]] = []
     at = 0
@@ -614,7 +682,11 @@ def test_qdpx_options_only_on_qdpx_sources(tmp_path: Path) -> None:
     (root / "triangulate.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     findings = load_project(root).findings
     opts = [f for f in findings if f.code == "project.source-option"]
-    assert [f.location.field for f in opts] == ["sources[1].positions", "sources[1].coder", "sources[1].code_path"]
+    assert [f.location.field for f in opts] == [
+        "sources[1].positions",
+        "sources[1].coder",
+        "sources[1].code_path",
+    ]
     assert all(f.location.line for f in opts)
 
 
@@ -680,7 +752,10 @@ def test_entities_and_dtds_are_refused(tmp_path: Path, xml: bytes) -> None:
         (_zip({"sources/a.txt": b"x"}), "refi.malformed"),  # no project XML
         (_zip({"project.qde": b"<Project"}), "refi.malformed"),  # XML cut short
         (_zip({"project.qde": b"<CodeBook xmlns='urn:QDA-XML:codebook:1.0'/>"}), "refi.malformed"),
-        (_zip({"project.qde": b"<?xml version='1.0' encoding='no-such-codec'?><Project/>"}), "refi.malformed"),
+        (
+            _zip({"project.qde": b"<?xml version='1.0' encoding='no-such-codec'?><Project/>"}),
+            "refi.malformed",
+        ),
     ],
     ids=["not-zip", "empty", "no-qde", "truncated-xml", "codebook-root", "bad-encoding"],
 )
@@ -701,7 +776,9 @@ def test_entry_count_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert _errors(path) == ["refi.too-large"]
 
 
-def test_xml_size_is_capped_without_trusting_the_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_xml_size_is_capped_without_trusting_the_header(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(qdpx, "MAX_XML_BYTES", 10_000)
     bomb = b"<Project name='x'>" + b" " * 5_000_000 + b"</Project>"  # compresses to a few kB
     path = tmp_path / "bomb.qdpx"
@@ -722,7 +799,9 @@ def test_text_size_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     spec = SourceSpec(id="interviews", kind="excerpts", path="study.qdpx")
     b.write(tmp_path / "study.qdpx")
     data, findings = load_source(tmp_path, spec, [])
-    assert [f.code for f in findings] == ["refi.too-large"]  # Interview 01 (82 bytes); Interview 02 fits
+    assert [f.code for f in findings] == [
+        "refi.too-large"
+    ]  # Interview 01 (82 bytes); Interview 02 fits
     assert data is not None and texts(data.excerpts) == ["We never know whom to call."]
 
 
@@ -739,7 +818,10 @@ def test_nothing_is_extracted_to_disk(tmp_path: Path) -> None:
 
 def test_deep_code_nesting_is_bounded(tmp_path: Path) -> None:
     depth = 5_000
-    codes = "".join(f'<Code guid="{i:08d}-0000-0000-0000-000000000000" name="c{i}" isCodable="true">' for i in range(depth))
+    codes = "".join(
+        f'<Code guid="{i:08d}-0000-0000-0000-000000000000" name="c{i}" isCodable="true">'
+        for i in range(depth)
+    )
     xml = f'<Project xmlns="urn:QDA-XML:project:1.0" name="x"><CodeBook><Codes>{codes}{"</Code>" * depth}</Codes></CodeBook></Project>'
     path = tmp_path / "deep.qdpx"
     path.write_bytes(_zip({"project.qde": xml.encode()}))
@@ -748,7 +830,9 @@ def test_deep_code_nesting_is_bounded(tmp_path: Path) -> None:
     assert data is not None and codes_of(findings) == ["qdpx.no-codings"]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.binary(max_size=2_000))
 def test_property_any_bytes_load_or_give_findings(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "any.qdpx"
@@ -759,13 +843,19 @@ def test_property_any_bytes_load_or_give_findings(tmp_path: Path, content: bytes
 
 XMLISH = st.one_of(
     st.binary(max_size=400),
-    st.text(alphabet='<>/="{} \n\r&;!?abcdefPrjtTxSulnCoigRGUIDpsxPlainextSeco0123456789-', max_size=400).map(str.encode),
+    st.text(
+        alphabet='<>/="{} \n\r&;!?abcdefPrjtTxSulnCoigRGUIDpsxPlainextSeco0123456789-', max_size=400
+    ).map(str.encode),
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(xml=XMLISH, text=st.binary(max_size=200), start=st.integers(-5, 50), end=st.integers(-5, 50))
-def test_property_any_project_xml_loads_or_gives_findings(tmp_path: Path, xml: bytes, text: bytes, start: int, end: int) -> None:
+def test_property_any_project_xml_loads_or_gives_findings(
+    tmp_path: Path, xml: bytes, text: bytes, start: int, end: int
+) -> None:
     g = "0123abcd-0000-0000-0000-00000000000"
     well_formed = (
         f'<Project xmlns="urn:QDA-XML:project:1.0" name="p"><CodeBook><Codes><Code guid="{g}1" name="c" isCodable="true"/></Codes></CodeBook>'
@@ -775,7 +865,9 @@ def test_property_any_project_xml_loads_or_gives_findings(tmp_path: Path, xml: b
     for doc in (xml, well_formed):
         path = tmp_path / "x.qdpx"
         path.write_bytes(_zip({"project.qde": doc, f"sources/{g}2.txt": text}))
-        data, findings = load_source(tmp_path, SourceSpec(id="s", kind="excerpts", path="x.qdpx"), [])
+        data, findings = load_source(
+            tmp_path, SourceSpec(id="s", kind="excerpts", path="x.qdpx"), []
+        )
         assert data is not None or any(f.is_error for f in findings)
         if data is not None:
             assert all(isinstance(r.text, str) for r in data.excerpts)

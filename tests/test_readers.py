@@ -19,13 +19,50 @@ from triangulate.sources.rows import split_tags
 from triangulate.sources.tables import read_table
 
 EXCERPTS = [
-    {"excerpt_id": "E1", "participant": "P1", "code": "contact", "text": "Caf\u00e9 staff, \"quoted\", and a comma", "substance": "Barrier; caseload", "mechanism": "x"},
-    {"excerpt_id": "E2", "participant": "P2", "code": "contact", "text": "line one\nline two", "substance": "barrier", "mechanism": "y"},
-    {"excerpt_id": "E3", "participant": "P3", "code": "other", "text": "Other theme", "substance": "z", "mechanism": "z"},
+    {
+        "excerpt_id": "E1",
+        "participant": "P1",
+        "code": "contact",
+        "text": 'Caf\u00e9 staff, "quoted", and a comma',
+        "substance": "Barrier; caseload",
+        "mechanism": "x",
+    },
+    {
+        "excerpt_id": "E2",
+        "participant": "P2",
+        "code": "contact",
+        "text": "line one\nline two",
+        "substance": "barrier",
+        "mechanism": "y",
+    },
+    {
+        "excerpt_id": "E3",
+        "participant": "P3",
+        "code": "other",
+        "text": "Other theme",
+        "substance": "z",
+        "mechanism": "z",
+    },
 ]
 SURVEY = [
-    {"code": "point-person", "item": "Access to a point-person", "respondents": 17, "percent": 65, "endorsed": "", "substance": "barrier", "mechanism": "x"},
-    {"code": "follow-up", "item": "Follow-up", "respondents": 10, "percent": "", "endorsed": 0, "substance": "q", "mechanism": "q"},
+    {
+        "code": "point-person",
+        "item": "Access to a point-person",
+        "respondents": 17,
+        "percent": 65,
+        "endorsed": "",
+        "substance": "barrier",
+        "mechanism": "x",
+    },
+    {
+        "code": "follow-up",
+        "item": "Follow-up",
+        "respondents": 10,
+        "percent": "",
+        "endorsed": 0,
+        "substance": "q",
+        "mechanism": "q",
+    },
 ]
 THEMES = [
     {"id": "contact", "codes": {"interviews": ["contact"], "survey": ["point-person"]}},
@@ -90,14 +127,30 @@ def _sorting(root: Path) -> list[tuple[Any, ...]]:
     assert result.analysis is not None and not result.has_errors, result.findings
     a = result.analysis
     return [
-        (t, s, ts.present, ts.excerpts, ts.participants, round(ts.prominence, 6), {d: sorted(v) for d, v in ts.tags.items()})
+        (
+            t,
+            s,
+            ts.present,
+            ts.excerpts,
+            ts.participants,
+            round(ts.prominence, 6),
+            {d: sorted(v) for d, v in ts.tags.items()},
+        )
         for (t, s), ts in sorted(a.sorting.items())
     ]
 
 
 EXPECTED = [
     # contact/interviews: E1, E2 from P1, P2 of 3 participants -> 2/3; tags case-folded and trimmed.
-    ("contact", "interviews", True, 2, 2, round(2 / 3, 6), {"substance": ["barrier", "caseload"], "mechanism": ["x", "y"]}),
+    (
+        "contact",
+        "interviews",
+        True,
+        2,
+        2,
+        round(2 / 3, 6),
+        {"substance": ["barrier", "caseload"], "mechanism": ["x", "y"]},
+    ),
     # contact/survey: 65% -> 0.65 exactly (not 11/17).
     ("contact", "survey", True, None, None, 0.65, {"substance": ["barrier"], "mechanism": ["x"]}),
     ("other", "interviews", True, 1, 1, round(1 / 3, 6), {"substance": ["z"], "mechanism": ["z"]}),
@@ -117,7 +170,9 @@ def test_excerpt_text_survives_every_format(builder: ProjectBuilder) -> None:
         root = _project(ProjectBuilder(builder.root.parent / fmt), fmt)
         a = analyse_path(root).analysis
         assert a is not None
-        texts[fmt] = [r.text.replace("\r\n", "\n") for r in a.project.sources["interviews"].excerpts]
+        texts[fmt] = [
+            r.text.replace("\r\n", "\n") for r in a.project.sources["interviews"].excerpts
+        ]
     assert all(v == [e["text"] for e in EXCERPTS] for v in texts.values()), texts
 
 
@@ -130,7 +185,9 @@ def test_bom_is_not_part_of_the_first_column(tmp_path: Path) -> None:
     assert table.row_numbers == [2]
 
 
-def test_sorting_csv_is_written_the_same_from_xlsx_and_csv(builder: ProjectBuilder, tmp_path: Path) -> None:
+def test_sorting_csv_is_written_the_same_from_xlsx_and_csv(
+    builder: ProjectBuilder, tmp_path: Path
+) -> None:
     from conftest import run_cli
 
     outs = []
@@ -142,7 +199,15 @@ def test_sorting_csv_is_written_the_same_from_xlsx_and_csv(builder: ProjectBuild
     assert outs[0] == outs[1]
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=";"), max_size=12), max_size=8))
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=";"),
+            max_size=12,
+        ),
+        max_size=8,
+    )
+)
 @settings(max_examples=200, deadline=None)
 def test_split_tags_properties(parts: list[str]) -> None:
     cell = ";".join(parts)
@@ -156,13 +221,22 @@ def test_split_tags_properties(parts: list[str]) -> None:
 
 @given(
     st.lists(
-        st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=15), min_size=3, max_size=3),
+        st.lists(
+            st.text(
+                alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"),
+                max_size=15,
+            ),
+            min_size=3,
+            max_size=3,
+        ),
         min_size=1,
         max_size=6,
     )
 )
 @settings(max_examples=150, deadline=None)
-def test_csv_reader_round_trips_any_cells(tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]]) -> None:
+def test_csv_reader_round_trips_any_cells(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]]
+) -> None:
     rows = [r for r in rows if any(c.strip() for c in r)]  # blank lines are skipped by design
     p = tmp_path_factory.mktemp("rt") / "t.csv"
     buf = io.StringIO()

@@ -21,10 +21,18 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_report_has_one_section_per_protocol_step_named_as_the_protocol_names_them(sample_run: Path) -> None:
+def test_report_has_one_section_per_protocol_step_named_as_the_protocol_names_them(
+    sample_run: Path,
+) -> None:
     md = (sample_run / "out" / "report.md").read_text()
     headings = re.findall(r"^## (.+)$", md, flags=re.M)
-    steps = ["Step 1: Sorting", "Step 2: Convergence coding", "Step 3: Convergence assessment", "Step 4: Completeness comparison", "Step 5: Researcher comparison"]
+    steps = [
+        "Step 1: Sorting",
+        "Step 2: Convergence coding",
+        "Step 3: Convergence assessment",
+        "Step 4: Completeness comparison",
+        "Step 5: Researcher comparison",
+    ]
     assert [h for h in headings if h.startswith("Step")] == steps
 
 
@@ -48,10 +56,16 @@ def test_counts_with_denominators_per_group_and_pair(sample_run: Path) -> None:
     assert "| full_agreement | Full agreement | 4/7 (57%) |" in md
     assert "| silence | Silence | 2/7 (29%) |" in md
     # Three overarching themes: 2, 3 and 2 factors.
-    assert "| Relationship-centered perinatal care | 1/2 (50%) | 1/2 (50%) | 0/2 (0%) | 0/2 (0%) |" in md
+    assert (
+        "| Relationship-centered perinatal care | 1/2 (50%) | 1/2 (50%) | 0/2 (0%) | 0/2 (0%) |"
+        in md
+    )
     assert "| interviews / network_survey | 4/7 (57%) | 1/7 (14%) | 0/7 (0%) | 2/7 (29%) |" in md
     # Silences told apart by not_collected.
-    assert "1 concern a source whose instrument could not capture the theme (not collected) and 1" in md
+    assert (
+        "1 concern a source whose instrument could not capture the theme (not collected) and 1"
+        in md
+    )
 
 
 def test_methods_paragraph_carries_the_real_numbers_and_citation(sample_run: Path) -> None:
@@ -59,13 +73,20 @@ def test_methods_paragraph_carries_the_real_numbers_and_citation(sample_run: Pat
     para = md.split("## Methods text", 1)[1].split("\n## ", 1)[0]
     assert "18 participants" in para and "7 themes within 3 overarching themes" in para
     assert "85.7% agreement" in para and "Cohen's kappa 0.72" in para
-    assert "Of the 7 units, 4 full agreement, 1 partial agreement, 0 disagreement and 2 silence." in para
+    assert (
+        "Of the 7 units, 4 full agreement, 1 partial agreement, 0 disagreement and 2 silence."
+        in para
+    )
     assert "Front Public Health. 2023;11:1106740" in para
 
 
 def test_joint_display_row(sample_run: Path) -> None:
     md = (sample_run / "out" / "report.md").read_text()
-    row = next(line for line in md.splitlines() if line.startswith("| Facilitator: designated point of contact"))
+    row = next(
+        line
+        for line in md.splitlines()
+        if line.startswith("| Facilitator: designated point of contact")
+    )
     cells = [c.strip() for c in row.strip("|").split("|")]
     # 8 of the 18 staff participants; 65% of the 17 partners who answered that panel of Table 1.
     assert cells[1] == "8/18 participants (44%)"
@@ -100,7 +121,9 @@ def test_html_is_self_contained_and_printable(sample_run: Path) -> None:
         assert color in html
 
 
-def test_redacted_report_has_no_excerpt_text_or_participant_ids(sample_run: Path, tmp_path: Path) -> None:
+def test_redacted_report_has_no_excerpt_text_or_participant_ids(
+    sample_run: Path, tmp_path: Path
+) -> None:
     root = tmp_path / "mamas"
     shutil.copytree(sample_run, root)
     out = run_cli(["report", str(root), "--redact", "-q"])

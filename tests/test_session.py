@@ -37,12 +37,23 @@ DATA = {
         excerpt("E2", "P2", "b", "y", "n"),
         excerpt("E3", "P1", "g", "z", "o"),
     ],
-    "survey": [survey("a-item", 10, 5, substance="x", mechanism="m"), survey("b-item", 10, 2, substance="y", mechanism="q")],
+    "survey": [
+        survey("a-item", 10, 5, substance="x", mechanism="m"),
+        survey("b-item", 10, 2, substance="y", mechanism="q"),
+    ],
 }
 
 
 def row(theme: str, category: str = "", s: str = "", m: str = "", why: str = "") -> dict[str, str]:
-    return {"theme": theme, "source_a": "interviews", "source_b": "survey", "substance": s, "mechanism": m, "category": category, "rationale": why}
+    return {
+        "theme": theme,
+        "source_a": "interviews",
+        "source_b": "survey",
+        "substance": s,
+        "mechanism": m,
+        "category": category,
+        "rationale": why,
+    }
 
 
 def analysed(builder: ProjectBuilder, **kw: object) -> Analysis:
@@ -53,7 +64,9 @@ def analysed(builder: ProjectBuilder, **kw: object) -> Analysis:
     return result.analysis
 
 
-def test_coding_starts_at_first_uncoded_unit_and_derives_from_the_rule(builder: ProjectBuilder) -> None:
+def test_coding_starts_at_first_uncoded_unit_and_derives_from_the_rule(
+    builder: ProjectBuilder,
+) -> None:
     a = analysed(builder, worksheets={"r1": [row("alpha", "full_agreement")]})
     s = CodingSession(a.units, "r1", a.project.protocol)
     assert s.current is not None and s.current.theme.id == "beta"  # alpha is already coded by r1
@@ -76,7 +89,9 @@ def test_coding_rejects_a_category_that_contradicts_the_judgements(builder: Proj
         s.apply(Code({}, "no_such_category", ""))
 
 
-def test_one_source_unit_ignores_judgements_and_defaults_to_silence(builder: ProjectBuilder) -> None:
+def test_one_source_unit_ignores_judgements_and_defaults_to_silence(
+    builder: ProjectBuilder,
+) -> None:
     a = analysed(builder)
     s = CodingSession(a.units, "r1", a.project.protocol)
     s.apply(Skip())
@@ -113,8 +128,16 @@ def test_coding_everything_ends_the_walk(builder: ProjectBuilder) -> None:
 
 def test_review_walks_disputed_units_and_resumes_after_decisions(builder: ProjectBuilder) -> None:
     sheets = {
-        "r1": [row("alpha", "full_agreement"), row("beta", "partial_agreement"), row("gamma", "silence")],
-        "r2": [row("alpha", "partial_agreement"), row("beta", "disagreement"), row("gamma", "silence")],
+        "r1": [
+            row("alpha", "full_agreement"),
+            row("beta", "partial_agreement"),
+            row("gamma", "silence"),
+        ],
+        "r2": [
+            row("alpha", "partial_agreement"),
+            row("beta", "disagreement"),
+            row("gamma", "silence"),
+        ],
     }
     a = analysed(builder, worksheets=sheets)
     units = select_for_review(a.units, a.reviewers)
@@ -155,9 +178,17 @@ def test_review_walks_disputed_units_and_resumes_after_decisions(builder: Projec
 def test_review_selection_options(builder: ProjectBuilder) -> None:
     a = analysed(builder)
     assert select_for_review(a.units, a.reviewers) == []  # nobody coded: nothing disputed
-    assert [u.theme.id for u in select_for_review(a.units, a.reviewers, all_units=True)] == ["alpha", "beta", "gamma"]
-    assert [u.theme.id for u in select_for_review(a.units, a.reviewers, categories=["silence"])] == ["gamma"]
-    assert [u.theme.id for u in select_for_review(a.units, a.reviewers, themes=["beta"])] == ["beta"]
+    assert [u.theme.id for u in select_for_review(a.units, a.reviewers, all_units=True)] == [
+        "alpha",
+        "beta",
+        "gamma",
+    ]
+    assert [
+        u.theme.id for u in select_for_review(a.units, a.reviewers, categories=["silence"])
+    ] == ["gamma"]
+    assert [u.theme.id for u in select_for_review(a.units, a.reviewers, themes=["beta"])] == [
+        "beta"
+    ]
 
 
 def test_review_rejects_unknown_category(builder: ProjectBuilder, tmp_path: Path) -> None:
@@ -169,17 +200,31 @@ def test_review_rejects_unknown_category(builder: ProjectBuilder, tmp_path: Path
         s.apply(Code({}, "silence", ""))
 
 
-def test_worksheet_rows_saved_by_the_tool_are_formula_safe_and_read_back_intact(builder: ProjectBuilder) -> None:
+def test_worksheet_rows_saved_by_the_tool_are_formula_safe_and_read_back_intact(
+    builder: ProjectBuilder,
+) -> None:
     from triangulate.review.worksheets import save_worksheet_row
 
     a = analysed(builder)
-    values = {"theme": "alpha", "source_a": "interviews", "source_b": "survey", "substance": "yes", "mechanism": "yes", "category": "full_agreement", "rationale": "=HYPERLINK(\"http://x\")"}
+    values = {
+        "theme": "alpha",
+        "source_a": "interviews",
+        "source_b": "survey",
+        "substance": "yes",
+        "mechanism": "yes",
+        "category": "full_agreement",
+        "rationale": '=HYPERLINK("http://x")',
+    }
     path = save_worksheet_row(a.project, a.units, "r1", values)
     raw = path.read_text()
     assert "'=HYPERLINK" in raw  # Excel shows it as text, never runs it
     again = analyse_path(builder.root).analysis
     assert again is not None
     code = again.units[0].codes["r1"]
-    assert code is not None and code.rationale == '=HYPERLINK("http://x")' and code.category == "full_agreement"
+    assert (
+        code is not None
+        and code.rationale == '=HYPERLINK("http://x")'
+        and code.category == "full_agreement"
+    )
     # The other units' blank rows are still there, untouched.
     assert [r.split(",")[0] for r in raw.splitlines()[1:]] == ["alpha", "beta", "gamma"]

@@ -15,9 +15,19 @@ from triangulate.findings import Finding
 from triangulate.outputs.write import write_sorting
 from triangulate.pipeline import PipelineResult, analyse_path
 
-INTERVIEWS = {"id": "interviews", "label": "Interviews", "kind": "excerpts", "path": "data/interviews.csv"}
+INTERVIEWS = {
+    "id": "interviews",
+    "label": "Interviews",
+    "kind": "excerpts",
+    "path": "data/interviews.csv",
+}
 SURVEY = {"id": "survey", "label": "Survey (counts)", "kind": "survey", "path": "data/survey.csv"}
-POLL = {"id": "poll", "label": "Poll (published percentages)", "kind": "survey", "path": "data/poll.csv"}
+POLL = {
+    "id": "poll",
+    "label": "Poll (published percentages)",
+    "kind": "survey",
+    "path": "data/poll.csv",
+}
 
 
 def analyse(root: Path) -> PipelineResult:
@@ -63,9 +73,17 @@ def sorting_project(builder: ProjectBuilder) -> Path:
                 "id": "care",
                 "label": "Care",
                 "group": "g1",
-                "codes": {"interviews": ["a", "b"], "survey": ["s_hi", "s_lo", "s_none"], "poll": ["p_35"]},
+                "codes": {
+                    "interviews": ["a", "b"],
+                    "survey": ["s_hi", "s_lo", "s_none"],
+                    "poll": ["p_35"],
+                },
             },
-            {"id": "access", "label": "Access", "codes": {"interviews": ["c"], "survey": ["s_zero"], "poll": ["p_zero"]}},
+            {
+                "id": "access",
+                "label": "Access",
+                "codes": {"interviews": ["c"], "survey": ["s_zero"], "poll": ["p_zero"]},
+            },
             {"id": "silent", "label": "Nobody", "codes": {"interviews": ["ghost"]}},
         ],
         data={
@@ -100,7 +118,9 @@ def sorted_result(builder: ProjectBuilder) -> PipelineResult:
 # ---------------------------------------------------------------------------- presence
 
 
-def test_excerpts_theme_present_when_any_row_carries_one_of_its_codes(sorted_result: PipelineResult) -> None:
+def test_excerpts_theme_present_when_any_row_carries_one_of_its_codes(
+    sorted_result: PipelineResult,
+) -> None:
     s = sorted_result.analysis.sorting  # type: ignore[union-attr]
     assert s[("care", "interviews")].present is True
     assert s[("access", "interviews")].present is True  # one row (E4) is enough
@@ -117,7 +137,9 @@ def test_survey_theme_present_only_with_a_share_above_zero(sorted_result: Pipeli
     assert s[("access", "poll")].present is False
 
 
-def test_zero_share_survey_code_is_in_the_data_so_not_reported_unused(sorted_result: PipelineResult) -> None:
+def test_zero_share_survey_code_is_in_the_data_so_not_reported_unused(
+    sorted_result: PipelineResult,
+) -> None:
     unused = only(sorted_result.findings, "codebook.code-unused")
     assert len(unused) == 1 and "'ghost'" in unused[0].message
     for code in ("s_none", "s_zero", "p_zero"):
@@ -137,7 +159,9 @@ def test_absent_survey_theme_makes_a_one_source_unit(sorted_result: PipelineResu
 # ---------------------------------------------------------------------------- counts
 
 
-def test_excerpts_are_distinct_ids_and_participants_distinct_people(sorted_result: PipelineResult) -> None:
+def test_excerpts_are_distinct_ids_and_participants_distinct_people(
+    sorted_result: PipelineResult,
+) -> None:
     s = sorted_result.analysis.sorting  # type: ignore[union-attr]
     care = s[("care", "interviews")]
     # rows E1(a), E1(b), E2(a), E3(b): distinct excerpt ids {E1, E2, E3} = 3, not 4 rows
@@ -150,7 +174,9 @@ def test_excerpts_are_distinct_ids_and_participants_distinct_people(sorted_resul
     assert (none.excerpts, none.participants) == (0, 0)
 
 
-def test_survey_sources_have_no_excerpt_or_participant_counts(sorted_result: PipelineResult) -> None:
+def test_survey_sources_have_no_excerpt_or_participant_counts(
+    sorted_result: PipelineResult,
+) -> None:
     s = sorted_result.analysis.sorting  # type: ignore[union-attr]
     for key in (("care", "survey"), ("access", "survey"), ("care", "poll")):
         assert s[key].excerpts is None
@@ -160,7 +186,9 @@ def test_survey_sources_have_no_excerpt_or_participant_counts(sorted_result: Pip
 # ---------------------------------------------------------------------------- prominence
 
 
-def test_excerpt_prominence_is_share_of_all_participants_in_the_source(sorted_result: PipelineResult) -> None:
+def test_excerpt_prominence_is_share_of_all_participants_in_the_source(
+    sorted_result: PipelineResult,
+) -> None:
     s = sorted_result.analysis.sorting  # type: ignore[union-attr]
     # the whole source has P1..P4 = 4 participants (P4 only through the unsorted code 'orphan')
     assert s[("care", "interviews")].prominence == pytest.approx(0.5)  # {P1, P2} / 4 = 0.5
@@ -176,7 +204,9 @@ def test_survey_prominence_is_the_largest_share(sorted_result: PipelineResult) -
     assert s[("silent", "survey")].prominence == 0  # no code of 'silent' in the survey
 
 
-def test_percent_share_is_percent_over_100_never_rounded_to_a_count(sorted_result: PipelineResult) -> None:
+def test_percent_share_is_percent_over_100_never_rounded_to_a_count(
+    sorted_result: PipelineResult,
+) -> None:
     s = sorted_result.analysis.sorting  # type: ignore[union-attr]
     # 35/100 = 0.35; a rounded count would be 7 of 19 = 0.368421...
     assert s[("care", "poll")].prominence == 0.35
@@ -276,7 +306,9 @@ def test_sorting_csv_rows(sorted_result: PipelineResult, tmp_path: Path) -> None
     assert path.read_text(encoding="utf-8") == expected
 
 
-def test_sorting_csv_prominence_of_thirds_has_four_decimals(builder: ProjectBuilder, tmp_path: Path) -> None:
+def test_sorting_csv_prominence_of_thirds_has_four_decimals(
+    builder: ProjectBuilder, tmp_path: Path
+) -> None:
     root = builder.write(
         sources=[INTERVIEWS, SURVEY],
         themes=[

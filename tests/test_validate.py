@@ -40,11 +40,17 @@ def many_faults(builder: ProjectBuilder) -> Path:
             {"id": "lonely", "codes": {"interviews": ["b", "a"]}},  # 'a' sorted twice
         ],
         data={
-            "interviews": [excerpt("E1", "", "a", "barrier", "trust"), excerpt("E2", "P2", "b", "x", "y"), excerpt("E3", "P3", "zzz")],
+            "interviews": [
+                excerpt("E1", "", "a", "barrier", "trust"),
+                excerpt("E2", "P2", "b", "x", "y"),
+                excerpt("E3", "P3", "zzz"),
+            ],
             "survey": [survey("s", 10, endorsed=40)],
         },
         worksheets={"bb": [worksheet_row(category="nope")]},
-        decisions=[{"theme": "shared", "source_a": "interviews", "source_b": "survey", "category": "agree"}],
+        decisions=[
+            {"theme": "shared", "source_a": "interviews", "source_b": "survey", "category": "agree"}
+        ],
     )
     return project
 
@@ -79,10 +85,16 @@ def test_every_finding_in_one_pass(builder: ProjectBuilder) -> None:
 def test_worksheet_and_decision_faults_in_one_pass(builder: ProjectBuilder) -> None:
     project = make_project(
         builder,
-        worksheets={"bb": [worksheet_row(category="nope"), worksheet_row(theme="ghost", category="silence")]},
-        decisions=[{"theme": "shared", "source_a": "interviews", "source_b": "survey", "category": "agree"}],
+        worksheets={
+            "bb": [worksheet_row(category="nope"), worksheet_row(theme="ghost", category="silence")]
+        },
+        decisions=[
+            {"theme": "shared", "source_a": "interviews", "source_b": "survey", "category": "agree"}
+        ],
     )
-    (project / "decisions.jsonl").write_text((project / "decisions.jsonl").read_text() + '{"theme": "sha', encoding="utf-8")
+    (project / "decisions.jsonl").write_text(
+        (project / "decisions.jsonl").read_text() + '{"theme": "sha', encoding="utf-8"
+    )
     r = invoke(["validate", "--format", "json", "."], cwd=project)
     assert r.exit_code == 1, str(r)
     got = codes_at(json.loads(r.stdout)["findings"])
@@ -129,8 +141,15 @@ def test_text_format_points_at_file_line_and_column(builder: ProjectBuilder) -> 
     r = invoke(["validate", "."], cwd=project)
     assert r.exit_code == 1
     lines = r.stderr.splitlines()
-    assert any(line.startswith("data/interviews.csv: row 2, column 'participant': error: ") and line.endswith("[data.missing-value]") for line in lines), r.stderr
-    assert any(line.startswith("codebook.yaml:") and "[codebook.code-sorted-twice]" in line for line in lines), r.stderr
+    assert any(
+        line.startswith("data/interviews.csv: row 2, column 'participant': error: ")
+        and line.endswith("[data.missing-value]")
+        for line in lines
+    ), r.stderr
+    assert any(
+        line.startswith("codebook.yaml:") and "[codebook.code-sorted-twice]" in line
+        for line in lines
+    ), r.stderr
     assert r.stdout.splitlines()[-1].endswith("warning(s)")
 
 
@@ -142,14 +161,26 @@ def test_paths_are_shown_relative_to_where_the_command_runs(builder: ProjectBuil
 
 
 def test_strict_makes_warnings_fail(builder: ProjectBuilder) -> None:
-    project = make_project(builder, data={
-        "interviews": [excerpt("E1", "P1", "a", "barrier", "trust"), excerpt("E2", "P2", "b", "x", "y"), excerpt("E3", "P3", "unsorted")],
-        "survey": [survey("s", 10, endorsed=4, substance="barrier", mechanism="trust")],
-    })
+    project = make_project(
+        builder,
+        data={
+            "interviews": [
+                excerpt("E1", "P1", "a", "barrier", "trust"),
+                excerpt("E2", "P2", "b", "x", "y"),
+                excerpt("E3", "P3", "unsorted"),
+            ],
+            "survey": [survey("s", 10, endorsed=4, substance="barrier", mechanism="trust")],
+        },
+    )
     assert invoke(["validate", "."], cwd=project).exit_code == 0
     r = invoke(["validate", "--strict", "."], cwd=project)
     assert r.exit_code == 1, str(r)
-    assert invoke(["validate", "--strict", "--ignore", "data.unsorted-code", "."], cwd=project).exit_code == 0
+    assert (
+        invoke(
+            ["validate", "--strict", "--ignore", "data.unsorted-code", "."], cwd=project
+        ).exit_code
+        == 0
+    )
 
 
 def test_select_and_ignore_by_code_and_prefix(builder: ProjectBuilder) -> None:
@@ -187,19 +218,25 @@ def test_bad_format_is_bad_usage(builder: ProjectBuilder) -> None:
 # ---------------------------------------------------------------------------- json
 
 
-def test_json_printed_by_the_cli_equals_the_library_result(cli: Cli, builder: ProjectBuilder) -> None:
+def test_json_printed_by_the_cli_equals_the_library_result(
+    cli: Cli, builder: ProjectBuilder
+) -> None:
     project = many_faults(builder)
     r = cli(["validate", "--format", "json", "."], cwd=project)
     assert r.exit_code == 1, str(r)
     printed = json.loads(r.stdout)  # one document, nothing else on stdout
     library = json.loads(render_json(analyse_path(project).findings))
     assert printed == library
-    assert printed["valid"] is False and printed["errors"] == sum(1 for f in printed["findings"] if f["severity"] == "error")
+    assert printed["valid"] is False and printed["errors"] == sum(
+        1 for f in printed["findings"] if f["severity"] == "error"
+    )
     assert set(printed["findings"][0]) == {"code", "severity", "message", "location"}
     assert set(printed["findings"][0]["location"]) == {"file", "line", "column", "row", "field"}
 
 
-def test_json_of_a_clean_project_and_of_a_missing_one(builder: ProjectBuilder, tmp_path: Path) -> None:
+def test_json_of_a_clean_project_and_of_a_missing_one(
+    builder: ProjectBuilder, tmp_path: Path
+) -> None:
     project = make_project(builder)
     r = invoke(["validate", "--format", "json", "."], cwd=project)
     assert (r.exit_code, json.loads(r.stdout)["valid"]) == (0, True)
@@ -227,12 +264,19 @@ def test_github_escaping_is_exactly_the_actions_toolkit() -> None:
     assert escape_property("%\r\n:,") == "%25%0D%0A%3A%2C"
 
 
-def test_github_format_from_the_cli_and_by_environment(builder: ProjectBuilder, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_github_format_from_the_cli_and_by_environment(
+    builder: ProjectBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project = make_project(builder)
     (project / "data/survey.csv").rename(project / "data/a,b:c%.csv")
     text = (project / "triangulate.yaml").read_text(encoding="utf-8")
-    (project / "triangulate.yaml").write_text(text.replace("data/survey.csv", "data/a,b:c%.csv"), encoding="utf-8")
-    write_csv(project / "data/a,b:c%.csv", [{"code": "s", "respondents": "ten, maybe: 10%", "endorsed": 4}])
+    (project / "triangulate.yaml").write_text(
+        text.replace("data/survey.csv", "data/a,b:c%.csv"), encoding="utf-8"
+    )
+    write_csv(
+        project / "data/a,b:c%.csv",
+        [{"code": "s", "respondents": "ten, maybe: 10%", "endorsed": 4}],
+    )
     r = invoke(["validate", "--format", "github", "."], cwd=project)
     assert r.exit_code == 1, str(r)
     line = next(x for x in r.stdout.splitlines() if "data.not-a-number" in x)
@@ -263,11 +307,24 @@ def test_exit_codes() -> None:
 
 
 def test_select_findings_patterns() -> None:
-    fs = [error("data.empty", "x"), warning("data.unsorted-code", "y"), error("codebook.duplicate-theme", "z")]
-    assert [f.code for f in select_findings(fs, ["data"], [])] == ["data.empty", "data.unsorted-code"]
-    assert [f.code for f in select_findings(fs, ["data."], ["data.empty"])] == ["data.unsorted-code"]
-    assert [f.code for f in select_findings(fs, [], ["codebook.duplicate-theme", "data.empty"])] == ["data.unsorted-code"]
-    assert select_findings(fs, ["dat"], []) == []  # a prefix is a whole segment, not any string start
+    fs = [
+        error("data.empty", "x"),
+        warning("data.unsorted-code", "y"),
+        error("codebook.duplicate-theme", "z"),
+    ]
+    assert [f.code for f in select_findings(fs, ["data"], [])] == [
+        "data.empty",
+        "data.unsorted-code",
+    ]
+    assert [f.code for f in select_findings(fs, ["data."], ["data.empty"])] == [
+        "data.unsorted-code"
+    ]
+    assert [
+        f.code for f in select_findings(fs, [], ["codebook.duplicate-theme", "data.empty"])
+    ] == ["data.unsorted-code"]
+    assert (
+        select_findings(fs, ["dat"], []) == []
+    )  # a prefix is a whole segment, not any string start
 
 
 def test_text_renderer_formats() -> None:
@@ -325,4 +382,9 @@ def test_json_location_of_a_table_finding_names_row_and_column(builder: ProjectB
     hit = next(f for f in doc["findings"] if f["code"] == "data.endorsed-exceeds-respondents")
     loc = hit["location"]
     assert loc["file"].endswith("data/survey.csv")
-    assert (loc["row"], loc["column"], loc["field"], loc["line"]) == (3, "endorsed", "endorsed", None)
+    assert (loc["row"], loc["column"], loc["field"], loc["line"]) == (
+        3,
+        "endorsed",
+        "endorsed",
+        None,
+    )

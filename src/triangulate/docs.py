@@ -92,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             current = None
         if current != text:
-            sys.stderr.write(f"{path} is stale; run 'python -m triangulate.docs' from the repository root\n")
+            sys.stderr.write(
+                f"{path} is stale; run 'python -m triangulate.docs' from the repository root\n"
+            )
             return 1
         return 0
     from triangulate.files import atomic_write_text

@@ -27,15 +27,27 @@ if TYPE_CHECKING:
 
 # The order a team meets the commands in: set up, check, the protocol's steps, then utilities.
 COMMAND_ORDER = [
-    "init", "import-codebook", "validate", "sort", "converge", "agreement", "review", "report", "run",
-    "export-codebook", "schema",
+    "init",
+    "import-codebook",
+    "validate",
+    "sort",
+    "converge",
+    "agreement",
+    "review",
+    "report",
+    "run",
+    "export-codebook",
+    "schema",
 ]
 
 
 class _OrderedGroup(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         names = super().list_commands(ctx)
-        return sorted(names, key=lambda n: COMMAND_ORDER.index(n) if n in COMMAND_ORDER else len(COMMAND_ORDER))
+        return sorted(
+            names,
+            key=lambda n: COMMAND_ORDER.index(n) if n in COMMAND_ORDER else len(COMMAND_ORDER),
+        )
 
 
 app = typer.Typer(
@@ -62,7 +74,9 @@ ProjectArg = Annotated[
     ),
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit 1).")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final summary.")]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print only errors and the final summary.")
+]
 
 
 class Format(str, Enum):
@@ -81,7 +95,9 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool | None,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = None,
 ) -> None:
     pass
@@ -130,7 +146,9 @@ def _finish(findings: list[Finding], strict: bool) -> int:
         if strict and not errors:
             _stderr(f"{warnings} warning(s), which --strict treats as errors.")
         else:
-            _stderr(f"Stopped: {errors} error(s) in the inputs; nothing was written. Fix them and run again.")
+            _stderr(
+                f"Stopped: {errors} error(s) in the inputs; nothing was written. Fix them and run again."
+            )
     return code
 
 
@@ -211,7 +229,9 @@ def _analyse(project: Path) -> PipelineResult:
         for f in result.findings:
             file = f.location.file
             if file and not file.endswith("(built-in)") and not Path(file).is_absolute():
-                f = dataclasses.replace(f, location=dataclasses.replace(f.location, file=_rel(root / file)))
+                f = dataclasses.replace(
+                    f, location=dataclasses.replace(f.location, file=_rel(root / file))
+                )
             fixed.append(f)
         result.findings = fixed
     return result
@@ -246,11 +266,27 @@ def validate(
     project: ProjectArg = Path("."),
     format: Annotated[
         Format | None,
-        typer.Option("--format", "-f", help="text (default), json (one document on stdout) or github (Actions annotations; default when GITHUB_ACTIONS=true)."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="text (default), json (one document on stdout) or github (Actions annotations; default when GITHUB_ACTIONS=true).",
+        ),
     ] = None,
     strict: StrictOpt = False,
-    select: Annotated[list[str] | None, typer.Option("--select", help="Only report these finding codes or prefixes (repeatable), e.g. codebook.")] = None,
-    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Do not report these finding codes or prefixes (repeatable), e.g. data.unsorted-code.")] = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select",
+            help="Only report these finding codes or prefixes (repeatable), e.g. codebook.",
+        ),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ignore",
+            help="Do not report these finding codes or prefixes (repeatable), e.g. data.unsorted-code.",
+        ),
+    ] = None,
 ) -> int:
     """Check a project: project file, protocol, codebook, every source, worksheets and decisions.
 
@@ -286,8 +322,15 @@ def validate(
 
 @app.command()
 def schema(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the schema files into.")] = Path("schemas"),
-    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 when a file in the folder is missing or differs.")] = False,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder to write the schema files into.")
+    ] = Path("schemas"),
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Write nothing; exit 1 when a file in the folder is missing or differs."
+        ),
+    ] = False,
 ) -> int:
     """Write JSON Schemas for triangulate.yaml, codebook.yaml and protocol files.
 
@@ -303,7 +346,9 @@ def schema(
     if check:
         stale = stale_schemas(output)
         for name in stale:
-            _stderr(f"{_rel(output / name)} is missing or out of date; run 'triangulate schema --output {output}'")
+            _stderr(
+                f"{_rel(output / name)} is missing or out of date; run 'triangulate schema --output {output}'"
+            )
         if not stale:
             typer.echo(f"Schemas in {_rel(output)} are up to date.")
         return 1 if stale else 0
@@ -317,7 +362,9 @@ def schema(
 
 
 @app.command("sort")
-def sort_cmd(project: ProjectArg = Path("."), strict: StrictOpt = False, quiet: QuietOpt = False) -> int:
+def sort_cmd(
+    project: ProjectArg = Path("."), strict: StrictOpt = False, quiet: QuietOpt = False
+) -> int:
     """Step 1, sorting: which themes each source speaks to, and how prominently.
 
     Writes sorting.csv to the output folder and prints the table.
@@ -332,7 +379,10 @@ def sort_cmd(project: ProjectArg = Path("."), strict: StrictOpt = False, quiet: 
 
     a = result.analysis
     paths = write_sorting(a, a.project.output_dir)
-    _table(["theme", "source", "present", "codes", "excerpts", "participants", "prominence"], [[r[0], r[2], r[3], r[4], r[5], r[6], r[7]] for r in sorting_rows(a)])
+    _table(
+        ["theme", "source", "present", "codes", "excerpts", "participants", "prominence"],
+        [[r[0], r[2], r[3], r[4], r[5], r[6], r[7]] for r in sorting_rows(a)],
+    )
     typer.echo(f"Wrote {', '.join(_rel(p) for p in paths)}")
     return 0
 
@@ -342,9 +392,15 @@ def converge(
     project: ProjectArg = Path("."),
     reviewer: Annotated[
         str | None,
-        typer.Option("--reviewer", "-r", help="Code your units interactively as this reviewer (blind to the others; resumable)."),
+        typer.Option(
+            "--reviewer",
+            "-r",
+            help="Code your units interactively as this reviewer (blind to the others; resumable).",
+        ),
     ] = None,
-    redo: Annotated[bool, typer.Option("--redo", help="With --reviewer: go through units already coded too.")] = False,
+    redo: Annotated[
+        bool, typer.Option("--redo", help="With --reviewer: go through units already coded too.")
+    ] = False,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
 ) -> int:
@@ -370,7 +426,17 @@ def converge(
     a = result.analysis
     _table(
         ["theme", "pair", "proposed", "why", "final", "status"],
-        [[u.theme.id, f"{u.source_a} / {u.source_b}", u.proposed or "", u.reason, u.final or "", u.status] for u in a.units],
+        [
+            [
+                u.theme.id,
+                f"{u.source_a} / {u.source_b}",
+                u.proposed or "",
+                u.reason,
+                u.final or "",
+                u.status,
+            ]
+            for u in a.units
+        ],
     )
     written = write_blank_worksheets(a.project, a.units)
     paths = write_matrix(a, a.project.output_dir)
@@ -385,7 +451,13 @@ def report(
     project: ProjectArg = Path("."),
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
-    redact: Annotated[bool, typer.Option("--redact", help="Leave all excerpt text and participant ids out of the report, for sharing.")] = False,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact",
+            help="Leave all excerpt text and participant ids out of the report, for sharing.",
+        ),
+    ] = False,
 ) -> int:
     """Write every output: sorting.csv, convergence_matrix.csv/.xlsx, summary.json, report.md/.html.
 
@@ -401,7 +473,12 @@ def run(
     project: ProjectArg = Path("."),
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
-    redact: Annotated[bool, typer.Option("--redact", help="Leave all excerpt text and participant ids out of the report.")] = False,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact", help="Leave all excerpt text and participant ids out of the report."
+        ),
+    ] = False,
 ) -> int:
     """Validate, sort, converge (proposals only) and report, without any prompt.
 
@@ -427,7 +504,11 @@ def _run(project: Path, strict: bool, quiet: bool, redact: bool) -> int:
     n = len(a.units)
     typer.echo(f"{a.project.file.title}: {n} units, protocol {a.project.protocol.id}")
     _table(["category", "units"], [[c, f"{k}/{n}"] for c, k in counts.items()])
-    typer.echo("statuses: " + ", ".join(f"{s} {k}" for s, k in statuses.items() if k) + f" (disputed {statuses['disputed']}, uncoded {statuses['uncoded']})")
+    typer.echo(
+        "statuses: "
+        + ", ".join(f"{s} {k}" for s, k in statuses.items() if k)
+        + f" (disputed {statuses['disputed']}, uncoded {statuses['uncoded']})"
+    )
     if a.agreement is not None:
         from triangulate.outputs.report import fmt_stat
 
@@ -483,11 +564,29 @@ def _ask(console: object) -> Callable[[str], str]:
 @app.command()
 def review(
     project: ProjectArg = Path("."),
-    as_: Annotated[str, typer.Option("--as", help="Your name or initials, recorded with each decision.")] = "",
-    all_units: Annotated[bool, typer.Option("--all", help="Walk every unit, not only the disputed ones.")] = False,
-    category: Annotated[list[str] | None, typer.Option("--category", help="Also walk units with this category (final, proposed or a reviewer's); repeatable.")] = None,
-    theme: Annotated[list[str] | None, typer.Option("--theme", help="Also walk this theme's units; repeatable.")] = None,
-    revise: Annotated[bool, typer.Option("--revise", help="Include units already decided (a new decision supersedes the old one).")] = False,
+    as_: Annotated[
+        str, typer.Option("--as", help="Your name or initials, recorded with each decision.")
+    ] = "",
+    all_units: Annotated[
+        bool, typer.Option("--all", help="Walk every unit, not only the disputed ones.")
+    ] = False,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--category",
+            help="Also walk units with this category (final, proposed or a reviewer's); repeatable.",
+        ),
+    ] = None,
+    theme: Annotated[
+        list[str] | None, typer.Option("--theme", help="Also walk this theme's units; repeatable.")
+    ] = None,
+    revise: Annotated[
+        bool,
+        typer.Option(
+            "--revise",
+            help="Include units already decided (a new decision supersedes the old one).",
+        ),
+    ] = False,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
 ) -> int:
@@ -514,12 +613,16 @@ def review(
     a = result.analysis
     bad = [c for c in (category or []) if c not in a.project.protocol.category_ids]
     if bad:
-        raise UsageError(f"unknown category {bad[0]!r} (categories: {', '.join(a.project.protocol.category_ids)})")
+        raise UsageError(
+            f"unknown category {bad[0]!r} (categories: {', '.join(a.project.protocol.category_ids)})"
+        )
     themes = {t.id for t in a.project.codebook.themes}
     badt = [t for t in (theme or []) if t not in themes]
     if badt:
         raise UsageError(f"unknown theme {badt[0]!r}")
-    units = select_for_review(a.units, a.reviewers, all_units=all_units, categories=category, themes=theme)
+    units = select_for_review(
+        a.units, a.reviewers, all_units=all_units, categories=category, themes=theme
+    )
     _need_terminal("triangulate review")
     console = Console(highlight=False)
     review_loop(a, units, as_.strip(), console, _ask(console), revise=revise)
@@ -529,7 +632,12 @@ def review(
 @app.command()
 def agreement(
     project: ProjectArg = Path("."),
-    format: Annotated[Format, typer.Option("--format", "-f", help="text or json (json: the summary.json 'agreement' block).")] = Format.text,
+    format: Annotated[
+        Format,
+        typer.Option(
+            "--format", "-f", help="text or json (json: the summary.json 'agreement' block)."
+        ),
+    ] = Format.text,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
 ) -> int:
@@ -558,17 +666,41 @@ def agreement(
     from triangulate.outputs.report import fmt_stat
 
     ag = a.agreement
-    typer.echo(f"Reviewers: {', '.join(a.reviewers)}; units coded by at least two: {ag.get('units')}")
-    rows = [["categories", str(ag.get("units")), *(fmt_stat(ag.get(k)) for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"))]]
+    typer.echo(
+        f"Reviewers: {', '.join(a.reviewers)}; units coded by at least two: {ag.get('units')}"
+    )
+    rows = [
+        [
+            "categories",
+            str(ag.get("units")),
+            *(
+                fmt_stat(ag.get(k))
+                for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
+            ),
+        ]
+    ]
     for d, v in (ag.get("by_dimension") or {}).items():
-        rows.append([f"dimension {d}", str(v.get("units")), *(fmt_stat(v.get(k)) for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"))])
-    _table(["over", "units", "percent", "Cohen's kappa", "Fleiss' kappa", "Krippendorff's alpha"], rows)
+        rows.append(
+            [
+                f"dimension {d}",
+                str(v.get("units")),
+                *(
+                    fmt_stat(v.get(k))
+                    for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
+                ),
+            ]
+        )
+    _table(
+        ["over", "units", "percent", "Cohen's kappa", "Fleiss' kappa", "Krippendorff's alpha"], rows
+    )
     for k, why in (ag.get("notes") or {}).items():
         typer.echo(f"{k}: n/a, {why}")
     cats = a.project.protocol.category_ids
     for ra, rb, table in a.confusion_tables():
         typer.echo(f"\nConfusion table: {ra} (rows) x {rb} (columns)")
-        _table([f"{ra} \\ {rb}", *cats], [[c, *[str(x) for x in row]] for c, row in zip(cats, table)])
+        _table(
+            [f"{ra} \\ {rb}", *cats], [[c, *[str(x) for x in row]] for c, row in zip(cats, table)]
+        )
     return 0
 
 
@@ -593,17 +725,39 @@ def _check_source_id(value: str, option: str) -> None:
     from triangulate.findings import UsageError
 
     if not re.fullmatch(r"[a-z0-9_-]+", value):
-        raise UsageError(f"{option} '{value}': source ids may only hold lowercase letters, digits, '_' and '-'")
+        raise UsageError(
+            f"{option} '{value}': source ids may only hold lowercase letters, digits, '_' and '-'"
+        )
 
 
 @app.command()
 def init(
-    directory: Annotated[Path, typer.Argument(help="The folder to create the project in (created when missing).", show_default="current directory")] = Path("."),
-    title: Annotated[str | None, typer.Option("--title", help="The project's title (default: the folder's name).")] = None,
-    protocol: Annotated[str | None, typer.Option("--protocol", help="A built-in protocol id (farmer-2006, blebu-2023) or the path of a protocol .yaml (default: farmer-2006).")] = None,
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="The folder to create the project in (created when missing).",
+            show_default="current directory",
+        ),
+    ] = Path("."),
+    title: Annotated[
+        str | None,
+        typer.Option("--title", help="The project's title (default: the folder's name)."),
+    ] = None,
+    protocol: Annotated[
+        str | None,
+        typer.Option(
+            "--protocol",
+            help="A built-in protocol id (farmer-2006, blebu-2023) or the path of a protocol .yaml (default: farmer-2006).",
+        ),
+    ] = None,
     source: Annotated[
         list[str] | None,
-        typer.Option("--source", "-s", metavar="ID=PATH[:KIND]", help="A data source (repeatable, in order); KIND is excerpts, survey or survey_responses, guessed from the file when left out."),
+        typer.Option(
+            "--source",
+            "-s",
+            metavar="ID=PATH[:KIND]",
+            help="A data source (repeatable, in order); KIND is excerpts, survey or survey_responses, guessed from the file when left out.",
+        ),
     ] = None,
 ) -> int:
     """Create a project: triangulate.yaml, and a draft codebook.yaml listing every code found.
@@ -616,16 +770,27 @@ def init(
     from triangulate.project.init import init_project, parse_source_arg
 
     args = [parse_source_arg(s) for s in source or []]
-    result = init_project(directory, title=title, protocol=protocol, sources=args, ask=_init_ask() if sys.stdin.isatty() else None)
+    result = init_project(
+        directory,
+        title=title,
+        protocol=protocol,
+        sources=args,
+        ask=_init_ask() if sys.stdin.isatty() else None,
+    )
     _print_findings(result.findings)
     for sid in result.inferred:
-        typer.echo(f"Source '{sid}': read as kind '{result.kinds[sid]}' (add :KIND to --source to choose)")
+        typer.echo(
+            f"Source '{sid}': read as kind '{result.kinds[sid]}' (add :KIND to --source to choose)"
+        )
     for p in result.written:
         typer.echo(f"Wrote {_rel(p)}")
     if result.kept_codebook:
         typer.echo(f"Kept the existing {_rel(result.root / 'codebook.yaml')}")
     n = sum(len(c) for c in result.codes.values())
-    typer.echo(f"Found {n} code(s) in {len(result.codes)} source(s): " + ", ".join(f"{sid} {len(c)}" for sid, c in result.codes.items()))
+    typer.echo(
+        f"Found {n} code(s) in {len(result.codes)} source(s): "
+        + ", ".join(f"{sid} {len(c)}" for sid, c in result.codes.items())
+    )
     typer.echo("Next:")
     i = 0
     for step in result.next_steps:
@@ -648,8 +813,12 @@ def _init_ask() -> Callable[[str, str | None], str]:
 @app.command("import-codebook")
 def import_codebook(
     file: Annotated[Path, typer.Argument(help="A REFI-QDA codebook (.qdc) or project (.qdpx).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The codebook YAML to write; never overwritten.")] = Path("codebook.yaml"),
-    source: Annotated[str, typer.Option("--source", help="The id of the excerpts source whose codes these are.")] = "interviews",
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The codebook YAML to write; never overwritten.")
+    ] = Path("codebook.yaml"),
+    source: Annotated[
+        str, typer.Option("--source", help="The id of the excerpts source whose codes these are.")
+    ] = "interviews",
 ) -> int:
     """Seed a codebook.yaml from a .qdc or .qdpx code tree.
 
@@ -679,17 +848,28 @@ def import_codebook(
     if not write_new(output, codebook_yaml(draft, file.name, source)):
         raise UsageError(exists)
     n = sum(len(c) for t in draft["themes"] for c in t["codes"].values())
-    typer.echo(f"Wrote {_rel(output)}: {len(draft['themes'])} theme(s), {n} code(s) of source '{source}'.")
-    typer.echo("Next: edit the themes (merge, rename, add definitions and the other sources' codes), then 'triangulate validate'.")
+    typer.echo(
+        f"Wrote {_rel(output)}: {len(draft['themes'])} theme(s), {n} code(s) of source '{source}'."
+    )
+    typer.echo(
+        "Next: edit the themes (merge, rename, add definitions and the other sources' codes), then 'triangulate validate'."
+    )
     return 0
 
 
 @app.command("export-codebook")
 def export_codebook(
     project: ProjectArg = Path("."),
-    output: Annotated[Path, typer.Option("--output", "-o", help="The .qdc file to write.")] = Path("codebook.qdc"),
-    source: Annotated[str | None, typer.Option("--source", help="Export only this source's codes (default: every source's).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .qdc file to write.")] = Path(
+        "codebook.qdc"
+    ),
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Export only this source's codes (default: every source's)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the output file if it exists.")
+    ] = False,
 ) -> int:
     """Write the codebook's themes as a REFI-QDA codebook (.qdc) for ATLAS.ti, NVivo, MAXQDA, ...
 
@@ -705,13 +885,23 @@ def export_codebook(
     pfile = find_project_file(project)
     if pfile is None:
         where = project / "triangulate.yaml" if project.is_dir() else project
-        _print_findings([error("project.not-found", f"no project here: {where} does not exist (create one with 'triangulate init')", Location(str(where)))])
+        _print_findings(
+            [
+                error(
+                    "project.not-found",
+                    f"no project here: {where} does not exist (create one with 'triangulate init')",
+                    Location(str(where)),
+                )
+            ]
+        )
         return 2
     pf, _, findings = load_yaml_model(pfile, _rel(pfile), ProjectFile, "the project file")
     if pf is None:
         _print_findings(findings)
         return exit_code_for(findings) or 1
-    cb, cdoc, more = load_yaml_model(pfile.parent / pf.codebook, _rel(pfile.parent / pf.codebook), Codebook, "the codebook")
+    cb, cdoc, more = load_yaml_model(
+        pfile.parent / pf.codebook, _rel(pfile.parent / pf.codebook), Codebook, "the codebook"
+    )
     findings += more
     if cb is not None:
         findings += check_codebook(cb, cdoc, pf, pf.codebook)
@@ -720,7 +910,9 @@ def export_codebook(
         return exit_code_for(findings) or 1
     ids = [s.id for s in pf.sources]
     if source is not None and source not in ids:
-        raise UsageError(f"--source '{source}' is not a source of this project (sources: {', '.join(ids)})")
+        raise UsageError(
+            f"--source '{source}' is not a source of this project (sources: {', '.join(ids)})"
+        )
     text, more = export_qdc(cb, ids, source, origin=f"triangulate {__version__}")
     if text is None:
         _print_findings(more)
@@ -729,8 +921,12 @@ def export_codebook(
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8", newline="\n")
     elif not write_new(output, text):
-        raise UsageError(f"{output} already exists; give --force to overwrite it, or choose another --output")
-    typer.echo(f"Wrote {_rel(output)}: {len(cb.themes)} theme(s) as folders with their codes (REFI-QDA codebook)")
+        raise UsageError(
+            f"{output} already exists; give --force to overwrite it, or choose another --output"
+        )
+    typer.echo(
+        f"Wrote {_rel(output)}: {len(cb.themes)} theme(s) as folders with their codes (REFI-QDA codebook)"
+    )
     return 0
 
 
@@ -773,7 +969,9 @@ def _lean_build(args: list[str]) -> Iterator[None]:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the one place that turns outcomes into exit codes."""
     # typer vendors click in recent releases; find its exception base without importing click.
-    click_exception: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+    click_exception: type[Exception] = next(
+        c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+    )
     try:
         with _lean_build(sys.argv[1:] if argv is None else argv):
             rv = app(args=argv, standalone_mode=False, prog_name="triangulate")
@@ -786,13 +984,17 @@ def main(argv: list[str] | None = None) -> None:
     except (typer.Abort, KeyboardInterrupt):
         _stderr("Interrupted; everything already decided is saved.")
         code = 130
-    except _triangulate_error() as exc:  # evaluated (and findings imported) only when an exception gets here
+    except (
+        _triangulate_error()
+    ) as exc:  # evaluated (and findings imported) only when an exception gets here
         _stderr(f"error: {exc.message}")
         _print_findings(exc.findings)
         code = exc.exit_code
     except BrokenPipeError:
         code = 0
-    except OSError as exc:  # the file system refused (permissions, a full disk, a file where a folder must be)
+    except (
+        OSError
+    ) as exc:  # the file system refused (permissions, a full disk, a file where a folder must be)
         where = f": {exc.filename}" if exc.filename else ""
         _stderr(f"error: could not read or write a file{where}: {exc.strerror or exc}")
         code = 2

@@ -18,12 +18,18 @@ def _matches(code: str, patterns: Sequence[str]) -> bool:
     return False
 
 
-def select_findings(findings: list[Finding], select: Sequence[str], ignore: Sequence[str]) -> list[Finding]:
+def select_findings(
+    findings: list[Finding], select: Sequence[str], ignore: Sequence[str]
+) -> list[Finding]:
     """Keep findings whose code matches ``select`` (all when empty) and not ``ignore``.
 
     A pattern is a full code (``data.missing-column``) or a prefix (``data`` or ``data.``).
     """
-    out = [f for f in findings if (not select or _matches(f.code, select)) and not _matches(f.code, ignore)]
+    out = [
+        f
+        for f in findings
+        if (not select or _matches(f.code, select)) and not _matches(f.code, ignore)
+    ]
     return out
 
 

@@ -39,7 +39,12 @@ Ask = Callable[[str], str]
 def _source_cell(ts: ThemeSource, label: str, show_all: bool, dims: list[str]) -> Group:
     parts: list[Text] = [Text(f"{ts.source}: {label}", style="bold")]
     if not ts.present:
-        parts.append(Text("silent: no code of this theme" + (" (codes listed, none endorsed)" if ts.survey_rows else "")))
+        parts.append(
+            Text(
+                "silent: no code of this theme"
+                + (" (codes listed, none endorsed)" if ts.survey_rows else "")
+            )
+        )
         return Group(*parts)
     parts.append(Text(f"prominence {prominence_text(ts)}"))
     parts.append(Text(f"codes: {', '.join(ts.codes)}"))
@@ -55,7 +60,9 @@ def _source_cell(ts: ThemeSource, label: str, show_all: bool, dims: list[str]) -
     return Group(*parts)
 
 
-def unit_view(analysis: Analysis, unit: Unit, index: int, total: int, show_all: bool = False) -> Group:
+def unit_view(
+    analysis: Analysis, unit: Unit, index: int, total: int, show_all: bool = False
+) -> Group:
     """The theme, both sources side by side, and the rule's proposal. Never another reviewer's codes."""
     project = analysis.project
     dims = project.protocol.dimension_ids
@@ -73,12 +80,18 @@ def unit_view(analysis: Analysis, unit: Unit, index: int, total: int, show_all: 
     items.append(table)
     items.append(Text(f"Proposal: {unit.proposed or 'none'} ({unit.reason})"))
     if unit.note == "not_collected":
-        items.append(Text("Note: the silent source's instrument could not capture this theme (not_collected)."))
+        items.append(
+            Text(
+                "Note: the silent source's instrument could not capture this theme (not_collected)."
+            )
+        )
     return Group(*items)
 
 
 def _category_menu(analysis: Analysis) -> str:
-    return "  ".join(f"[{i}] {c.id}" for i, c in enumerate(analysis.project.protocol.categories, start=1))
+    return "  ".join(
+        f"[{i}] {c.id}" for i, c in enumerate(analysis.project.protocol.categories, start=1)
+    )
 
 
 def _pick_category(analysis: Analysis, answer: str) -> str | None:
@@ -139,7 +152,9 @@ def _drive(
             persist(result)
 
 
-def code_loop(analysis: Analysis, reviewer: str, console: Console, ask: Ask, redo: bool = False) -> tuple[int, int]:
+def code_loop(
+    analysis: Analysis, reviewer: str, console: Console, ask: Ask, redo: bool = False
+) -> tuple[int, int]:
     """Walk the reviewer's uncoded units. Returns (coded now, still uncoded)."""
     project = analysis.project
     protocol = project.protocol
@@ -147,7 +162,9 @@ def code_loop(analysis: Analysis, reviewer: str, console: Console, ask: Ask, red
     total = len(session.units)
     coded = 0
     if session.current is None:
-        console.print(f"{reviewer} has coded every unit ({total}). Use --redo to go through them again.")
+        console.print(
+            f"{reviewer} has coded every unit ({total}). Use --redo to go through them again."
+        )
         return 0, 0
     console.print(
         f"Coding as {reviewer}: {session.remaining} of {total} unit(s) to code. Each answer is saved to "
@@ -176,7 +193,11 @@ def code_loop(analysis: Analysis, reviewer: str, console: Console, ask: Ask, red
                     "a = all excerpts, s = skip, b = back, q = quit: "
                 )
                 _controls(reply)
-                category = protocol.rules.one_source if not reply.strip() else _pick_category(analysis, reply)
+                category = (
+                    protocol.rules.one_source
+                    if not reply.strip()
+                    else _pick_category(analysis, reply)
+                )
                 if category is None:
                     console.print(f"Not a category: {reply!r}")
         else:
@@ -210,7 +231,12 @@ def code_loop(analysis: Analysis, reviewer: str, console: Console, ask: Ask, red
         values["rationale"] = row.rationale
         path = save_worksheet_row(project, analysis.units, reviewer, values)
         coded += 1
-        console.print(Text(f"Saved: {row.category or '(rule)'} -> {path.relative_to(project.root)}", style="green"))
+        console.print(
+            Text(
+                f"Saved: {row.category or '(rule)'} -> {path.relative_to(project.root)}",
+                style="green",
+            )
+        )
 
     _drive(session, console, show, question, persist)
     left = session.remaining
@@ -218,7 +244,14 @@ def code_loop(analysis: Analysis, reviewer: str, console: Console, ask: Ask, red
     return coded, left
 
 
-def review_loop(analysis: Analysis, units: list[Unit], decided_by: str, console: Console, ask: Ask, revise: bool = False) -> tuple[int, int]:
+def review_loop(
+    analysis: Analysis,
+    units: list[Unit],
+    decided_by: str,
+    console: Console,
+    ask: Ask,
+    revise: bool = False,
+) -> tuple[int, int]:
     """Walk the selected units and append one decision per answer. Returns (decided now, left)."""
     project = analysis.project
     session = ReviewSession(units, decided_by, project.protocol, revise=revise)
@@ -226,10 +259,14 @@ def review_loop(analysis: Analysis, units: list[Unit], decided_by: str, console:
     decided = 0
     path = decisions_path(project)
     if not units:
-        console.print("Nothing to review: no unit matches (by default, the review walks disputed units).")
+        console.print(
+            "Nothing to review: no unit matches (by default, the review walks disputed units)."
+        )
         return 0, 0
     if session.current is None:
-        console.print(f"Every selected unit ({total}) has a decision. Use --revise to go through them again.")
+        console.print(
+            f"Every selected unit ({total}) has a decision. Use --revise to go through them again."
+        )
         return 0, 0
     console.print(
         f"Reviewing as {decided_by}: {session.remaining} of {total} unit(s) undecided. Each decision is "
@@ -244,14 +281,22 @@ def review_loop(analysis: Analysis, units: list[Unit], decided_by: str, console:
                 console.print(Text(f"{r}: not coded"))
             else:
                 how = "from the judgements" if c.derived else "written"
-                console.print(Text(f"{r}: {c.category} ({how})" + (f": {c.rationale}" if c.rationale else "")))
+                console.print(
+                    Text(f"{r}: {c.category} ({how})" + (f": {c.rationale}" if c.rationale else ""))
+                )
         if unit.decision is not None:
             d = unit.decision
-            console.print(Text(f"Current decision: {d.category} by {d.decided_by} at {d.decided_at}: {d.rationale}"))
+            console.print(
+                Text(
+                    f"Current decision: {d.category} by {d.decided_by} at {d.decided_at}: {d.rationale}"
+                )
+            )
 
     def question(unit: Unit) -> Answer:
         while True:
-            reply = ask(f"Final category? {_category_menu(analysis)}; a = all excerpts, s = skip, b = back, q = quit: ")
+            reply = ask(
+                f"Final category? {_category_menu(analysis)}; a = all excerpts, s = skip, b = back, q = quit: "
+            )
             _controls(reply)
             category = _pick_category(analysis, reply)
             if category:
@@ -263,15 +308,24 @@ def review_loop(analysis: Analysis, units: list[Unit], decided_by: str, console:
                 raise _Control(Quit())
             if rationale.strip():
                 return Decide(category, rationale)
-            console.print("A rationale is required: the report shows why each unit was settled as it was.")
+            console.print(
+                "A rationale is required: the report shows why each unit was settled as it was."
+            )
 
     def persist(decision: dict[str, str]) -> None:
         nonlocal decided
         append_decision(path, decision)
         decided += 1
-        console.print(Text(f"Saved: {decision['category']} ({decision['decided_at']}) -> decisions.jsonl", style="green"))
+        console.print(
+            Text(
+                f"Saved: {decision['category']} ({decision['decided_at']}) -> decisions.jsonl",
+                style="green",
+            )
+        )
 
     _drive(session, console, show, question, persist)
     left = session.remaining
-    console.print(f"Decided {decided} unit(s) now; {left} still undecided. Run 'triangulate report' to update the report.")
+    console.print(
+        f"Decided {decided} unit(s) now; {left} still undecided. Run 'triangulate report' to update the report."
+    )
     return decided, left

@@ -75,7 +75,9 @@ def fmt_stat(v: object) -> str:
 
 def prominence_text(ts: ThemeSource) -> str:
     if ts.kind == "excerpts":
-        return f"{ts.participants}/{ts.total_participants} participants ({100 * ts.prominence:.0f}%)"
+        return (
+            f"{ts.participants}/{ts.total_participants} participants ({100 * ts.prominence:.0f}%)"
+        )
     if not ts.survey_rows:
         return "not coded"
     top = max(ts.survey_rows, key=lambda r: r.share)
@@ -98,12 +100,16 @@ def evidence_lines(ts: ThemeSource, redact: bool, limit: int = MAX_EXCERPTS_SHOW
             seen.add(r.excerpt_id)
             if redact:
                 continue
-            lines.append(f"{r.participant}, {r.excerpt_id} [{r.code}]: \u201c{' '.join(r.text.split())}\u201d")
+            lines.append(
+                f"{r.participant}, {r.excerpt_id} [{r.code}]: \u201c{' '.join(r.text.split())}\u201d"
+            )
         if distinct is None:
             distinct = len(seen)
         shown = lines[:limit]
         if redact:
-            shown = [f"{distinct} excerpt(s) from {ts.participants} participant(s); text withheld (redacted report)"]
+            shown = [
+                f"{distinct} excerpt(s) from {ts.participants} participant(s); text withheld (redacted report)"
+            ]
         elif distinct > limit:
             shown.append(f"... and {distinct - limit} more excerpt(s)")
         return shown
@@ -111,7 +117,9 @@ def evidence_lines(ts: ThemeSource, redact: bool, limit: int = MAX_EXCERPTS_SHOW
     for sr in ts.survey_rows:
         label = sr.item or sr.code
         if sr.endorsed is not None:
-            out.append(f"{label} [{sr.code}]: {sr.endorsed}/{sr.respondents} ({100 * sr.share:.0f}%)")
+            out.append(
+                f"{label} [{sr.code}]: {sr.endorsed}/{sr.respondents} ({100 * sr.share:.0f}%)"
+            )
         else:
             out.append(f"{label} [{sr.code}]: {sr.percent:g}% of {sr.respondents}")
     return out
@@ -139,7 +147,11 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
         Para(
             f"{n} units (theme x source pair) over {len(project.codebook.themes)} themes and "
             f"{len(project.source_ids)} sources, coded with the {protocol.id} protocol."
-            + (" Excerpt text and participant ids are withheld (redacted report)." if redact else "")
+            + (
+                " Excerpt text and participant ids are withheld (redacted report)."
+                if redact
+                else ""
+            )
         ),
         Heading(2, "Protocol", "protocol"),
         Para(f"{protocol.title}. {protocol.citation}"),
@@ -149,8 +161,14 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
             [[c.id, c.label, c.definition] for c in protocol.categories],
             category_cols=(0,),
         ),
-        Table(["dimension", "label", "description"], [[d.id, d.label, d.description or ""] for d in protocol.dimensions]),
-        Table(["source", "label", "kind", "file"], [[s.id, s.display, s.kind, s.path] for s in project.file.sources]),
+        Table(
+            ["dimension", "label", "description"],
+            [[d.id, d.label, d.description or ""] for d in protocol.dimensions],
+        ),
+        Table(
+            ["source", "label", "kind", "file"],
+            [[s.id, s.display, s.kind, s.path] for s in project.file.sources],
+        ),
     )
 
     # ---- step 1
@@ -161,7 +179,11 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
             "source's participants with an excerpt in the theme, or for a survey the largest share "
             "endorsing one of the theme's items."
         ),
-        Table(SORTING_COLUMNS, [r[:4] + [r[4].replace(";", "; ")] + r[5:] for r in sorting_rows(analysis)], numeric_cols=(5, 6, 7)),
+        Table(
+            SORTING_COLUMNS,
+            [r[:4] + [r[4].replace(";", "; ")] + r[5:] for r in sorting_rows(analysis)],
+            numeric_cols=(5, 6, 7),
+        ),
     )
 
     # ---- step 2
@@ -169,30 +191,53 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
     full_cols = matrix_columns(analysis)
     keep = [i for i, c in enumerate(full_cols) if c not in ("group", "rationale")]
     cols = [full_cols[i] for i in keep]
-    cat_cols = tuple(i for i, c in enumerate(cols) if c in ("proposed", "final", *analysis.reviewers))
+    cat_cols = tuple(
+        i for i, c in enumerate(cols) if c in ("proposed", "final", *analysis.reviewers)
+    )
     rep.add(
-        Para("The convergence matrix: one row per theme and pair of sources (rationales below; all columns in convergence_matrix.csv)."),
+        Para(
+            "The convergence matrix: one row per theme and pair of sources (rationales below; all columns in convergence_matrix.csv)."
+        ),
         Table(cols, [[r[i] for i in keep] for r in matrix_rows(analysis)], category_cols=cat_cols),
-        Para("Why each proposal (from the dimension tags), and the rationale for each final category:"),
+        Para(
+            "Why each proposal (from the dimension tags), and the rationale for each final category:"
+        ),
         Bullets(
             [
                 line
                 for u in units
-                for line in [f"{u.theme.id} ({u.source_a} / {u.source_b}): proposed {u.proposed or 'none'}: {u.reason}"]
+                for line in [
+                    f"{u.theme.id} ({u.source_a} / {u.source_b}): proposed {u.proposed or 'none'}: {u.reason}"
+                ]
                 + ([f"    {u.status}: {u.rationale}"] if u.rationale else [])
             ]
         ),
     )
 
     # ---- step 3
-    rep.add(Heading(2, step("convergence_assessment", "Convergence assessment"), "convergence-assessment"))
+    rep.add(
+        Heading(
+            2, step("convergence_assessment", "Convergence assessment"), "convergence-assessment"
+        )
+    )
     # Only units that ended in the one_source category: a reviewer or a decision may override one.
-    not_collected = sum(1 for u in units if u.note == "not_collected" and u.final == protocol.rules.one_source)
+    not_collected = sum(
+        1 for u in units if u.note == "not_collected" and u.final == protocol.rules.one_source
+    )
     rows = []
     for c in protocol.categories:
         rows.append([c.id, c.label, pct(counts[c.id], n)])
-    rows.append(["(none)", "no final category yet (disputed or uncoded)", pct(statuses["disputed"] + statuses["uncoded"], n)])
-    rep.add(Para(f"Final categories over all {n} units:"), Table(["category", "label", "units"], rows, category_cols=(0,)))
+    rows.append(
+        [
+            "(none)",
+            "no final category yet (disputed or uncoded)",
+            pct(statuses["disputed"] + statuses["uncoded"], n),
+        ]
+    )
+    rep.add(
+        Para(f"Final categories over all {n} units:"),
+        Table(["category", "label", "units"], rows, category_cols=(0,)),
+    )
     silences = counts.get(protocol.rules.one_source, 0)
     if silences:
         rep.add(
@@ -212,7 +257,10 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
             gu = [u for u in units if u.group == gid]
             if not gu:
                 continue
-            grows.append([glabel] + [pct(sum(1 for u in gu if u.final == c), len(gu)) for c in protocol.category_ids])
+            grows.append(
+                [glabel]
+                + [pct(sum(1 for u in gu if u.final == c), len(gu)) for c in protocol.category_ids]
+            )
         rep.add(Para("By overarching theme:"), Table(["group", *protocol.category_ids], grows))
     pairs: list[tuple[str, str]] = []
     for u in units:
@@ -221,12 +269,19 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
     prow = []
     for sa, sb in pairs:
         pu = [u for u in units if (u.source_a, u.source_b) == (sa, sb)]
-        prow.append([f"{sa} / {sb}"] + [pct(sum(1 for u in pu if u.final == c), len(pu)) for c in protocol.category_ids])
+        prow.append(
+            [f"{sa} / {sb}"]
+            + [pct(sum(1 for u in pu if u.final == c), len(pu)) for c in protocol.category_ids]
+        )
     rep.add(Para("By source pair:"), Table(["pair", *protocol.category_ids], prow))
 
     # ---- joint display
     rep.add(Heading(3, "Joint display: statistics by theme", "joint-display"))
-    jheader = ["theme"] + [f"{sid} prominence" for sid in project.source_ids] + ["exemplar excerpt", "category"]
+    jheader = (
+        ["theme"]
+        + [f"{sid} prominence" for sid in project.source_ids]
+        + ["exemplar excerpt", "category"]
+    )
     jrows = []
     units_of: dict[str, list[Unit]] = {}  # each theme's units, found once (not a scan per theme)
     for u in units:
@@ -240,13 +295,25 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
             if not exemplar and ts.kind == "excerpts" and ts.excerpt_rows and not redact:
                 r = ts.excerpt_rows[0]
                 exemplar = f"\u201c{' '.join(r.text.split())}\u201d ({r.participant})"
-        finals = sorted({u.final or "disputed" if u.final or u.status == "disputed" else "uncoded" for u in units_of.get(t.id, ())})
-        cells += [exemplar if not redact else "(redacted)", "; ".join(finals) if finals else "no unit"]
+        finals = sorted(
+            {
+                u.final or "disputed" if u.final or u.status == "disputed" else "uncoded"
+                for u in units_of.get(t.id, ())
+            }
+        )
+        cells += [
+            exemplar if not redact else "(redacted)",
+            "; ".join(finals) if finals else "no unit",
+        ]
         jrows.append(cells)
     rep.add(Table(jheader, jrows, category_cols=(len(jheader) - 1,)))
 
     # ---- step 4
-    rep.add(Heading(2, step("completeness_comparison", "Completeness comparison"), "completeness-comparison"))
+    rep.add(
+        Heading(
+            2, step("completeness_comparison", "Completeness comparison"), "completeness-comparison"
+        )
+    )
     bullets = []
     for sid in project.source_ids:
         only = [
@@ -255,9 +322,19 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
             if analysis.sorting[(t.id, sid)].present
             and not any(analysis.sorting[(t.id, o)].present for o in project.source_ids if o != sid)
         ]
-        bullets.append(f"Only {sid} ({project.source_label(sid)}): {', '.join(only) if only else 'nothing'}")
-    shared = [t.id for t in project.codebook.themes if all(analysis.sorting[(t.id, s)].present for s in project.source_ids)]
-    absent = [t.id for t in project.codebook.themes if not any(analysis.sorting[(t.id, s)].present for s in project.source_ids)]
+        bullets.append(
+            f"Only {sid} ({project.source_label(sid)}): {', '.join(only) if only else 'nothing'}"
+        )
+    shared = [
+        t.id
+        for t in project.codebook.themes
+        if all(analysis.sorting[(t.id, s)].present for s in project.source_ids)
+    ]
+    absent = [
+        t.id
+        for t in project.codebook.themes
+        if not any(analysis.sorting[(t.id, s)].present for s in project.source_ids)
+    ]
     bullets.append(f"In every source: {', '.join(shared) if shared else 'none'}")
     if absent:
         bullets.append(f"In no source (no unit): {', '.join(absent)}")
@@ -272,7 +349,9 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
                         u.theme.id,
                         u.source_a if u.a.present else u.source_b,
                         u.source_b if u.a.present else u.source_a,
-                        "not collected (the instrument could not capture it)" if u.note == "not_collected" else "measured, not said",
+                        "not collected (the instrument could not capture it)"
+                        if u.note == "not_collected"
+                        else "measured, not said",
                     ]
                     for u in silent_units
                 ],
@@ -280,22 +359,32 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
         )
 
     # ---- step 5
-    rep.add(Heading(2, step("researcher_comparison", "Researcher comparison"), "researcher-comparison"))
+    rep.add(
+        Heading(2, step("researcher_comparison", "Researcher comparison"), "researcher-comparison")
+    )
     _researcher_section(rep, analysis)
 
     # ---- evidence for silences and disagreements
     rep.add(Heading(2, "Silences and disagreements: the evidence", "evidence"))
-    flagged = [u for u in units if u.final in (protocol.rules.one_source, protocol.rules.none) or u.status == "disputed"]
+    flagged = [
+        u
+        for u in units
+        if u.final in (protocol.rules.one_source, protocol.rules.none) or u.status == "disputed"
+    ]
     if not flagged:
         rep.add(Para("No unit ended in silence or disagreement."))
     for u in flagged:
-        rep.add(Heading(3, f"{u.theme.display} ({u.source_a} / {u.source_b}): {u.final or 'disputed'}"))
+        rep.add(
+            Heading(3, f"{u.theme.display} ({u.source_a} / {u.source_b}): {u.final or 'disputed'}")
+        )
         if u.theme.definition:
             rep.add(Para(f"Definition: {u.theme.definition}"))
         items = []
         for ts in (u.a, u.b):
             head = f"{ts.source}: " + (
-                f"present, prominence {prominence_text(ts)}" if ts.present else "silent" + (" (not collected)" if u.note and not ts.present else "")
+                f"present, prominence {prominence_text(ts)}"
+                if ts.present
+                else "silent" + (" (not collected)" if u.note and not ts.present else "")
             )
             items.append(head)
             if ts.present:
@@ -339,7 +428,9 @@ def methods_paragraph(analysis: Analysis) -> str:
         data = project.sources[spec.id]
         if data.is_excerpts:
             people = data.participant_count()
-            srcs.append(f"{spec.display} ({people} participants, {data.excerpt_count()} coded excerpts)")
+            srcs.append(
+                f"{spec.display} ({people} participants, {data.excerpt_count()} coded excerpts)"
+            )
         else:
             srcs.append(f"{spec.display} ({len(data.survey)} survey items)")
     themes = len(project.codebook.themes)
@@ -367,17 +458,27 @@ def methods_paragraph(analysis: Analysis) -> str:
         if ag.get("krippendorff_alpha") is not None:
             stats.append(f"Krippendorff's alpha {float(ag['krippendorff_alpha']):.2f}")
         # Say "every unit" only when it is true: worksheets are often partly filled in.
-        coded = sum(1 for u in analysis.units if any(u.codes.get(r) is not None for r in analysis.reviewers))
+        coded = sum(
+            1 for u in analysis.units if any(u.codes.get(r) is not None for r in analysis.reviewers)
+        )
         every = all(u.codes.get(r) is not None for u in analysis.units for r in analysis.reviewers)
         text += (
             f"{len(analysis.reviewers)} researchers coded "
             + ("every unit" if every else f"{coded} of the {n} units")
             + " independently"
-            + (f" ({_join(stats)} over {ag.get('units')} units before adjudication)" if stats else "")
+            + (
+                f" ({_join(stats)} over {ag.get('units')} units before adjudication)"
+                if stats
+                else ""
+            )
             + ". "
         )
         disputed = sum(1 for u in analysis.units if u.was_disputed(analysis.reviewers))
-        settled = sum(1 for u in analysis.units if u.was_disputed(analysis.reviewers) and u.decision is not None)
+        settled = sum(
+            1
+            for u in analysis.units
+            if u.was_disputed(analysis.reviewers) and u.decision is not None
+        )
         if disputed:
             text += f"Disagreements ({disputed} unit{'s' if disputed != 1 else ''}) were discussed and {settled} settled by adjudication. "
     text += f"Of the {n} units, {result}."
@@ -392,7 +493,11 @@ def _researcher_section(rep: Report, analysis: Analysis) -> None:
     units = analysis.units
     ag = analysis.agreement
     if not analysis.reviewers:
-        rep.add(Para("No reviewers are configured, so there is no researcher comparison; categories are the tool's proposals."))
+        rep.add(
+            Para(
+                "No reviewers are configured, so there is no researcher comparison; categories are the tool's proposals."
+            )
+        )
         return
     assert ag is not None
     rows = [
@@ -402,7 +507,9 @@ def _researcher_section(rep: Report, analysis: Analysis) -> None:
         ["Krippendorff's alpha (nominal)", fmt_stat(ag.get("krippendorff_alpha"))],
     ]
     rep.add(
-        Para(f"Reviewers {', '.join(analysis.reviewers)} coded independently; {ag.get('units', 0)} unit(s) were coded by at least two of them."),
+        Para(
+            f"Reviewers {', '.join(analysis.reviewers)} coded independently; {ag.get('units', 0)} unit(s) were coded by at least two of them."
+        ),
         Table(["statistic", "value"], rows, numeric_cols=(1,)),
     )
     notes = ag.get("notes") or {}
@@ -413,9 +520,23 @@ def _researcher_section(rep: Report, analysis: Analysis) -> None:
         rep.add(
             Para("By dimension (yes/no judgements):"),
             Table(
-                ["dimension", "units", "percent", "Cohen's kappa", "Fleiss' kappa", "Krippendorff's alpha"],
                 [
-                    [d, str(v.get("units", 0)), fmt_stat(v.get("percent")), fmt_stat(v.get("cohen_kappa")), fmt_stat(v.get("fleiss_kappa")), fmt_stat(v.get("krippendorff_alpha"))]
+                    "dimension",
+                    "units",
+                    "percent",
+                    "Cohen's kappa",
+                    "Fleiss' kappa",
+                    "Krippendorff's alpha",
+                ],
+                [
+                    [
+                        d,
+                        str(v.get("units", 0)),
+                        fmt_stat(v.get("percent")),
+                        fmt_stat(v.get("cohen_kappa")),
+                        fmt_stat(v.get("fleiss_kappa")),
+                        fmt_stat(v.get("krippendorff_alpha")),
+                    ]
                     for d, v in by_dim.items()
                 ],
             ),
@@ -424,13 +545,21 @@ def _researcher_section(rep: Report, analysis: Analysis) -> None:
     for ra, rb, table in analysis.confusion_tables():
         rep.add(
             Para(f"Confusion table: {ra} (rows) by {rb} (columns), units both coded:"),
-            Table([f"{ra} \\ {rb}", *cats], [[c, *[str(x) for x in row]] for c, row in zip(cats, table)], category_cols=(0,)),
+            Table(
+                [f"{ra} \\ {rb}", *cats],
+                [[c, *[str(x) for x in row]] for c, row in zip(cats, table)],
+                category_cols=(0,),
+            ),
         )
     disputes = [u for u in units if u.was_disputed(analysis.reviewers)]
     if not disputes:
         rep.add(Para("The reviewers gave the same category on every unit they both coded."))
         return
-    rep.add(Para(f"Disputes ({len(disputes)}): units where the reviewers' categories differed, and how each was settled."))
+    rep.add(
+        Para(
+            f"Disputes ({len(disputes)}): units where the reviewers' categories differed, and how each was settled."
+        )
+    )
     for u in disputes:
         items = [
             f"{r}: {c.category} ({'from judgements' if c.derived else 'written'}){' - ' + c.rationale if c.rationale else ''}"
@@ -439,7 +568,9 @@ def _researcher_section(rep: Report, analysis: Analysis) -> None:
         ]
         d = u.decision
         if d is not None:
-            items.append(f"settled as {d.category} by {d.decided_by or 'unknown'} at {d.decided_at or 'unknown time'}: {d.rationale}")
+            items.append(
+                f"settled as {d.category} by {d.decided_by or 'unknown'} at {d.decided_at or 'unknown time'}: {d.rationale}"
+            )
         else:
             items.append("not yet settled (run 'triangulate review')")
         rep.add(Heading(3, f"{u.theme.display} ({u.source_a} / {u.source_b})"), Bullets(items))
@@ -473,7 +604,11 @@ def render_markdown(rep: Report) -> str:
             out.append("")
         elif isinstance(b, Table):
             out.append("| " + " | ".join(_md(h) for h in b.header) + " |")
-            out.append("|" + "|".join("---:" if i in b.numeric_cols else "---" for i in range(len(b.header))) + "|")
+            out.append(
+                "|"
+                + "|".join("---:" if i in b.numeric_cols else "---" for i in range(len(b.header)))
+                + "|"
+            )
             for row in b.rows:
                 out.append("| " + " | ".join(_md(c) for c in row) + " |")
             out.append("")
@@ -515,7 +650,10 @@ def render_html(rep: Report) -> str:
         "</head><body>",
         f"<h1>{e(rep.title)}</h1>",
         '<p class="legend">'
-        + "".join(f'<span style="background:{_tint(c)};border-left:4px solid {c}">{e(rep.labels.get(k, k))}</span>' for k, c in rep.colors.items())
+        + "".join(
+            f'<span style="background:{_tint(c)};border-left:4px solid {c}">{e(rep.labels.get(k, k))}</span>'
+            for k, c in rep.colors.items()
+        )
         + "</p>",
     ]
     for b in rep.blocks:
@@ -534,12 +672,18 @@ def render_html(rep: Report) -> str:
                     out.append(f"<li>{e(item)}</li>")
             out.append("</ul>")
         elif isinstance(b, Table):
-            out.append('<div class="scroll"><table><thead><tr>' + "".join(f"<th>{e(h)}</th>" for h in b.header) + "</tr></thead><tbody>")
+            out.append(
+                '<div class="scroll"><table><thead><tr>'
+                + "".join(f"<th>{e(h)}</th>" for h in b.header)
+                + "</tr></thead><tbody>"
+            )
             for row in b.rows:
                 cells = []
                 for i, c in enumerate(row):
                     if i in b.category_cols and c in rep.colors:
-                        cells.append(f'<td class="cat" style="background:{_tint(rep.colors[c])}">{e(c)}</td>')
+                        cells.append(
+                            f'<td class="cat" style="background:{_tint(rep.colors[c])}">{e(c)}</td>'
+                        )
                     elif i in b.numeric_cols:
                         cells.append(f'<td class="num">{e(c)}</td>')
                     else:

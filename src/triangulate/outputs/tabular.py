@@ -10,7 +10,16 @@ from typing import Any
 from triangulate.files import neutralise
 from triangulate.protocol.analysis import Analysis
 
-SORTING_COLUMNS = ["theme", "group", "source", "present", "codes", "excerpts", "participants", "prominence"]
+SORTING_COLUMNS = [
+    "theme",
+    "group",
+    "source",
+    "present",
+    "codes",
+    "excerpts",
+    "participants",
+    "prominence",
+]
 
 
 def fmt_share(x: float) -> str:
@@ -42,7 +51,18 @@ def sorting_rows(analysis: Analysis) -> list[list[str]]:
 
 
 def matrix_columns(analysis: Analysis) -> list[str]:
-    return ["theme", "group", "source_a", "source_b", "proposed", *analysis.reviewers, "final", "status", "rationale", "note"]
+    return [
+        "theme",
+        "group",
+        "source_a",
+        "source_b",
+        "proposed",
+        *analysis.reviewers,
+        "final",
+        "status",
+        "rationale",
+        "note",
+    ]
 
 
 def matrix_rows(analysis: Analysis) -> list[list[str]]:

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from triangulate.progress import Progress
 
 
-
 def write_sorting(analysis: Analysis, out: Path) -> list[Path]:
     path = out / "sorting.csv"
     atomic_write_text(path, to_csv(SORTING_COLUMNS, sorting_rows(analysis)))
@@ -35,7 +34,9 @@ def write_matrix(analysis: Analysis, out: Path) -> list[Path]:
     return [path]
 
 
-def write_all(analysis: Analysis, out: Path, redact: bool = False, progress: Progress | None = None) -> list[Path]:
+def write_all(
+    analysis: Analysis, out: Path, redact: bool = False, progress: Progress | None = None
+) -> list[Path]:
     """Write every output. ``progress(task, done, total)``, when given, hears each file as it is written."""
     from triangulate.outputs.xlsx import render_xlsx
 
@@ -54,5 +55,7 @@ def write_all(analysis: Analysis, out: Path, redact: bool = False, progress: Pro
     step(5)
     atomic_write_bytes(out / "convergence_matrix.xlsx", render_xlsx(analysis))
     step(6)
-    written += [out / n for n in ("summary.json", "report.md", "report.html", "convergence_matrix.xlsx")]
+    written += [
+        out / n for n in ("summary.json", "report.md", "report.html", "convergence_matrix.xlsx")
+    ]
     return written

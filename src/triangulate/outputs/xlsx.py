@@ -31,12 +31,17 @@ def render_xlsx(analysis: Analysis) -> bytes:
     from openpyxl.utils import get_column_letter
 
     protocol = analysis.project.protocol
-    fills = {c.id: PatternFill("solid", fgColor=_tint(c.color or "#dddddd")[1:].upper()) for c in protocol.categories}
+    fills = {
+        c.id: PatternFill("solid", fgColor=_tint(c.color or "#dddddd")[1:].upper())
+        for c in protocol.categories
+    }
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
     wb = Workbook()
 
-    def sheet(ws: Any, columns: list[str], rows: list[list[Any]], category_cols: set[int] = frozenset()) -> None:  # type: ignore[assignment]
+    def sheet(
+        ws: Any, columns: list[str], rows: list[list[Any]], category_cols: set[int] = frozenset()
+    ) -> None:  # type: ignore[assignment]
         ws.append([safe_cell(c) for c in columns])
         for cell in ws[1]:
             cell.font = bold
@@ -79,24 +84,70 @@ def render_xlsx(analysis: Analysis) -> bytes:
 
     srows: list[list[Any]] = []
     for r in sorting_rows(analysis):
-        srows.append(r[:5] + [int(r[5]) if r[5] else None, int(r[6]) if r[6] else None, float(r[7])])
+        srows.append(
+            r[:5] + [int(r[5]) if r[5] else None, int(r[6]) if r[6] else None, float(r[7])]
+        )
     sheet(wb.create_sheet("Sorting"), SORTING_COLUMNS, srows)
 
     ag = analysis.agreement
     arows: list[list[Any]] = []
     if ag is not None:
-        arows.append(["(all)", "categories", ag.get("units"), *(ag.get(k) for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"))])
+        arows.append(
+            [
+                "(all)",
+                "categories",
+                ag.get("units"),
+                *(
+                    ag.get(k)
+                    for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
+                ),
+            ]
+        )
         for d, v in (ag.get("by_dimension") or {}).items():
-            arows.append(["(dimension)", d, v.get("units"), *(v.get(k) for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"))])
-    sheet(wb.create_sheet("Agreement"), ["scope", "over", "units", "percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"], arows)
+            arows.append(
+                [
+                    "(dimension)",
+                    d,
+                    v.get("units"),
+                    *(
+                        v.get(k)
+                        for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
+                    ),
+                ]
+            )
+    sheet(
+        wb.create_sheet("Agreement"),
+        ["scope", "over", "units", "percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"],
+        arows,
+    )
 
     drows: list[list[Any]] = []
     for u in analysis.units:
         for d in u.decisions:
-            drows.append([d.theme, d.source_a, d.source_b, d.category, d.rationale, d.decided_by, d.decided_at, d.line])
+            drows.append(
+                [
+                    d.theme,
+                    d.source_a,
+                    d.source_b,
+                    d.category,
+                    d.rationale,
+                    d.decided_by,
+                    d.decided_at,
+                    d.line,
+                ]
+            )
     sheet(
         wb.create_sheet("Decisions"),
-        ["theme", "source_a", "source_b", "category", "rationale", "decided_by", "decided_at", "line"],
+        [
+            "theme",
+            "source_a",
+            "source_b",
+            "category",
+            "rationale",
+            "decided_by",
+            "decided_at",
+            "line",
+        ],
         drows,
         {3},
     )

@@ -49,9 +49,13 @@ def parse_source_arg(value: str) -> SourceArg:
     sid, sep, rest = value.partition("=")
     sid = sid.strip()
     if not sep or not rest.strip():
-        raise UsageError(f"--source '{value}': write it as ID=PATH or ID=PATH:KIND, e.g. interviews=data/interviews.csv")
+        raise UsageError(
+            f"--source '{value}': write it as ID=PATH or ID=PATH:KIND, e.g. interviews=data/interviews.csv"
+        )
     if not _ID.match(sid):
-        raise UsageError(f"--source '{value}': the id '{sid}' may only hold lowercase letters, digits, '_' and '-'")
+        raise UsageError(
+            f"--source '{value}': the id '{sid}' may only hold lowercase letters, digits, '_' and '-'"
+        )
     kind: str | None = None
     head, colon, tail = rest.rpartition(":")
     if colon and tail.strip() in KINDS:
@@ -90,9 +94,18 @@ def _relpath(target: Path, root: Path) -> str:
 def _yaml_scalar(text: str) -> str:
     import yaml
 
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9 _./()-]*", text) and not text.endswith(" ") and yaml.safe_load(text) == text:
+    if (
+        re.fullmatch(r"[A-Za-z][A-Za-z0-9 _./()-]*", text)
+        and not text.endswith(" ")
+        and yaml.safe_load(text) == text
+    ):
         return text
-    return yaml.safe_dump(text, allow_unicode=True, default_style='"', width=10**6).strip().removesuffix("...").strip()
+    return (
+        yaml.safe_dump(text, allow_unicode=True, default_style='"', width=10**6)
+        .strip()
+        .removesuffix("...")
+        .strip()
+    )
 
 
 def codebook_draft(codes: dict[str, list[str]]) -> str:
@@ -114,7 +127,9 @@ def codebook_draft(codes: dict[str, list[str]]) -> str:
     ]
     for sid, cs in codes.items():
         lines.append(f"#   {sid}:{'' if cs else ' []  (no codes found)'}")
-        lines += [f"#     - {_yaml_scalar(c)}" for c in cs]  # one line each: quoted and escaped when needed
+        lines += [
+            f"#     - {_yaml_scalar(c)}" for c in cs
+        ]  # one line each: quoted and escaped when needed
     return "\n".join(lines) + "\n"
 
 
@@ -132,7 +147,9 @@ def _codes_in(spec: Any, path: Path) -> tuple[list[str], list[Finding]]:
                 paths.append(r.code_path)
         out: list[str] = []
         for name, paths in names.items():
-            out += paths if len(paths) > 1 else [name]  # one name, several .qdpx codes: list by path
+            out += (
+                paths if len(paths) > 1 else [name]
+            )  # one name, several .qdpx codes: list by path
         return out, findings
     return [r.code for r in data.survey], findings
 
@@ -143,7 +160,11 @@ def _response_codes(path: Path) -> dict[str, dict[str, str]]:
     table, _ = read_responses(path, path.name)
     if table is None:
         return {}
-    return {name: {"column": name} for name, col in table.columns.items() if any(v is not None for v in col.values)}
+    return {
+        name: {"column": name}
+        for name, col in table.columns.items()
+        if any(v is not None for v in col.values)
+    }
 
 
 def init_project(
@@ -167,7 +188,9 @@ def init_project(
     root = Path(os.path.normpath(root))
     for name in PROJECT_FILENAMES:
         if (root / name).exists():
-            raise UsageError(f"{root / name} already exists; 'init' never overwrites a project (edit it, or choose another folder)")
+            raise UsageError(
+                f"{root / name} already exists; 'init' never overwrites a project (edit it, or choose another folder)"
+            )
     if root.exists() and not root.is_dir():
         raise UsageError(f"{root} exists and is not a folder")
 
@@ -178,11 +201,20 @@ def init_project(
 
     builtins = builtin_protocol_ids()
     if protocol is None:
-        protocol = ask(f"Protocol (built-in: {', '.join(builtins)}; or a path to a protocol .yaml)", DEFAULT_PROTOCOL) if ask else DEFAULT_PROTOCOL
+        protocol = (
+            ask(
+                f"Protocol (built-in: {', '.join(builtins)}; or a path to a protocol .yaml)",
+                DEFAULT_PROTOCOL,
+            )
+            if ask
+            else DEFAULT_PROTOCOL
+        )
     protocol = protocol.strip()
     resolved = resolve_protocol(protocol, root)
     if resolved is None or not resolved[0].is_file():
-        raise UsageError(f"protocol '{protocol}' is neither a built-in ({', '.join(builtins)}) nor an existing protocol file")
+        raise UsageError(
+            f"protocol '{protocol}' is neither a built-in ({', '.join(builtins)}) nor an existing protocol file"
+        )
 
     args = list(sources or [])
     if not args and ask:
@@ -197,7 +229,9 @@ def init_project(
             except UsageError as exc:
                 ask(f"{exc.message}. Press Enter to try again", "")
     if not args:
-        raise UsageError("give the data sources: --source ID=PATH[:kind] (repeatable), e.g. --source interviews=data/export.qdpx")
+        raise UsageError(
+            "give the data sources: --source ID=PATH[:kind] (repeatable), e.g. --source interviews=data/export.qdpx"
+        )
 
     seen: set[str] = set()
     entries: list[dict[str, Any]] = []
@@ -231,21 +265,34 @@ def init_project(
         codes[a.id] = found
         entries.append(entry)
     if exit_code_for(findings):
-        err = UsageError("the sources have errors; nothing was written. Fix them (or give the right :kind) and run init again", findings)
+        err = UsageError(
+            "the sources have errors; nothing was written. Fix them (or give the right :kind) and run init again",
+            findings,
+        )
         err.exit_code = exit_code_for(findings)
         raise err
 
     import yaml
 
-    project = {"title": title, "protocol": protocol, "codebook": "codebook.yaml", "sources": entries, "output": "out"}
+    project = {
+        "title": title,
+        "protocol": protocol,
+        "codebook": "codebook.yaml",
+        "sources": entries,
+        "output": "out",
+    }
     text = (
         "# Written by `triangulate init`. Paths are relative to this folder; the format is in the spec (section 2).\n"
-        + yaml.safe_dump(project, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+        + yaml.safe_dump(
+            project, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+        )
     )
     root.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     if not write_new(root / "triangulate.yaml", text):
-        raise UsageError(f"{root / 'triangulate.yaml'} already exists; 'init' never overwrites a project")
+        raise UsageError(
+            f"{root / 'triangulate.yaml'} already exists; 'init' never overwrites a project"
+        )
     written.append(root / "triangulate.yaml")
     kept = not write_new(root / "codebook.yaml", codebook_draft(codes))
     if not kept:
@@ -255,7 +302,9 @@ def init_project(
     shown_arg = "" if shown == "." else f" {shown}"
     steps = []
     if kept:
-        steps.append(f"Check {Path(shown) / 'codebook.yaml'} (kept as it was) against the codes found")
+        steps.append(
+            f"Check {Path(shown) / 'codebook.yaml'} (kept as it was) against the codes found"
+        )
     else:
         steps.append(f"Sort the codes listed in {Path(shown) / 'codebook.yaml'} into themes")
         for a in args:
@@ -267,5 +316,7 @@ def init_project(
                 break
     steps += [f"triangulate validate{shown_arg}", f"triangulate run{shown_arg}"]
     if len(args) < 2:
-        steps.insert(0, "Add a second source to triangulate.yaml: triangulation compares at least two")
+        steps.insert(
+            0, "Add a second source to triangulate.yaml: triangulation compares at least two"
+        )
     return InitResult(root, written, kept, codes, kinds, inferred, findings, steps)

@@ -29,8 +29,19 @@ if TYPE_CHECKING:
     from triangulate.progress import Progress
 
 RESERVED_COLUMNS = {
-    "theme", "source_a", "source_b", "category", "rationale", "excerpt_id", "participant", "code",
-    "text", "respondents", "endorsed", "percent", "item",
+    "theme",
+    "source_a",
+    "source_b",
+    "category",
+    "rationale",
+    "excerpt_id",
+    "participant",
+    "code",
+    "text",
+    "respondents",
+    "endorsed",
+    "percent",
+    "item",
 }
 
 M = TypeVar("M", bound=BaseModel)
@@ -45,7 +56,9 @@ class Project:
     protocol_file: Path
     codebook: Codebook
     sources: dict[str, SourceData]
-    input_files: dict[str, Path] = field(default_factory=dict)  # shown path -> real path, for provenance
+    input_files: dict[str, Path] = field(
+        default_factory=dict
+    )  # shown path -> real path, for provenance
 
     @property
     def source_ids(self) -> list[str]:
@@ -167,13 +180,22 @@ def translate_errors(exc: ValidationError, doc: YamlDoc, model: type[BaseModel])
             findings.append(
                 error(
                     "yaml.unknown-key",
-                    f"unknown key '{key}'" + (f"; allowed here: {allowed}" if allowed else "") + " (check the spelling)",
+                    f"unknown key '{key}'"
+                    + (f"; allowed here: {allowed}" if allowed else "")
+                    + " (check the spelling)",
                     where,
                 )
             )
         elif kind == "missing":
-            findings.append(error("yaml.missing-key", f"required key '{key}' is missing; add it", where))
-        elif kind == "value_error" and not loc and model is Protocol and (rule_findings := _rule_findings(doc)):
+            findings.append(
+                error("yaml.missing-key", f"required key '{key}' is missing; add it", where)
+            )
+        elif (
+            kind == "value_error"
+            and not loc
+            and model is Protocol
+            and (rule_findings := _rule_findings(doc))
+        ):
             findings += rule_findings
         else:
             where = doc.where_value(loc)  # the value holds the fault: point at it, not at its key
@@ -184,9 +206,13 @@ def translate_errors(exc: ValidationError, doc: YamlDoc, model: type[BaseModel])
                 msg = msg[len("Value error, ") :]
             value = err.get("input")
             shown = ""
-            if isinstance(value, (str, int, float, bool)) and not (isinstance(value, int) and abs(value) > 10**60):
+            if isinstance(value, (str, int, float, bool)) and not (
+                isinstance(value, int) and abs(value) > 10**60
+            ):
                 shown = f" (got {value!r})" if len(repr(value)) < 80 else ""
-            findings.append(error("yaml.invalid-value", f"'{where.field or key}': {msg}{shown}", where))
+            findings.append(
+                error("yaml.invalid-value", f"'{where.field or key}': {msg}{shown}", where)
+            )
     return findings
 
 
@@ -212,7 +238,9 @@ def _rule_findings(doc: YamlDoc) -> list[Finding]:
     return out
 
 
-def load_yaml_model(path: Path, shown: str, model: type[M], what: str) -> tuple[M | None, YamlDoc | None, list[Finding]]:
+def load_yaml_model(
+    path: Path, shown: str, model: type[M], what: str
+) -> tuple[M | None, YamlDoc | None, list[Finding]]:
     text, findings = read_text_file(path, shown)
     if text is None:
         return None, None, findings
@@ -233,17 +261,29 @@ def check_protocol(protocol: Protocol, doc: YamlDoc | None, shown: str) -> list[
         seen: set[str] = set()
         for i, item in enumerate(getattr(protocol, listname)):
             if item.id in seen:
-                findings.append(error("protocol.duplicate-id", f"{listname[:-1]} id '{item.id}' is used twice", where((listname, i, "id"))))
+                findings.append(
+                    error(
+                        "protocol.duplicate-id",
+                        f"{listname[:-1]} id '{item.id}' is used twice",
+                        where((listname, i, "id")),
+                    )
+                )
             seen.add(item.id)
     for i, d in enumerate(protocol.dimensions):
         if d.id in RESERVED_COLUMNS:
             findings.append(
-                error("protocol.reserved-dimension", f"dimension id '{d.id}' is also a column the tool reads; rename the dimension", where(("dimensions", i, "id")))
+                error(
+                    "protocol.reserved-dimension",
+                    f"dimension id '{d.id}' is also a column the tool reads; rename the dimension",
+                    where(("dimensions", i, "id")),
+                )
             )
     return findings
 
 
-def check_codebook(codebook: Codebook, doc: YamlDoc | None, project: ProjectFile, shown: str) -> list[Finding]:
+def check_codebook(
+    codebook: Codebook, doc: YamlDoc | None, project: ProjectFile, shown: str
+) -> list[Finding]:
     findings: list[Finding] = []
     source_ids = [s.id for s in project.sources]
 
@@ -253,20 +293,40 @@ def check_codebook(codebook: Codebook, doc: YamlDoc | None, project: ProjectFile
     groups: set[str] = set()
     for i, g in enumerate(codebook.groups):
         if g.id in groups:
-            findings.append(error("codebook.duplicate-group", f"group id '{g.id}' is used twice", where(("groups", i, "id"))))
+            findings.append(
+                error(
+                    "codebook.duplicate-group",
+                    f"group id '{g.id}' is used twice",
+                    where(("groups", i, "id")),
+                )
+            )
         groups.add(g.id)
     themes: dict[str, int] = {}
     sorted_into: dict[tuple[str, str], str] = {}
     for i, t in enumerate(codebook.themes):
         if t.id in themes:
             findings.append(
-                error("codebook.duplicate-theme", f"theme id '{t.id}' is already used by theme #{themes[t.id] + 1}; give each theme its own id", where(("themes", i, "id")))
+                error(
+                    "codebook.duplicate-theme",
+                    f"theme id '{t.id}' is already used by theme #{themes[t.id] + 1}; give each theme its own id",
+                    where(("themes", i, "id")),
+                )
             )
         else:
             themes[t.id] = i
         if t.group is not None and t.group not in groups:
-            hint = f"define it under 'groups' (defined: {', '.join(sorted(groups))})" if groups else "add a 'groups' list that defines it"
-            findings.append(error("codebook.unknown-group", f"theme '{t.id}' names group '{t.group}', which is not defined; {hint}", where(("themes", i, "group"))))
+            hint = (
+                f"define it under 'groups' (defined: {', '.join(sorted(groups))})"
+                if groups
+                else "add a 'groups' list that defines it"
+            )
+            findings.append(
+                error(
+                    "codebook.unknown-group",
+                    f"theme '{t.id}' names group '{t.group}', which is not defined; {hint}",
+                    where(("themes", i, "group")),
+                )
+            )
         for sid, codes in t.codes.items():
             if sid not in source_ids:
                 findings.append(
@@ -286,13 +346,21 @@ def check_codebook(codebook: Codebook, doc: YamlDoc | None, project: ProjectFile
                         if other == t.id
                         else f"code '{code}' of source '{sid}' is sorted into both '{other}' and '{t.id}'; a code may belong to one theme only"
                     )
-                    findings.append(error("codebook.code-sorted-twice", msg, where(("themes", i, "codes", sid, j))))
+                    findings.append(
+                        error(
+                            "codebook.code-sorted-twice", msg, where(("themes", i, "codes", sid, j))
+                        )
+                    )
                 else:
                     sorted_into[key] = t.id
         for j, sid in enumerate(t.not_collected):
             if sid not in source_ids:
                 findings.append(
-                    error("codebook.unknown-source", f"theme '{t.id}' lists '{sid}' under not_collected, but there is no such source", where(("themes", i, "not_collected", j)))
+                    error(
+                        "codebook.unknown-source",
+                        f"theme '{t.id}' lists '{sid}' under not_collected, but there is no such source",
+                        where(("themes", i, "not_collected", j)),
+                    )
                 )
     return findings
 
@@ -302,37 +370,71 @@ def check_project_file(pf: ProjectFile, doc: YamlDoc | None) -> list[Finding]:
     seen: set[str] = set()
     for i, s in enumerate(pf.sources):
         if s.id in seen:
-            findings.append(error("project.duplicate-source", f"source id '{s.id}' is used twice", doc.where(("sources", i, "id")) if doc else Location()))
+            findings.append(
+                error(
+                    "project.duplicate-source",
+                    f"source id '{s.id}' is used twice",
+                    doc.where(("sources", i, "id")) if doc else Location(),
+                )
+            )
         seen.add(s.id)
         if s.codes is not None and s.kind != "survey_responses":
             findings.append(
-                error("project.source-option", f"'codes' applies to kind 'survey_responses' only (source '{s.id}' is '{s.kind}')", doc.where(("sources", i, "codes")) if doc else Location())
+                error(
+                    "project.source-option",
+                    f"'codes' applies to kind 'survey_responses' only (source '{s.id}' is '{s.kind}')",
+                    doc.where(("sources", i, "codes")) if doc else Location(),
+                )
             )
         is_qdpx = s.kind == "excerpts" and split_sheet(s.path)[0].lower().endswith(".qdpx")
-        for opt in ("positions", "coder", "code_path"):  # the .qdpx reader's options (docs/interop.md)
+        for opt in (
+            "positions",
+            "coder",
+            "code_path",
+        ):  # the .qdpx reader's options (docs/interop.md)
             if getattr(s, opt) is not None and not is_qdpx:
                 findings.append(
-                    error("project.source-option", f"'{opt}' applies to kind 'excerpts' sources read from a .qdpx only (source '{s.id}' is '{s.kind}' from {s.path})", doc.where(("sources", i, opt)) if doc else Location())
+                    error(
+                        "project.source-option",
+                        f"'{opt}' applies to kind 'excerpts' sources read from a .qdpx only (source '{s.id}' is '{s.kind}' from {s.path})",
+                        doc.where(("sources", i, opt)) if doc else Location(),
+                    )
                 )
     if len(pf.sources) < 2:
         findings.append(
-            error("project.too-few-sources", "triangulation compares sources: list at least two under 'sources'", doc.where(("sources",)) if doc else Location())
+            error(
+                "project.too-few-sources",
+                "triangulation compares sources: list at least two under 'sources'",
+                doc.where(("sources",)) if doc else Location(),
+            )
         )
     rseen: set[str] = set()
     for i, r in enumerate(pf.reviewers):
         if r in rseen:
-            findings.append(error("project.duplicate-reviewer", f"reviewer '{r}' is listed twice", doc.where(("reviewers", i)) if doc else Location()))
+            findings.append(
+                error(
+                    "project.duplicate-reviewer",
+                    f"reviewer '{r}' is listed twice",
+                    doc.where(("reviewers", i)) if doc else Location(),
+                )
+            )
         rseen.add(r)
     return findings
 
 
-def check_output(pf: ProjectFile, doc: YamlDoc | None, root: Path, pfile: Path, protocol_file: Path | None) -> list[Finding]:
+def check_output(
+    pf: ProjectFile, doc: YamlDoc | None, root: Path, pfile: Path, protocol_file: Path | None
+) -> list[Finding]:
     """No output file may land on an input: a source, the codebook, a worksheet, the decisions."""
 
     def key(p: Path) -> str:
         return os.path.normcase(os.path.abspath(p))
 
-    inputs = {key(pfile): pfile.name, key(root / pf.codebook): pf.codebook, key(root / "decisions.jsonl"): "decisions.jsonl"}
+    inputs = {
+        key(pfile): pfile.name,
+        key(root / pf.codebook): pf.codebook,
+        key(root / "decisions.jsonl"): "decisions.jsonl",
+    }
     if protocol_file is not None:
         inputs[key(protocol_file)] = str(protocol_file)
     for s in pf.sources:
@@ -368,7 +470,13 @@ def load_project(path: Path, progress: Progress | None = None) -> LoadResult:
         where = path if not path.is_dir() else path / PROJECT_FILENAMES[0]
         return LoadResult(
             None,
-            [error("project.not-found", f"no project here: {where} does not exist (create one with 'triangulate init')", Location(str(where)))],
+            [
+                error(
+                    "project.not-found",
+                    f"no project here: {where} does not exist (create one with 'triangulate init')",
+                    Location(str(where)),
+                )
+            ],
         )
     root = pfile.parent
     shown_pfile = pfile.name
@@ -417,7 +525,9 @@ def load_project(path: Path, progress: Progress | None = None) -> LoadResult:
         if data is not None:
             sources[spec.id] = data
             inputs[split_sheet(spec.path)[0]] = root / split_sheet(spec.path)[0]
-    if codebook is not None and any(d.spec.path.lower().endswith(".qdpx") for d in sources.values()):
+    if codebook is not None and any(
+        d.spec.path.lower().endswith(".qdpx") for d in sources.values()
+    ):
         from triangulate.sources.refi.qdpx import (
             resolve_code_forms,  # nested .qdpx codes: own name or full path
         )

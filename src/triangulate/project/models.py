@@ -31,10 +31,17 @@ class SourceSpec(_Strict):
     codes: dict[str, ResponseCode] | None = None
     # .qdpx excerpts sources only (checked in loading.check_project_file); see docs/interop.md
     positions: Literal["codepoints", "utf16", "auto"] | None = Field(
-        default=None, description=".qdpx only: how selection positions count characters (default auto: detected)."
+        default=None,
+        description=".qdpx only: how selection positions count characters (default auto: detected).",
     )
-    coder: str | None = Field(default=None, min_length=1, description=".qdpx only: keep one user's codings (a user name or GUID).")
-    code_path: bool | None = Field(default=None, description=".qdpx only: name codes by their full path ('Parent/child') only.")
+    coder: str | None = Field(
+        default=None,
+        min_length=1,
+        description=".qdpx only: keep one user's codings (a user name or GUID).",
+    )
+    code_path: bool | None = Field(
+        default=None, description=".qdpx only: name codes by their full path ('Parent/child') only."
+    )
 
     @property
     def display(self) -> str:
@@ -75,7 +82,10 @@ class Theme(_Strict):
             out: dict[Any, Any] = {}
             for key, codes in value.items():
                 if isinstance(codes, list):
-                    codes = [str(c) if isinstance(c, (int, float)) and not isinstance(c, bool) else c for c in codes]
+                    codes = [
+                        str(c) if isinstance(c, (int, float)) and not isinstance(c, bool) else c
+                        for c in codes
+                    ]
                 elif isinstance(codes, str):
                     codes = [codes]
                 out[key] = codes
@@ -147,7 +157,9 @@ class Protocol(_Strict):
         ids = {c.id for c in self.categories}
         for name in ("one_source", "all", "some", "none"):
             if getattr(self.rules, name) not in ids:
-                raise ValueError(f"rules.{name} names '{getattr(self.rules, name)}', which is not a category")
+                raise ValueError(
+                    f"rules.{name} names '{getattr(self.rules, name)}', which is not a category"
+                )
         return self
 
     def category(self, cid: str) -> Category:

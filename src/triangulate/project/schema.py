@@ -68,7 +68,9 @@ def _theme_codes_input(schema: dict[str, Any]) -> None:
     """Theme.codes values may be one name, and names in a list may be written as unquoted numbers."""
     codes = schema["$defs"]["Theme"]["properties"]["codes"]
     name = {"type": ["string", "number"]}
-    codes["additionalProperties"] = {"anyOf": [{"type": "array", "items": name}, {"type": "string"}]}
+    codes["additionalProperties"] = {
+        "anyOf": [{"type": "array", "items": name}, {"type": "string"}]
+    }
 
 
 INPUT_FORMS: dict[str, list[Callable[[dict[str, Any]], None]]] = {
@@ -88,7 +90,10 @@ def build_schema(sf: SchemaFile) -> dict[str, Any]:
 
 def render_schemas() -> dict[str, str]:
     """File name -> the text of each schema file (stable: same models, same bytes)."""
-    return {sf.name: json.dumps(build_schema(sf), indent=2, ensure_ascii=False) + "\n" for sf in SCHEMA_FILES}
+    return {
+        sf.name: json.dumps(build_schema(sf), indent=2, ensure_ascii=False) + "\n"
+        for sf in SCHEMA_FILES
+    }
 
 
 def write_schemas(out: Path) -> list[Path]:

@@ -187,7 +187,9 @@ def _walk_value(
             _walk_value(item, path + (i,), positions, budget, values, problems)
 
 
-def parse_yaml(text: str, file: str, loader_class: Any = None) -> tuple[YamlDoc | None, list[Finding]]:
+def parse_yaml(
+    text: str, file: str, loader_class: Any = None
+) -> tuple[YamlDoc | None, list[Finding]]:
     """Parse YAML text safely. Returns the document or findings explaining why not.
 
     Large documents are first parsed with libyaml (when PyYAML has it); anything that goes wrong
@@ -237,7 +239,9 @@ def parse_yaml(text: str, file: str, loader_class: Any = None) -> tuple[YamlDoc 
                 )
             ]
         except RecursionError:
-            return None, [error("yaml.too-complex", "the document is nested too deeply", Location(file, 1, 1))]
+            return None, [
+                error("yaml.too-complex", "the document is nested too deeply", Location(file, 1, 1))
+            ]
         found = [error(code, msg, Location(file, *_mark(n))) for code, msg, n in problems]
         if any(f.code == "yaml.unsafe-tag" for f in found):
             return None, found  # never construct a document that asks for objects
@@ -256,15 +260,18 @@ def parse_yaml(text: str, file: str, loader_class: Any = None) -> tuple[YamlDoc 
         mark = exc.problem_mark or exc.context_mark
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
         problem = exc.problem or "invalid YAML"
-        if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in problem:
-            problem = (
-                f"{problem}; only plain YAML is allowed (no '!!python' or other tags that build objects)"
-            )
+        if (
+            isinstance(exc, yaml.constructor.ConstructorError)
+            and "constructor for the tag" in problem
+        ):
+            problem = f"{problem}; only plain YAML is allowed (no '!!python' or other tags that build objects)"
         return None, [error("yaml.syntax", f"{problem} (fix the YAML syntax here)", loc)]
     except yaml.YAMLError as exc:
         return None, [error("yaml.syntax", f"invalid YAML: {exc}", Location(file))]
     except RecursionError:
-        return None, [error("yaml.too-complex", "the document is nested too deeply", Location(file, 1, 1))]
+        return None, [
+            error("yaml.too-complex", "the document is nested too deeply", Location(file, 1, 1))
+        ]
     finally:
         loader.dispose()
     return YamlDoc(file, data, positions, values), found
@@ -285,7 +292,9 @@ def read_text_file(path: Path, shown: str) -> tuple[str | None, list[Finding]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [error("file.unreadable", f"cannot read {shown}: {exc.strerror}", Location(shown))]
+        return None, [
+            error("file.unreadable", f"cannot read {shown}: {exc.strerror}", Location(shown))
+        ]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -299,5 +308,11 @@ def read_text_file(path: Path, shown: str) -> tuple[str | None, list[Finding]]:
         ]
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        return None, [error("data.malformed", "the file holds NUL bytes; is it a binary file?", Location(shown, line=line))]
+        return None, [
+            error(
+                "data.malformed",
+                "the file holds NUL bytes; is it a binary file?",
+                Location(shown, line=line),
+            )
+        ]
     return text, []

@@ -40,7 +40,9 @@ class ThemeSource:
     survey_rows: list[SurveyRow] = field(default_factory=list)
 
 
-def sort_source(theme: Theme, data: SourceData, dimensions: list[str], total_participants: int) -> ThemeSource:
+def sort_source(
+    theme: Theme, data: SourceData, dimensions: list[str], total_participants: int
+) -> ThemeSource:
     codes = theme.codes.get(data.spec.id, [])
     tags: dict[str, set[str]] = {d: set() for d in dimensions}
     if data.is_excerpts:
@@ -188,7 +190,10 @@ def propose(project: Project, a: ThemeSource, b: ThemeSource) -> tuple[str | Non
     protocol = project.protocol
     if a.present != b.present:
         here, silent = (a, b) if a.present else (b, a)
-        return protocol.rules.one_source, f"only {here.source} has the theme; {silent.source} is silent"
+        return (
+            protocol.rules.one_source,
+            f"only {here.source} has the theme; {silent.source} is silent",
+        )
     missing = [
         f"{d} ({', '.join(s.source for s in (a, b) if not s.tags[d])})"
         for d in protocol.dimension_ids
@@ -306,5 +311,7 @@ class Analysis:
         return None
 
 
-def category_ratings(units: list[Unit], reviewers: list[str]) -> dict[str, dict[tuple[str, str, str], str | None]]:
+def category_ratings(
+    units: list[Unit], reviewers: list[str]
+) -> dict[str, dict[tuple[str, str, str], str | None]]:
     return {r: {u.key: u.category_of(r) for u in units} for r in reviewers}

@@ -11,7 +11,15 @@ from triangulate.project import paths
 from triangulate.project.loading import Project
 from triangulate.protocol.analysis import Decision, Unit
 
-DECISION_KEYS = ("theme", "source_a", "source_b", "category", "rationale", "decided_by", "decided_at")
+DECISION_KEYS = (
+    "theme",
+    "source_a",
+    "source_b",
+    "category",
+    "rationale",
+    "decided_by",
+    "decided_at",
+)
 
 
 def decisions_path(project: Project) -> Path:
@@ -33,7 +41,13 @@ def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return [error("data.bad-encoding", "decisions.jsonl is not UTF-8 text", Location(shown, line=raw[: exc.start].count(b"\n") + 1))]
+        return [
+            error(
+                "data.bad-encoding",
+                "decisions.jsonl is not UTF-8 text",
+                Location(shown, line=raw[: exc.start].count(b"\n") + 1),
+            )
+        ]
     findings: list[Finding] = []
     by_key = {u.key: u for u in units}
     order = {sid: i for i, sid in enumerate(project.source_ids)}
@@ -59,18 +73,48 @@ def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
                     )
                 )
             else:
-                findings.append(error("decisions.bad-line", "this line is not valid JSON; fix or remove it (the file is append-only: do not reorder lines)", loc))
+                findings.append(
+                    error(
+                        "decisions.bad-line",
+                        "this line is not valid JSON; fix or remove it (the file is append-only: do not reorder lines)",
+                        loc,
+                    )
+                )
             continue
         if not isinstance(obj, dict):
-            findings.append(error("decisions.bad-line", "this line is not a JSON object ({...}); fix or remove it", loc))
+            findings.append(
+                error(
+                    "decisions.bad-line",
+                    "this line is not a JSON object ({...}); fix or remove it",
+                    loc,
+                )
+            )
             continue
-        missing = [k for k in ("theme", "source_a", "source_b", "category") if not isinstance(obj.get(k), str) or not obj.get(k)]
+        missing = [
+            k
+            for k in ("theme", "source_a", "source_b", "category")
+            if not isinstance(obj.get(k), str) or not obj.get(k)
+        ]
         if missing:
-            findings.append(error("decisions.bad-line", f"this decision lacks {', '.join(repr(k) for k in missing)}", loc))
+            findings.append(
+                error(
+                    "decisions.bad-line",
+                    f"this decision lacks {', '.join(repr(k) for k in missing)}",
+                    loc,
+                )
+            )
             continue
-        wrong = [k for k in ("rationale", "decided_by", "decided_at") if k in obj and not isinstance(obj[k], str) and obj[k] is not None]
+        wrong = [
+            k
+            for k in ("rationale", "decided_by", "decided_at")
+            if k in obj and not isinstance(obj[k], str) and obj[k] is not None
+        ]
         if wrong:
-            findings.append(error("decisions.bad-line", f"{', '.join(repr(k) for k in wrong)} must be text", loc))
+            findings.append(
+                error(
+                    "decisions.bad-line", f"{', '.join(repr(k) for k in wrong)} must be text", loc
+                )
+            )
             continue
         theme, sa, sb, category = obj["theme"], obj["source_a"], obj["source_b"], obj["category"]
         if category not in project.protocol.category_ids:
@@ -87,11 +131,24 @@ def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
         unit = by_key.get((theme, sa, sb))
         if unit is None:
             findings.append(
-                warning("decisions.not-a-unit", f"decision for ({theme}, {sa}, {sb}) is ignored: that unit no longer exists", loc)
+                warning(
+                    "decisions.not-a-unit",
+                    f"decision for ({theme}, {sa}, {sb}) is ignored: that unit no longer exists",
+                    loc,
+                )
             )
             continue
         unit.decisions.append(
-            Decision(theme, sa, sb, category, obj.get("rationale") or "", obj.get("decided_by") or "", obj.get("decided_at") or "", lineno)
+            Decision(
+                theme,
+                sa,
+                sb,
+                category,
+                obj.get("rationale") or "",
+                obj.get("decided_by") or "",
+                obj.get("decided_at") or "",
+                lineno,
+            )
         )
     return findings
 
@@ -112,5 +169,3 @@ def append_decision(path: Path, decision: dict[str, str]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-

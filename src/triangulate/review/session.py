@@ -180,7 +180,14 @@ class CodingSession(_Walk):
                 if rule is None:
                     raise SessionError("judge every dimension, or none and choose a category")
             written = category or rule or ""
-        row = WorksheetRow(unit.theme.id, unit.source_a, unit.source_b, judgements, written, answer.rationale.strip())
+        row = WorksheetRow(
+            unit.theme.id,
+            unit.source_a,
+            unit.source_b,
+            judgements,
+            written,
+            answer.rationale.strip(),
+        )
         self.done.add(unit.key)
         self._advance()
         return row
@@ -208,7 +215,9 @@ def select_for_review(
         given = {cat for r in reviewers if (cat := u.category_of(r))}
         disputed = u.was_disputed(reviewers)
         chosen = all_units or disputed
-        if categories and (u.final in categories or u.proposed in categories or given & set(categories)):
+        if categories and (
+            u.final in categories or u.proposed in categories or given & set(categories)
+        ):
             chosen = True
         if themes and u.theme.id in themes:
             chosen = True
@@ -220,7 +229,14 @@ def select_for_review(
 class ReviewSession(_Walk):
     """An adjudicator walks the selected units; each decision is a new line in decisions.jsonl."""
 
-    def __init__(self, units: list[Unit], decided_by: str, protocol: Protocol, revise: bool = False, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        units: list[Unit],
+        decided_by: str,
+        protocol: Protocol,
+        revise: bool = False,
+        clock: Callable[[], datetime] | None = None,
+    ):
         super().__init__(list(units))
         self.decided_by = decided_by
         self.protocol = protocol
@@ -242,7 +258,9 @@ class ReviewSession(_Walk):
         if answer.category not in self.protocol.category_ids:
             raise SessionError(f"'{answer.category}' is not a category of {self.protocol.id}")
         if not answer.rationale.strip():
-            raise SessionError("give a rationale: the report shows why each dispute was settled as it was")
+            raise SessionError(
+                "give a rationale: the report shows why each dispute was settled as it was"
+            )
         decision = {
             "theme": unit.theme.id,
             "source_a": unit.source_a,

@@ -22,7 +22,14 @@ def worksheet_path(project: Project, reviewer: str) -> Path:
 
 
 def worksheet_columns(project: Project) -> list[str]:
-    return ["theme", "source_a", "source_b", *project.protocol.dimension_ids, "category", "rationale"]
+    return [
+        "theme",
+        "source_a",
+        "source_b",
+        *project.protocol.dimension_ids,
+        "category",
+        "rationale",
+    ]
 
 
 def blank_worksheet(project: Project, units: list[Unit]) -> str:
@@ -93,7 +100,11 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
             missing.append("category")
         if missing:
             findings += [
-                error("review.missing-column", f"the worksheet needs a '{c}' column (columns: {', '.join(worksheet_columns(project))})", Location(shown, row=1, field=c))
+                error(
+                    "review.missing-column",
+                    f"the worksheet needs a '{c}' column (columns: {', '.join(worksheet_columns(project))})",
+                    Location(shown, row=1, field=c),
+                )
                 for c in missing
             ]
             continue
@@ -109,13 +120,25 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
             bad = False
             if theme not in themes:
                 findings.append(
-                    error("review.unknown-theme", f"theme '{theme}' is not in the codebook" if theme else "the theme cell is empty", loc(i, "theme"))
+                    error(
+                        "review.unknown-theme",
+                        f"theme '{theme}' is not in the codebook"
+                        if theme
+                        else "the theme cell is empty",
+                        loc(i, "theme"),
+                    )
                 )
                 bad = True
             for col, sid in (("source_a", sa), ("source_b", sb)):
                 if sid not in order:
                     findings.append(
-                        error("review.unknown-source", f"source '{sid}' is not in the project (sources: {', '.join(order)})" if sid else f"the {col} cell is empty", loc(i, col))
+                        error(
+                            "review.unknown-source",
+                            f"source '{sid}' is not in the project (sources: {', '.join(order)})"
+                            if sid
+                            else f"the {col} cell is empty",
+                            loc(i, col),
+                        )
                     )
                     bad = True
             if category and category not in protocol.category_ids:
@@ -131,7 +154,13 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
             for d, j in dix.items():
                 v = _judgement(cells[j]) if j is not None else None
                 if isinstance(v, str):
-                    findings.append(error("review.bad-judgement", f"'{d}' must be yes, no or empty, not '{v}'", loc(i, d)))
+                    findings.append(
+                        error(
+                            "review.bad-judgement",
+                            f"'{d}' must be yes, no or empty, not '{v}'",
+                            loc(i, d),
+                        )
+                    )
                     bad = True
                     v = None
                 judgements[d] = v
@@ -142,7 +171,11 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
             key = (theme, sa, sb)
             if key in seen:
                 findings.append(
-                    error("review.duplicate-unit", f"this unit ({theme}, {sa}, {sb}) already has a row ({seen[key]}); keep one", loc(i, "theme"))
+                    error(
+                        "review.duplicate-unit",
+                        f"this unit ({theme}, {sa}, {sb}) already has a row ({seen[key]}); keep one",
+                        loc(i, "theme"),
+                    )
                 )
                 continue
             seen[key] = table.row_numbers[i]
@@ -172,10 +205,16 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
                 if not category:
                     category, derived = protocol.rules.one_source, True
             else:
-                possible = _consistent(protocol.rules.all, protocol.rules.some, protocol.rules.none, judgements)
+                possible = _consistent(
+                    protocol.rules.all, protocol.rules.some, protocol.rules.none, judgements
+                )
                 if category:
                     if judged and category not in possible:
-                        said = ", ".join(f"{d}={'yes' if v else 'no'}" for d, v in judgements.items() if v is not None)
+                        said = ", ".join(
+                            f"{d}={'yes' if v else 'no'}"
+                            for d, v in judgements.items()
+                            if v is not None
+                        )
                         findings.append(
                             error(
                                 "review.rule-conflict",
@@ -186,7 +225,10 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
                         )
                         continue
                 elif len(judged) == len(dims):
-                    category, derived = protocol.category_from_judgements([bool(v) for v in judgements.values()]), True
+                    category, derived = (
+                        protocol.category_from_judgements([bool(v) for v in judgements.values()]),
+                        True,
+                    )
                 else:
                     findings.append(
                         warning(
@@ -196,7 +238,9 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
                         )
                     )
                     continue
-            unit.codes[reviewer] = ReviewerCode(reviewer, category, judgements, rationale, derived, table.row_numbers[i])
+            unit.codes[reviewer] = ReviewerCode(
+                reviewer, category, judgements, rationale, derived, table.row_numbers[i]
+            )
     return findings
 
 
@@ -212,7 +256,9 @@ def _consistent(all_: str, some: str, none: str, judgements: dict[str, bool | No
     return out
 
 
-def save_worksheet_row(project: Project, units: list[Unit], reviewer: str, row: dict[str, str]) -> Path:
+def save_worksheet_row(
+    project: Project, units: list[Unit], reviewer: str, row: dict[str, str]
+) -> Path:
     """Put one unit's coding into the reviewer's worksheet, keeping every other row as it is.
 
     The worksheet is re-read just before the write (so edits made meanwhile are kept), the one
@@ -251,7 +297,9 @@ def save_worksheet_row(project: Project, units: list[Unit], reviewer: str, row: 
     else:
         body.append(new)
     for col, value in row.items():
-        new[ix[col]] = neutralise(value)  # the worksheet is opened in Excel; read back by unneutralise
+        new[ix[col]] = neutralise(
+            value
+        )  # the worksheet is opened in Excel; read back by unneutralise
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)

@@ -81,7 +81,13 @@ def _parse_excerpts(table: Table, data: SourceData, dimensions: list[str]) -> li
         bad = False
         for name, value in (("excerpt_id", eid), ("participant", who), ("code", code)):
             if not value:
-                findings.append(error("data.missing-value", f"'{name}' is empty; every coding needs one", table.loc(i, name)))
+                findings.append(
+                    error(
+                        "data.missing-value",
+                        f"'{name}' is empty; every coding needs one",
+                        table.loc(i, name),
+                    )
+                )
                 bad = True
         if bad:
             continue
@@ -144,11 +150,21 @@ def _parse_survey(table: Table, data: SourceData, dimensions: list[str]) -> list
     for i, cells in enumerate(table.rows):
         code = cells[ci].strip()  # type: ignore[index]
         if not code:
-            findings.append(error("data.missing-value", "'code' is empty; every survey row needs a code", table.loc(i, "code")))
+            findings.append(
+                error(
+                    "data.missing-value",
+                    "'code' is empty; every survey row needs a code",
+                    table.loc(i, "code"),
+                )
+            )
             continue
         if code in seen:
             findings.append(
-                error("data.duplicate-code", f"code '{code}' is already on row {seen[code]}; give each survey code one row", table.loc(i, "code"))
+                error(
+                    "data.duplicate-code",
+                    f"code '{code}' is already on row {seen[code]}; give each survey code one row",
+                    table.loc(i, "code"),
+                )
             )
             continue
         seen[code] = table.row_numbers[i]
@@ -156,13 +172,31 @@ def _parse_survey(table: Table, data: SourceData, dimensions: list[str]) -> list
         raw_n = cells[ri].strip()  # type: ignore[index]
         n = _parse_int(raw_n)
         if not raw_n:
-            findings.append(error("data.missing-value", "'respondents' is empty; give the number who answered", table.loc(i, "respondents")))
+            findings.append(
+                error(
+                    "data.missing-value",
+                    "'respondents' is empty; give the number who answered",
+                    table.loc(i, "respondents"),
+                )
+            )
             ok = False
         elif n is None:
-            findings.append(error("data.not-a-number", f"'respondents' must be a whole number, not '{raw_n}'", table.loc(i, "respondents")))
+            findings.append(
+                error(
+                    "data.not-a-number",
+                    f"'respondents' must be a whole number, not '{raw_n}'",
+                    table.loc(i, "respondents"),
+                )
+            )
             ok = False
         elif n < 1:
-            findings.append(error("data.respondents-too-small", f"'respondents' must be at least 1 (it is {n})", table.loc(i, "respondents")))
+            findings.append(
+                error(
+                    "data.respondents-too-small",
+                    f"'respondents' must be at least 1 (it is {n})",
+                    table.loc(i, "respondents"),
+                )
+            )
             ok = False
         raw_e = cells[ei].strip() if ei is not None else ""
         raw_p = cells[pi].strip() if pi is not None else ""
@@ -170,10 +204,22 @@ def _parse_survey(table: Table, data: SourceData, dimensions: list[str]) -> list
         if raw_e:
             endorsed = _parse_int(raw_e)
             if endorsed is None:
-                findings.append(error("data.not-a-number", f"'endorsed' must be a whole number, not '{raw_e}'", table.loc(i, "endorsed")))
+                findings.append(
+                    error(
+                        "data.not-a-number",
+                        f"'endorsed' must be a whole number, not '{raw_e}'",
+                        table.loc(i, "endorsed"),
+                    )
+                )
                 ok = False
             elif endorsed < 0:
-                findings.append(error("data.negative-endorsed", f"'endorsed' cannot be negative ({endorsed})", table.loc(i, "endorsed")))
+                findings.append(
+                    error(
+                        "data.negative-endorsed",
+                        f"'endorsed' cannot be negative ({endorsed})",
+                        table.loc(i, "endorsed"),
+                    )
+                )
                 ok = False
             elif n is not None and n >= 1 and endorsed > n:
                 findings.append(
@@ -187,14 +233,30 @@ def _parse_survey(table: Table, data: SourceData, dimensions: list[str]) -> list
         if raw_p:
             percent = _parse_float(raw_p)
             if percent is None:
-                findings.append(error("data.not-a-number", f"'percent' must be a number from 0 to 100, not '{raw_p}'", table.loc(i, "percent")))
+                findings.append(
+                    error(
+                        "data.not-a-number",
+                        f"'percent' must be a number from 0 to 100, not '{raw_p}'",
+                        table.loc(i, "percent"),
+                    )
+                )
                 ok = False
             elif not 0 <= percent <= 100:
-                findings.append(error("data.percent-out-of-range", f"'percent' must be from 0 to 100 (it is {raw_p})", table.loc(i, "percent")))
+                findings.append(
+                    error(
+                        "data.percent-out-of-range",
+                        f"'percent' must be from 0 to 100 (it is {raw_p})",
+                        table.loc(i, "percent"),
+                    )
+                )
                 ok = False
         if not raw_e and not raw_p:
             findings.append(
-                error("data.no-share", "give 'endorsed' (a count) or 'percent' for this survey code", table.loc(i, "endorsed" if ei is not None else "percent"))
+                error(
+                    "data.no-share",
+                    "give 'endorsed' (a count) or 'percent' for this survey code",
+                    table.loc(i, "endorsed" if ei is not None else "percent"),
+                )
             )
             ok = False
         if ok and endorsed is not None and percent is not None and n:
@@ -215,4 +277,3 @@ def _parse_survey(table: Table, data: SourceData, dimensions: list[str]) -> list
         item = cells[ii].strip() if ii is not None else ""
         data.survey.append(SurveyRow(code, item, n, endorsed, percent, tags, table.row_numbers[i]))
     return findings
-

@@ -80,7 +80,9 @@ def _is_number(n: str) -> bool:
         return False
 
 
-def read_responses(path: Path, shown: str, sheet: str | None = None) -> tuple[ResponseTable | None, list[Finding]]:
+def read_responses(
+    path: Path, shown: str, sheet: str | None = None
+) -> tuple[ResponseTable | None, list[Finding]]:
     """Read one respondent per row; SPSS/Stata files keep their variable and value labels."""
     if path.suffix.lower() in STAT_SUFFIXES:
         return _read_stat(path, shown)
@@ -113,12 +115,20 @@ def _read_stat(path: Path, shown: str) -> tuple[ResponseTable | None, list[Findi
             )
         ]
     suffix = path.suffix.lower()
-    reader: Any = {".dta": pyreadstat.read_dta, ".por": pyreadstat.read_por}.get(suffix, pyreadstat.read_sav)
+    reader: Any = {".dta": pyreadstat.read_dta, ".por": pyreadstat.read_por}.get(
+        suffix, pyreadstat.read_sav
+    )
     try:
         df, meta = reader(str(path))
     except Exception as exc:  # noqa: BLE001 -- ReadstatError, PyreadstatError, OSError, ... on a damaged file
         what = "Stata" if suffix == ".dta" else "SPSS"
-        return None, [error("data.malformed", f"not a readable {what} file ({str(exc).strip() or type(exc).__name__}); save it again, or export CSV", loc)]
+        return None, [
+            error(
+                "data.malformed",
+                f"not a readable {what} file ({str(exc).strip() or type(exc).__name__}); save it again, or export CSV",
+                loc,
+            )
+        ]
     var_labels = dict(zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names)))
     value_labels: dict[str, dict[Any, Any]] = meta.variable_value_labels or {}
     cols: dict[str, Column] = {}
@@ -138,7 +148,9 @@ def _label_of(col: Column, value: Any) -> str | None:
     return col.value_labels.get(norm(value))
 
 
-def count_endorsed(col: Column, rc: ResponseCode, code: str, shown: str) -> tuple[int, int, str, list[Finding]]:
+def count_endorsed(
+    col: Column, rc: ResponseCode, code: str, shown: str
+) -> tuple[int, int, str, list[Finding]]:
     """(respondents, endorsed, item text, findings) for one survey code."""
     findings: list[Finding] = []
     answered = [v for v in col.values if v is not None and norm(v) != ""]
@@ -150,7 +162,11 @@ def count_endorsed(col: Column, rc: ResponseCode, code: str, shown: str) -> tupl
             label = _label_of(col, v)
             if norm(v) in accept or (label is not None and norm(label) in accept):
                 endorsed += 1
-        known = {norm(v) for v in answered} | set(col.value_labels) | {norm(lab) for lab in col.value_labels.values()}
+        known = (
+            {norm(v) for v in answered}
+            | set(col.value_labels)
+            | {norm(lab) for lab in col.value_labels.values()}
+        )
         for e in rc.endorse:
             if norm(e) not in known:
                 seen = sorted({str(v) for v in answered}, key=str)[:8]
@@ -214,7 +230,9 @@ def load_responses(root: Path, spec: SourceSpec) -> tuple[SourceData | None, lis
     for code, rc in spec.codes.items():
         col = table.find(rc.column)
         if col is None:
-            have = ", ".join(list(table.columns)[:12]) + (", ..." if len(table.columns) > 12 else "")
+            have = ", ".join(list(table.columns)[:12]) + (
+                ", ..." if len(table.columns) > 12 else ""
+            )
             findings.append(
                 error(
                     "data.missing-column",
@@ -227,7 +245,11 @@ def load_responses(root: Path, spec: SourceSpec) -> tuple[SourceData | None, lis
         findings += f
         if n == 0:
             findings.append(
-                warning("data.missing-value", f"column '{col.name}' (survey code '{code}') has no answers; the code is left out", Location(table.file, row=1, field=col.name))
+                warning(
+                    "data.missing-value",
+                    f"column '{col.name}' (survey code '{code}') has no answers; the code is left out",
+                    Location(table.file, row=1, field=col.name),
+                )
             )
             continue
         data.survey.append(SurveyRow(code, item, n, endorsed, None, {}, 1))

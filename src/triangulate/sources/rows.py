@@ -49,5 +49,3 @@ class SurveyRow:
             return self.endorsed / self.respondents
         assert self.percent is not None
         return self.percent / 100.0
-
-

@@ -60,7 +60,9 @@ def split_sheet(path: str) -> tuple[str, str | None]:
     return path, None
 
 
-def read_table(path: Path, shown: str, sheet: str | None = None) -> tuple[Table | None, list[Finding]]:
+def read_table(
+    path: Path, shown: str, sheet: str | None = None
+) -> tuple[Table | None, list[Finding]]:
     """Read a table file. Returns (table, findings); table is None when nothing usable was read."""
     if not path.exists():
         return None, [
@@ -78,7 +80,9 @@ def read_table(path: Path, shown: str, sheet: str | None = None) -> tuple[Table 
             return _read_xlsx(path, shown, sheet)
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [error("file.unreadable", f"cannot read {shown}: {exc.strerror or exc}", Location(shown))]
+        return None, [
+            error("file.unreadable", f"cannot read {shown}: {exc.strerror or exc}", Location(shown))
+        ]
     if suffix in (".csv", ".txt"):
         return _read_delimited(raw, shown, ",")
     if suffix == ".tsv":
@@ -135,7 +139,11 @@ def _header(cells: list[str], shown: str) -> tuple[list[str], list[Finding]]:
     for c in cols:
         if c and c in seen:
             findings.append(
-                error("data.duplicate-column", f"column '{c}' appears twice in the header; rename one", Location(shown, row=1, field=c))
+                error(
+                    "data.duplicate-column",
+                    f"column '{c}' appears twice in the header; rename one",
+                    Location(shown, row=1, field=c),
+                )
             )
         seen.add(c)
     return cols, findings
@@ -180,11 +188,17 @@ def _read_delimited(raw: bytes, shown: str, delimiter: str) -> tuple[Table | Non
                     cells = cells + [""] * (n - len(cells))
                 table.rows.append(cells)
                 table.row_numbers.append(rownum)
-            if table is not None and table.rows and any("\n" in c or "\r" in c for c in table.rows[-1]):
+            if (
+                table is not None
+                and table.rows
+                and any("\n" in c or "\r" in c for c in table.rows[-1])
+            ):
                 # A quote that is never closed swallows the rest of the file into one cell; the lenient
                 # reader accepts that silently, the strict one says "unexpected end of data".
                 try:
-                    for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+                    for _ in csv.reader(
+                        io.StringIO(text, newline=""), delimiter=delimiter, strict=True
+                    ):
                         pass
                 except csv.Error as exc:
                     if "unexpected end of data" in str(exc):
@@ -192,7 +206,7 @@ def _read_delimited(raw: bytes, shown: str, delimiter: str) -> tuple[Table | Non
                             error(
                                 "data.malformed",
                                 f"a quoted cell that starts on line {row_start} is never closed, so the rest of the "
-                                "file was read into it; add the closing quote (\") or remove the opening one",
+                                'file was read into it; add the closing quote (") or remove the opening one',
                                 Location(shown, line=row_start),
                             )
                         )
@@ -208,13 +222,23 @@ def _read_delimited(raw: bytes, shown: str, delimiter: str) -> tuple[Table | Non
                 )
             else:
                 findings.append(
-                    error("data.malformed", f"cannot parse the table: {exc}", Location(shown, line=reader.line_num))
+                    error(
+                        "data.malformed",
+                        f"cannot parse the table: {exc}",
+                        Location(shown, line=reader.line_num),
+                    )
                 )
             return None, findings
     finally:
         csv.field_size_limit(old)
     if table is None:
-        findings.append(error("data.empty", "the file is empty; it needs a header row and data rows", Location(shown)))
+        findings.append(
+            error(
+                "data.empty",
+                "the file is empty; it needs a header row and data rows",
+                Location(shown),
+            )
+        )
         return None, findings
     return table, findings
 
@@ -242,7 +266,10 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-            if len(infos) > MAX_XLSX_MEMBERS or sum(i.file_size for i in infos) > MAX_XLSX_UNCOMPRESSED:
+            if (
+                len(infos) > MAX_XLSX_MEMBERS
+                or sum(i.file_size for i in infos) > MAX_XLSX_UNCOMPRESSED
+            ):
                 return None, [
                     error(
                         "data.too-large",
@@ -258,7 +285,15 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError):
+    except (
+        InvalidFileException,
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        TypeError,
+        OSError,
+        IndexError,
+    ):
         return None, [bad]
     except Exception:  # noqa: BLE001 -- openpyxl raises many kinds on a corrupt file
         return None, [bad]
@@ -267,7 +302,11 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
             if sheet not in wb.sheetnames:
                 names = ", ".join(repr(s) for s in wb.sheetnames)
                 return None, [
-                    error("data.malformed", f"the workbook has no sheet '{sheet}' (it has {names})", Location(shown))
+                    error(
+                        "data.malformed",
+                        f"the workbook has no sheet '{sheet}' (it has {names})",
+                        Location(shown),
+                    )
                 ]
             ws = wb[sheet]
         else:
@@ -306,7 +345,11 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
             if len(cells) > n:
                 if any(c.strip() for c in cells[n:]):
                     findings.append(
-                        error("data.ragged-row", f"row has values beyond the {n} header columns; give them a header", Location(shown, row=rownum))
+                        error(
+                            "data.ragged-row",
+                            f"row has values beyond the {n} header columns; give them a header",
+                            Location(shown, row=rownum),
+                        )
                     )
                     continue
                 cells = cells[:n]
@@ -319,7 +362,13 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
     finally:
         wb.close()
     if table is None:
-        findings.append(error("data.empty", "the sheet is empty; it needs a header row and data rows", Location(shown)))
+        findings.append(
+            error(
+                "data.empty",
+                "the sheet is empty; it needs a header row and data rows",
+                Location(shown),
+            )
+        )
         return None, findings
     return table, findings
 
@@ -335,15 +384,30 @@ def _read_jsonl(raw: bytes, shown: str) -> tuple[Table | None, list[Finding]]:
             continue
         try:
             obj = json.loads(line)
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError, or an integer too long to convert
-            msg = getattr(exc, "msg", "too deeply nested" if isinstance(exc, RecursionError) else "a number is too long")
+        except (
+            ValueError,
+            RecursionError,
+        ) as exc:  # JSONDecodeError, or an integer too long to convert
+            msg = getattr(
+                exc,
+                "msg",
+                "too deeply nested" if isinstance(exc, RecursionError) else "a number is too long",
+            )
             findings.append(
-                error("data.bad-json", f"line is not valid JSON ({msg}); make it one JSON object or remove it", Location(shown, line=lineno))
+                error(
+                    "data.bad-json",
+                    f"line is not valid JSON ({msg}); make it one JSON object or remove it",
+                    Location(shown, line=lineno),
+                )
             )
             continue
         if not isinstance(obj, dict):
             findings.append(
-                error("data.bad-json", "line is not a JSON object ({...}); each line must be one record", Location(shown, line=lineno))
+                error(
+                    "data.bad-json",
+                    "line is not a JSON object ({...}); each line must be one record",
+                    Location(shown, line=lineno),
+                )
             )
             continue
         records.append((lineno, obj))
@@ -363,7 +427,13 @@ def _read_jsonl(raw: bytes, shown: str) -> tuple[Table | None, list[Finding]]:
         row = []
         for c in columns:
             v = obj.get(c)
-            row.append(v if isinstance(v, str) else _cell_text(v) if not isinstance(v, (dict, list)) else json.dumps(v))
+            row.append(
+                v
+                if isinstance(v, str)
+                else _cell_text(v)
+                if not isinstance(v, (dict, list))
+                else json.dumps(v)
+            )
         table.rows.append(row)
         table.row_numbers.append(lineno)
     return table, findings

@@ -41,7 +41,9 @@ if TYPE_CHECKING:
     from triangulate.project.models import Codebook
 
 QDC_NAMESPACE = "urn:QDA-XML:codebook:1.0"
-_GUID_NAMESPACE = uuid.UUID("6f1c1d0e-5b0e-4f7e-9c52-7d1f0b9a3c11")  # fixed: stable GUIDs in exports
+_GUID_NAMESPACE = uuid.UUID(
+    "6f1c1d0e-5b0e-4f7e-9c52-7d1f0b9a3c11"
+)  # fixed: stable GUIDs in exports
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -63,10 +65,18 @@ def read_code_tree(path: Path, shown: str) -> tuple[list[CodeNode] | None, list[
     else:
         try:
             if path.stat().st_size > MAX_XML_BYTES:
-                return None, [error("refi.too-large", f"{shown} is larger than {MAX_XML_BYTES // 2**20} MB; it is not read", loc)]
+                return None, [
+                    error(
+                        "refi.too-large",
+                        f"{shown} is larger than {MAX_XML_BYTES // 2**20} MB; it is not read",
+                        loc,
+                    )
+                ]
             raw = path.read_bytes()
         except OSError as exc:
-            return None, [error("file.unreadable", f"cannot read {shown}: {exc.strerror or exc}", loc)]
+            return None, [
+                error("file.unreadable", f"cannot read {shown}: {exc.strerror or exc}", loc)
+            ]
         root, findings = parse_xml(raw, shown)
         if root is None:
             return None, findings
@@ -77,7 +87,13 @@ def read_code_tree(path: Path, shown: str) -> tuple[list[CodeNode] | None, list[
             cb = child(root, "CodeBook")
             codes_el = child(cb, "Codes") if cb is not None else None
         else:
-            return None, [error("refi.malformed", f"the XML's root element is '{kind}', not a REFI-QDA 'CodeBook' (.qdc) or 'Project'", loc)]
+            return None, [
+                error(
+                    "refi.malformed",
+                    f"the XML's root element is '{kind}', not a REFI-QDA 'CodeBook' (.qdc) or 'Project'",
+                    loc,
+                )
+            ]
         try:
             roots, _ = parse_code_tree(codes_el)
         except RecursionError:
@@ -136,7 +152,9 @@ def codebook_yaml(draft: dict[str, Any], origin: str, source_id: str) -> str:
         "# Edit freely: merge, split and rename themes, add definitions and other sources' codes\n"
         "# (each source code may be sorted into one theme only).\n"
     )
-    body = yaml.safe_dump(draft, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+    body = yaml.safe_dump(
+        draft, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    )
     return header + body
 
 
@@ -162,7 +180,9 @@ def _guid(*parts: str) -> str:
     return str(uuid.uuid5(_GUID_NAMESPACE, "\x1f".join(parts)))
 
 
-def export_qdc(codebook: Codebook, source_ids: list[str], only: str | None = None, origin: str = "triangulate") -> tuple[str | None, list[Finding]]:
+def export_qdc(
+    codebook: Codebook, source_ids: list[str], only: str | None = None, origin: str = "triangulate"
+) -> tuple[str | None, list[Finding]]:
     """A .qdc (Codebook.xsd) of the themes as folders and their codes as codable children."""
     if not codebook.themes:
         return None, [error("refi.malformed", "the codebook has no themes to export", Location())]
@@ -171,10 +191,14 @@ def export_qdc(codebook: Codebook, source_ids: list[str], only: str | None = Non
         f"<CodeBook xmlns={quoteattr(QDC_NAMESPACE)} origin={quoteattr(_clean(origin))}>",
         "  <Codes>",
     ]
-    order = list(source_ids) + sorted({s for t in codebook.themes for s in t.codes} - set(source_ids))
+    order = list(source_ids) + sorted(
+        {s for t in codebook.themes for s in t.codes} - set(source_ids)
+    )
     for t in codebook.themes:
         name = _clean(t.label or t.id).strip() or t.id
-        lines.append(f'    <Code guid="{_guid("theme", t.id)}" name={quoteattr(name)} isCodable="false">')
+        lines.append(
+            f'    <Code guid="{_guid("theme", t.id)}" name={quoteattr(name)} isCodable="false">'
+        )
         if t.definition and _clean(t.definition).strip():
             lines.append(f"      <Description>{escape(_clean(t.definition))}</Description>")
         seen: set[str] = set()
@@ -186,7 +210,9 @@ def export_qdc(codebook: Codebook, source_ids: list[str], only: str | None = Non
                 if code_name in seen or not code_name.strip():
                     continue
                 seen.add(code_name)
-                lines.append(f'      <Code guid="{_guid("code", t.id, code_name)}" name={quoteattr(code_name)} isCodable="true"/>')
+                lines.append(
+                    f'      <Code guid="{_guid("code", t.id, code_name)}" name={quoteattr(code_name)} isCodable="true"/>'
+                )
         lines.append("    </Code>")
     lines += ["  </Codes>", "</CodeBook>", ""]
     return "\n".join(lines), []

@@ -107,10 +107,20 @@ def parse_xml(raw: bytes, shown: str) -> tuple[Element | None, list[Finding]]:
     except ParseError as exc:
         line, col = getattr(exc, "position", (None, None))
         return None, [
-            error("refi.malformed", f"the XML does not parse ({_short(str(exc))}); export it again", Location(shown, line=line, column=(col or 0) + 1 if line else None))
+            error(
+                "refi.malformed",
+                f"the XML does not parse ({_short(str(exc))}); export it again",
+                Location(shown, line=line, column=(col or 0) + 1 if line else None),
+            )
         ]
     except Exception as exc:  # noqa: BLE001 -- expat and codecs raise ValueError, LookupError, ... on hostile bytes
-        return None, [error("refi.malformed", f"the XML cannot be read ({type(exc).__name__}); export it again", Location(shown))]
+        return None, [
+            error(
+                "refi.malformed",
+                f"the XML cannot be read ({type(exc).__name__}); export it again",
+                Location(shown),
+            )
+        ]
 
 
 def _short(text: str, n: int = 160) -> str:
@@ -148,7 +158,9 @@ def parse_code_tree(codes_el: Element | None) -> tuple[list[CodeNode], dict[str,
     index: dict[str, CodeNode] = {}
     if codes_el is None:
         return roots, index
-    stack: list[tuple[Element, CodeNode | None, int]] = [(c, None, 0) for c in reversed(children(codes_el, "Code"))]
+    stack: list[tuple[Element, CodeNode | None, int]] = [
+        (c, None, 0) for c in reversed(children(codes_el, "Code"))
+    ]
     n = 0
     while stack:
         el, parent, depth = stack.pop()
@@ -233,9 +245,23 @@ def _selections(doc_el: Element) -> list[Selection]:
         codings = []
         for c in children(s, "Coding"):
             ref = child(c, "CodeRef")
-            codings.append(Coding(norm_guid(ref.get("targetGUID")) if ref is not None else "", norm_guid(c.get("creatingUser"))))
+            codings.append(
+                Coding(
+                    norm_guid(ref.get("targetGUID")) if ref is not None else "",
+                    norm_guid(c.get("creatingUser")),
+                )
+            )
         guid = norm_guid(s.get("guid")) or f"{norm_guid(doc_el.get('guid'))}:{start}-{end}"
-        out.append(Selection(guid, start, end, (s.get("name") or "").strip(), norm_guid(s.get("creatingUser")), codings))
+        out.append(
+            Selection(
+                guid,
+                start,
+                end,
+                (s.get("name") or "").strip(),
+                norm_guid(s.get("creatingUser")),
+                codings,
+            )
+        )
     return out
 
 
@@ -247,7 +273,14 @@ def _text_doc(el: Element, name: str, guids: tuple[str, ...]) -> TextDoc:
     inline_el = child(el, "PlainTextContent")
     inline = inline_el.text or "" if inline_el is not None else None
     path = el.get("plainTextPath")
-    return TextDoc(guids[0], guids, name, path.strip() if path and path.strip() else None, inline, _selections(el))
+    return TextDoc(
+        guids[0],
+        guids,
+        name,
+        path.strip() if path and path.strip() else None,
+        inline,
+        _selections(el),
+    )
 
 
 def build_project(root: Element) -> QdaProject:
@@ -300,9 +333,15 @@ def build_project(root: Element) -> QdaProject:
         elif kind in ("PictureSource", "AudioSource", "VideoSource"):
             n = _count_codings(s)
             if n:
-                skipped[{"PictureSource": "pictures", "AudioSource": "audio", "VideoSource": "video"}[kind]] += n
+                skipped[
+                    {"PictureSource": "pictures", "AudioSource": "audio", "VideoSource": "video"}[
+                        kind
+                    ]
+                ] += n
     name = (root.get("name") or "").strip()
-    return QdaProject(name, roots, index, users, case_names, source_cases, selection_case, docs, skipped)
+    return QdaProject(
+        name, roots, index, users, case_names, source_cases, selection_case, docs, skipped
+    )
 
 
 # ---------------------------------------------------------------------------- the archive
@@ -313,7 +352,9 @@ class _Budget:
         self.left = MAX_TOTAL_BYTES
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, budget: _Budget) -> bytes | None:
+def _read_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, budget: _Budget
+) -> bytes | None:
     """The member's bytes, or None when it is (or expands to) more than ``limit`` bytes."""
     cap = min(limit, budget.left)
     if info.file_size > cap:
@@ -344,7 +385,7 @@ class _MemberIndex:
         p = path.strip()
         for prefix in ("internal://", "relative://"):
             if p.lower().startswith(prefix):
-                p = p[len(prefix):]
+                p = p[len(prefix) :]
         p = p.replace("\\", "/")
         while p.startswith(("/", "./")):
             p = p[1:] if p.startswith("/") else p[2:]
@@ -378,59 +419,121 @@ def _decode_text(raw: bytes) -> tuple[str, bool]:
 
 
 def _pick_project_xml(members: dict[str, zipfile.ZipInfo]) -> zipfile.ZipInfo | None:
-    qde = [i for n, i in members.items() if n.lower().endswith(".qde") and not n.startswith("__MACOSX/")]
+    qde = [
+        i
+        for n, i in members.items()
+        if n.lower().endswith(".qde") and not n.startswith("__MACOSX/")
+    ]
     if not qde:
         return None
-    qde.sort(key=lambda i: (i.filename.count("/"), i.filename.rsplit("/", 1)[-1].lower() != "project.qde", i.filename))
+    qde.sort(
+        key=lambda i: (
+            i.filename.count("/"),
+            i.filename.rsplit("/", 1)[-1].lower() != "project.qde",
+            i.filename,
+        )
+    )
     return qde[0]
 
 
-def read_qdpx(path: Path, shown: str, texts: bool = True) -> tuple[QdaProject | None, list[Finding]]:
+def read_qdpx(
+    path: Path, shown: str, texts: bool = True
+) -> tuple[QdaProject | None, list[Finding]]:
     """Open a .qdpx and parse its project (and, with ``texts``, every text source's plain text)."""
     findings: list[Finding] = []
     loc = Location(shown)
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, ValueError):
-        return None, [error("refi.malformed", "not a .qdpx: the file is not a zip archive; export the project again as REFI-QDA (.qdpx)", loc)]
+        return None, [
+            error(
+                "refi.malformed",
+                "not a .qdpx: the file is not a zip archive; export the project again as REFI-QDA (.qdpx)",
+                loc,
+            )
+        ]
     except OSError as exc:
         return None, [error("file.unreadable", f"cannot read {shown}: {exc.strerror or exc}", loc)]
     except Exception as exc:  # noqa: BLE001 -- zipfile raises many kinds on hostile bytes
-        return None, [error("refi.malformed", f"not a readable zip archive ({type(exc).__name__})", loc)]
+        return None, [
+            error("refi.malformed", f"not a readable zip archive ({type(exc).__name__})", loc)
+        ]
     with zf:
         try:
             infos = zf.infolist()
             if len(infos) > MAX_ENTRIES:
-                return None, [error("refi.too-large", f"the archive has {len(infos):,} entries, more than the {MAX_ENTRIES:,} allowed; it is not read", loc)]
+                return None, [
+                    error(
+                        "refi.too-large",
+                        f"the archive has {len(infos):,} entries, more than the {MAX_ENTRIES:,} allowed; it is not read",
+                        loc,
+                    )
+                ]
             members = {i.filename: i for i in infos if not i.is_dir()}
             info = _pick_project_xml(members)
             if info is None:
-                hint = " (it looks like a .qdc codebook)" if any(n.lower().endswith(".qdc") for n in members) else ""
-                return None, [error("refi.malformed", f"the archive holds no project XML (.qde){hint}; export the project again as REFI-QDA (.qdpx)", loc)]
+                hint = (
+                    " (it looks like a .qdc codebook)"
+                    if any(n.lower().endswith(".qdc") for n in members)
+                    else ""
+                )
+                return None, [
+                    error(
+                        "refi.malformed",
+                        f"the archive holds no project XML (.qde){hint}; export the project again as REFI-QDA (.qdpx)",
+                        loc,
+                    )
+                ]
             budget = _Budget()
             raw = _read_member(zf, info, MAX_XML_BYTES, budget)
             if raw is None:
-                return None, [error("refi.too-large", f"the project XML {info.filename} expands to more than {MAX_XML_BYTES // 2**20} MB; it is not read", loc)]
+                return None, [
+                    error(
+                        "refi.too-large",
+                        f"the project XML {info.filename} expands to more than {MAX_XML_BYTES // 2**20} MB; it is not read",
+                        loc,
+                    )
+                ]
         except Exception as exc:  # noqa: BLE001 -- corrupt, encrypted or unsupported members
-            return None, [error("refi.malformed", f"the archive cannot be read ({_short(str(exc)) or type(exc).__name__})", loc)]
+            return None, [
+                error(
+                    "refi.malformed",
+                    f"the archive cannot be read ({_short(str(exc)) or type(exc).__name__})",
+                    loc,
+                )
+            ]
         xml_loc = f"{shown}!{info.filename}"
         root, f = parse_xml(raw, xml_loc)
         findings += f
         if root is None:
             return None, findings
         if local(root.tag) != "Project":
-            return None, findings + [error("refi.malformed", f"the XML's root element is '{local(root.tag)}', not a REFI-QDA 'Project'", Location(xml_loc))]
+            return None, findings + [
+                error(
+                    "refi.malformed",
+                    f"the XML's root element is '{local(root.tag)}', not a REFI-QDA 'Project'",
+                    Location(xml_loc),
+                )
+            ]
         try:
             project = build_project(root)
         except RecursionError:
-            return None, findings + [error("refi.malformed", "the project XML is nested too deeply", Location(xml_loc))]
+            return None, findings + [
+                error("refi.malformed", "the project XML is nested too deeply", Location(xml_loc))
+            ]
         project.xml_name = info.filename
         if texts:
             findings += _load_texts(zf, members, project, shown, budget)
     return project, findings
 
 
-def _load_texts(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], project: QdaProject, shown: str, budget: _Budget) -> list[Finding]:
+def _load_texts(
+    zf: zipfile.ZipFile,
+    members: dict[str, zipfile.ZipInfo],
+    project: QdaProject,
+    shown: str,
+    budget: _Budget,
+) -> list[Finding]:
     findings: list[Finding] = []
     index = _MemberIndex(members)
     for doc in project.docs:
@@ -455,7 +558,11 @@ def _load_texts(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], projec
                     doc.problem = f"text {info.filename} cannot be read ({_short(str(exc)) or type(exc).__name__})"
                 if raw is None and doc.problem is None:
                     findings.append(
-                        error("refi.too-large", f"source '{doc.name}': its text {info.filename} is larger than {MAX_TEXT_BYTES // 2**20} MB (or the archive's read limit is reached); its codings are skipped", Location(shown, field=doc.name))
+                        error(
+                            "refi.too-large",
+                            f"source '{doc.name}': its text {info.filename} is larger than {MAX_TEXT_BYTES // 2**20} MB (or the archive's read limit is reached); its codings are skipped",
+                            Location(shown, field=doc.name),
+                        )
                     )
                     doc.problem = "text too large"
                     continue
@@ -463,7 +570,11 @@ def _load_texts(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], projec
                     doc.text, exact = _decode_text(raw)
                     if not exact:
                         findings.append(
-                            warning("data.cp1252-encoding", f"source '{doc.name}': its text {info.filename} is not UTF-8; it was read as Windows-1252", Location(shown, field=doc.name))
+                            warning(
+                                "data.cp1252-encoding",
+                                f"source '{doc.name}': its text {info.filename} is not UTF-8; it was read as Windows-1252",
+                                Location(shown, field=doc.name),
+                            )
                         )
         if doc.text is None and doc.inline is not None:
             doc.text = doc.inline  # both given (the schema says one): the inline text is there
@@ -471,7 +582,11 @@ def _load_texts(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], projec
         if doc.text is None:
             n = sum(len(s.codings) for s in doc.selections)
             findings.append(
-                warning("qdpx.missing-text", f"source '{doc.name}' {doc.problem}; its {n} coding(s) are skipped", Location(shown, field=doc.name))
+                warning(
+                    "qdpx.missing-text",
+                    f"source '{doc.name}' {doc.problem}; its {n} coding(s) are skipped",
+                    Location(shown, field=doc.name),
+                )
             )
     return findings
 
@@ -547,13 +662,23 @@ def land(text: str, mapper: Mapper, sel: Selection) -> Landing:
     try:
         su, eu = int(sel.start.strip()), int(sel.end.strip())
     except ValueError:
-        return Landing(None, None, "", f"has positions that are not whole numbers ({_short(sel.start, 20)!r}, {_short(sel.end, 20)!r})", 0)
+        return Landing(
+            None,
+            None,
+            "",
+            f"has positions that are not whole numbers ({_short(sel.start, 20)!r}, {_short(sel.end, 20)!r})",
+            0,
+        )
     s, e = mapper.to_index(su), mapper.to_index(eu)
     if s is None or e is None or s > e:
         lo = min(max(su, 0), len(text))
         hi = min(max(eu, lo), len(text))
         if su < 0 or eu > mapper.units(len(text)) or su > eu:
-            why = f"runs outside the text ({su}-{eu}; the text is {mapper.units(len(text))} long)" if su <= eu else f"ends before it starts ({su}-{eu})"
+            why = (
+                f"runs outside the text ({su}-{eu}; the text is {mapper.units(len(text))} long)"
+                if su <= eu
+                else f"ends before it starts ({su}-{eu})"
+            )
         else:
             why = "splits a character (a position inside an emoji or a line break)"
         return Landing(None, None, text[lo:hi], why, 0)
@@ -569,7 +694,13 @@ def land(text: str, mapper: Mapper, sel: Selection) -> Landing:
     else:
         cut_s, cut_e = _cut_bad(text, s), _cut_bad(text, e)
         problem = cut_s or cut_e
-        score = 4 - 2 * (cut_s is not None) - 2 * (cut_e is not None) - chosen[0].isspace() - chosen[-1].isspace()
+        score = (
+            4
+            - 2 * (cut_s is not None)
+            - 2 * (cut_e is not None)
+            - chosen[0].isspace()
+            - chosen[-1].isspace()
+        )
     if sel.name:
         name = _norm_ws(sel.name.rstrip(".…"))
         if len(name) >= 4 and _norm_ws(chosen).startswith(name):
@@ -606,7 +737,14 @@ def choose_reading(docs: list[TextDoc], positions: str) -> tuple[Reading, Readin
                 scores[k] += landing.score
                 texts[k].append(landing.text if landing.start is not None else None)
     best = max(range(len(readings)), key=lambda k: (scores[k], -k))
-    rival = next((k for k in range(len(readings)) if k != best and scores[k] == scores[best] and texts[k] != texts[best]), None)
+    rival = next(
+        (
+            k
+            for k in range(len(readings))
+            if k != best and scores[k] == scores[best] and texts[k] != texts[best]
+        ),
+        None,
+    )
     return readings[best], (readings[rival] if rival is not None else None)
 
 
@@ -624,7 +762,9 @@ def resolve_coder(project: QdaProject, coder: str) -> set[str] | None:
     folded = {k for k, v in project.users.items() if v.casefold() == coder.strip().casefold()}
     if folded:
         return folded
-    if not project.users and re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", g):
+    if not project.users and re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", g
+    ):
         return {g}
     return None
 
@@ -644,8 +784,17 @@ def excerpt_rows(
     if coder is not None:
         users = resolve_coder(project, coder)
         if users is None:
-            known = ", ".join(sorted(f"'{n}'" for n in project.users.values())) or "none: the export lists no Users"
-            return None, [error("qdpx.unknown-coder", f"coder '{coder}' is not a user of this project (users: {known}); give a user's name or GUID", loc)]
+            known = (
+                ", ".join(sorted(f"'{n}'" for n in project.users.values()))
+                or "none: the export lists no Users"
+            )
+            return None, [
+                error(
+                    "qdpx.unknown-coder",
+                    f"coder '{coder}' is not a user of this project (users: {known}); give a user's name or GUID",
+                    loc,
+                )
+            ]
     docs = [d for d in project.docs if d.text is not None]
     reading, rival = choose_reading(docs, positions)
     if rival is not None:
@@ -670,7 +819,9 @@ def excerpt_rows(
         assert doc.text is not None
         mapper = Mapper(doc.text, reading.unit, reading.newline)
         bad: list[tuple[Selection, Landing]] = []
-        doc_cases = next((project.source_cases[g] for g in doc.guids if project.source_cases.get(g)), [])
+        doc_cases = next(
+            (project.source_cases[g] for g in doc.guids if project.source_cases.get(g)), []
+        )
         ambiguous = 0
         for sel in doc.selections:
             if not sel.codings:
@@ -694,7 +845,15 @@ def excerpt_rows(
                     continue
                 used = True
                 rows.append(
-                    ExcerptRow(sel.guid, who, node.path if code_path else node.name, landing.text, {}, len(rows) + 1, node.path)
+                    ExcerptRow(
+                        sel.guid,
+                        who,
+                        node.path if code_path else node.name,
+                        landing.text,
+                        {},
+                        len(rows) + 1,
+                        node.path,
+                    )
                 )
             if used and landing.problem:
                 bad.append((sel, landing))
@@ -730,16 +889,30 @@ def excerpt_rows(
         )
     if unknown:
         findings.append(
-            warning("qdpx.unknown-code", f"{len(unknown)} coding(s) point at a code the project does not define (first: {unknown[0]}); they are skipped", loc)
+            warning(
+                "qdpx.unknown-code",
+                f"{len(unknown)} coding(s) point at a code the project does not define (first: {unknown[0]}); they are skipped",
+                loc,
+            )
         )
     if project.skipped:
         parts = ", ".join(f"{n} of {k}" for k, n in sorted(project.skipped.items()))
         findings.append(
-            warning("qdpx.skipped-selection", f"codings without character positions are skipped ({parts}); only plain-text selections become excerpts", loc)
+            warning(
+                "qdpx.skipped-selection",
+                f"codings without character positions are skipped ({parts}); only plain-text selections become excerpts",
+                loc,
+            )
         )
     if not rows:
-        why = f" by coder '{coder}' ({filtered} coding(s) by others were left out)" if coder is not None else ""
-        findings.append(warning("qdpx.no-codings", f"the project holds no codings of text selections{why}", loc))
+        why = (
+            f" by coder '{coder}' ({filtered} coding(s) by others were left out)"
+            if coder is not None
+            else ""
+        )
+        findings.append(
+            warning("qdpx.no-codings", f"the project holds no codings of text selections{why}", loc)
+        )
     return rows, findings
 
 
@@ -756,7 +929,9 @@ def load_qdpx_source(root: Path, spec: SourceSpec) -> tuple[SourceData | None, l
     project, findings = read_qdpx(path, shown)
     if project is None:
         return None, findings
-    rows, f = excerpt_rows(project, shown, spec.positions or "auto", spec.coder, bool(spec.code_path))
+    rows, f = excerpt_rows(
+        project, shown, spec.positions or "auto", spec.coder, bool(spec.code_path)
+    )
     findings += f
     if rows is None:
         return None, findings
