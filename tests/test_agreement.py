@@ -466,7 +466,7 @@ def test_compute_agreement_single_shared_unit_is_not_perfect() -> None:
 
 def test_compute_agreement_one_category_everywhere() -> None:
     ratings: dict[str, dict[Hashable, str | None]] = {
-        r: {u: "theme-present" for u in range(5)} for r in ("a", "b", "c")
+        r: dict.fromkeys(range(5), "theme-present") for r in ("a", "b", "c")
     }
     result = compute_agreement(ratings, ["a", "b", "c"], list(range(5)))
     assert result.percent.value == 1.0

@@ -187,7 +187,7 @@ def test_run_sample_matrix(sample_run: tuple[Path, Result, Result]) -> None:
 
 
 def test_run_is_deterministic(sample_run: tuple[Path, Result, Result]) -> None:
-    project, first, second = sample_run
+    project, _first, second = sample_run
     assert second.exit_code == 0, str(second)
     for name in TEXT_OUTPUTS:
         assert (project / "out" / name).read_bytes() == (

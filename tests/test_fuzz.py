@@ -348,7 +348,7 @@ shaped = {
                 ),
                 max_size=4,
             ),
-            "rules": _shaped({k: ids for k in ("one_source", "all", "some", "none")}),
+            "rules": _shaped(dict.fromkeys(("one_source", "all", "some", "none"), ids)),
         }
     ),
     SourceSpec: source_spec,
@@ -423,7 +423,7 @@ def table_file(draw: st.DrawFn) -> tuple[str, bytes]:
     if suffix in (".jsonl", ".ndjson"):
         lines = []
         for r in rows[1:]:
-            line = json.dumps({k: v for k, v in zip(rows[0], r)})
+            line = json.dumps(dict(zip(rows[0], r)))
             kind = draw(st.sampled_from(["json", "json", "junk", "cut"]))
             if kind == "junk":
                 line = draw(nasty_text).replace("\n", " ")
@@ -635,7 +635,7 @@ ws_cell = {
     ),
     "rationale": nasty_text,
 }
-ws_row = st.fixed_dictionaries({k: v for k, v in ws_cell.items()})
+ws_row = st.fixed_dictionaries(dict(ws_cell.items()))
 
 
 @st.composite

@@ -366,7 +366,7 @@ def test_csv_multiline_quoted_cells_are_fine(builder: ProjectBuilder) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[2] = lines[2].replace("Some words.", '"two\nlines, quoted"')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    r, findings = validate_json(project)
+    r, _findings = validate_json(project)
     assert r.exit_code == 0, str(r)
 
 
@@ -394,7 +394,7 @@ def test_csv_empty_file(builder: ProjectBuilder) -> None:
 def test_csv_header_only_is_missing_nothing_but_has_no_rows(builder: ProjectBuilder) -> None:
     project = make_project(builder)
     (project / "data/survey.csv").write_text("code,respondents,endorsed\n", encoding="utf-8")
-    r, findings = validate_json(project)
+    r, _findings = validate_json(project)
     assert r.exit_code in (0, 1) and "Traceback" not in r.stderr, str(r)
 
 
@@ -543,7 +543,7 @@ def test_xlsx_declared_dimension_is_not_trusted(builder: ProjectBuilder) -> None
             dst.writestr(info, data)
     use_xlsx(project).write_bytes(out.getvalue())
     started = time.perf_counter()
-    r, findings = validate_json(project)
+    r, _findings = validate_json(project)
     assert time.perf_counter() - started < 10
     assert r.exit_code == 0, str(r)
 

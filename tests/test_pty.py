@@ -69,7 +69,7 @@ DISPUTED = {
 }
 
 
-def spawn(args: list[str], cwd: Path) -> "pexpect.spawn":
+def spawn(args: list[str], cwd: Path) -> pexpect.spawn:
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "160", "LINES": "50"}
     return pexpect.spawn(
         sys.executable,

@@ -20,11 +20,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from triangulate.sources.refi import qdpx
 from triangulate.findings import Finding
 from triangulate.project.loading import load_project
 from triangulate.project.models import SourceSpec
 from triangulate.sources.load import load_source
+from triangulate.sources.refi import qdpx
 from triangulate.sources.rows import ExcerptRow
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "qdpx"))

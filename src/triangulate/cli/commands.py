@@ -998,7 +998,7 @@ def main(argv: list[str] | None = None) -> None:
         where = f": {exc.filename}" if exc.filename else ""
         _stderr(f"error: could not read or write a file{where}: {exc.strerror or exc}")
         code = 2
-    except Exception:  # noqa: BLE001 -- the one place a bug becomes exit 3 with its traceback
+    except Exception:
         import traceback
 
         traceback.print_exc()

@@ -584,7 +584,7 @@ def _md(text: str) -> str:
     t = html.escape(" ".join(text.split()), quote=False)
     for ch in "\\`*[]|":
         t = t.replace(ch, "\\" + ch)
-    if t.startswith(("#", "-", "+", ">", "=")) or t[:1].isdigit() and ". " in t[:6]:
+    if t.startswith(("#", "-", "+", ">", "=")) or (t[:1].isdigit() and ". " in t[:6]):
         t = "\\" + t
     return t
 

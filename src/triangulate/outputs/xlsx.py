@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from triangulate.files import neutralise
@@ -40,8 +41,11 @@ def render_xlsx(analysis: Analysis) -> bytes:
     wb = Workbook()
 
     def sheet(
-        ws: Any, columns: list[str], rows: list[list[Any]], category_cols: set[int] = frozenset()
-    ) -> None:  # type: ignore[assignment]
+        ws: Any,
+        columns: list[str],
+        rows: list[list[Any]],
+        category_cols: AbstractSet[int] = frozenset(),
+    ) -> None:
         ws.append([safe_cell(c) for c in columns])
         for cell in ws[1]:
             cell.font = bold

@@ -200,7 +200,7 @@ def parse_yaml(
         if _CLoader is not None and _c_parser_ok(text):
             try:
                 doc, found = parse_yaml(text, file, _CLoader)
-            except Exception:  # noqa: BLE001 -- the fast parser is optional: the Python one decides
+            except Exception:
                 doc, found = None, []
             if doc is not None and not found:
                 return doc, found

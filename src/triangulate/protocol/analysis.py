@@ -276,14 +276,14 @@ class Analysis:
     agreement: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
-        out = {c: 0 for c in self.project.protocol.category_ids}
+        out = dict.fromkeys(self.project.protocol.category_ids, 0)
         for u in self.units:
             if u.final is not None and u.final in out:
                 out[u.final] += 1
         return out
 
     def statuses(self) -> dict[str, int]:
-        out = {s: 0 for s in STATUSES}
+        out = dict.fromkeys(STATUSES, 0)
         for u in self.units:
             out[u.status] += 1
         return out

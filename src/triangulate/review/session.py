@@ -164,7 +164,7 @@ class CodingSession(_Walk):
         if category is not None and category not in self.protocol.category_ids:
             raise SessionError(f"'{category}' is not a category of {self.protocol.id}")
         if unit.one_source:
-            judgements = {d: None for d in dims}  # judgements do not apply to a one-source unit
+            judgements = dict.fromkeys(dims)  # judgements do not apply to a one-source unit
             written = category or self.protocol.rules.one_source
         else:
             rule = self.rule_category(unit, judgements)

@@ -54,7 +54,7 @@ def write_blank_worksheets(project: Project, units: list[Unit]) -> list[Path]:
     return written
 
 
-def _judgement(value: str) -> bool | None | str:
+def _judgement(value: str) -> bool | str | None:
     v = value.strip().casefold()
     if v == "":
         return None
@@ -75,7 +75,7 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
     dims = protocol.dimension_ids
     reviews_dir = project.root / "reviews"
     for u in units:
-        u.codes = {r: None for r in project.file.reviewers}
+        u.codes = dict.fromkeys(project.file.reviewers)
     if reviews_dir.is_dir():
         for p in sorted(reviews_dir.glob("*.csv")):
             if p.stem not in project.file.reviewers:
@@ -290,7 +290,7 @@ def save_worksheet_row(
 
     target = (row["theme"], row["source_a"], row["source_b"])
     new = [""] * width
-    for i, r in enumerate(body):
+    for _i, r in enumerate(body):
         if key_of(r) == target:
             new = r
             break

@@ -365,7 +365,7 @@ def _parse_fast(
                 skipinitialspace=False,
                 skip_blank_lines=True,
             )
-    except Exception:  # noqa: BLE001 (any parser complaint: the careful reader explains it)
+    except Exception:
         return None
     if caught or len(df) != lines - 1:
         return None  # a ragged row, a blank line or a record spanning lines

@@ -120,7 +120,7 @@ def _read_stat(path: Path, shown: str) -> tuple[ResponseTable | None, list[Findi
     )
     try:
         df, meta = reader(str(path))
-    except Exception as exc:  # noqa: BLE001 -- ReadstatError, PyreadstatError, OSError, ... on a damaged file
+    except Exception as exc:
         what = "Stata" if suffix == ".dta" else "SPSS"
         return None, [
             error(
@@ -135,7 +135,7 @@ def _read_stat(path: Path, shown: str) -> tuple[ResponseTable | None, list[Findi
     for name in df.columns:
         values: list[Any] = []
         for v in df[name].tolist():
-            if v is None or v != v or (isinstance(v, str) and not v.strip()):  # noqa: PLR0124 -- NaN, NaT
+            if v is None or v != v or (isinstance(v, str) and not v.strip()):
                 values.append(None)
             else:
                 values.append(v)

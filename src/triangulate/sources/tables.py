@@ -278,7 +278,7 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
                         Location(shown),
                     )
                 ]
-    except Exception:  # noqa: BLE001 -- BadZipFile, OSError, NotImplementedError (an odd zip version), ...
+    except Exception:
         return None, [bad]
     import openpyxl  # deferred: only needed for workbooks
     from openpyxl.utils.exceptions import InvalidFileException
@@ -295,7 +295,7 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
         IndexError,
     ):
         return None, [bad]
-    except Exception:  # noqa: BLE001 -- openpyxl raises many kinds on a corrupt file
+    except Exception:
         return None, [bad]
     try:
         if sheet is not None:
@@ -357,7 +357,7 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
                 cells += [""] * (n - len(cells))
             table.rows.append(cells)
             table.row_numbers.append(rownum)
-    except Exception:  # noqa: BLE001 -- a corrupt sheet can fail anywhere inside openpyxl
+    except Exception:
         return None, [bad]
     finally:
         wb.close()

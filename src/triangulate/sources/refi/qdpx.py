@@ -113,7 +113,7 @@ def parse_xml(raw: bytes, shown: str) -> tuple[Element | None, list[Finding]]:
                 Location(shown, line=line, column=(col or 0) + 1 if line else None),
             )
         ]
-    except Exception as exc:  # noqa: BLE001 -- expat and codecs raise ValueError, LookupError, ... on hostile bytes
+    except Exception as exc:
         return None, [
             error(
                 "refi.malformed",
@@ -454,7 +454,7 @@ def read_qdpx(
         ]
     except OSError as exc:
         return None, [error("file.unreadable", f"cannot read {shown}: {exc.strerror or exc}", loc)]
-    except Exception as exc:  # noqa: BLE001 -- zipfile raises many kinds on hostile bytes
+    except Exception as exc:
         return None, [
             error("refi.malformed", f"not a readable zip archive ({type(exc).__name__})", loc)
         ]
@@ -494,7 +494,7 @@ def read_qdpx(
                         loc,
                     )
                 ]
-        except Exception as exc:  # noqa: BLE001 -- corrupt, encrypted or unsupported members
+        except Exception as exc:
             return None, [
                 error(
                     "refi.malformed",
@@ -553,7 +553,7 @@ def _load_texts(
             else:
                 try:
                     raw = _read_member(zf, info, MAX_TEXT_BYTES, budget)
-                except Exception as exc:  # noqa: BLE001 -- any damage: the text is missing
+                except Exception as exc:
                     raw = None
                     doc.problem = f"text {info.filename} cannot be read ({_short(str(exc)) or type(exc).__name__})"
                 if raw is None and doc.problem is None:
