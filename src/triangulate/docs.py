@@ -1,4 +1,4 @@
-"""Generate docs/findings.md from the finding-code registry (``CODES`` and ``CODE_DOCS``).
+"""Generate docs/findings.md from the finding-code catalogue (``CATALOGUE`` in :mod:`triangulate.findings`).
 
 Run from the repository root::
 
@@ -13,14 +13,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from triangulate.findings import CODE_DOCS, CODES, COULD_NOT_RUN
+from triangulate.findings import CATALOGUE, COULD_NOT_RUN
 
 DEFAULT_PATH = Path("docs") / "findings.md"
 
 HEADER = """\
 # Finding codes
 
-<!-- GENERATED FILE: do not edit. It is generated from CODES and CODE_DOCS in
+<!-- GENERATED FILE: do not edit. It is generated from CATALOGUE in
      src/triangulate/findings.py. Regenerate it from the repository root with
          python -m triangulate.docs
      (`python -m triangulate.docs --check` exits 1 when it is stale; tests/test_docs.py fails then). -->
@@ -42,7 +42,7 @@ The example under each code is a line as `triangulate validate` prints it
 
 
 def _severity(code: str) -> str:
-    doc = CODE_DOCS.get(code)
+    doc = CATALOGUE.get(code)
     example = doc.example if doc else ""
     if doc and doc.severity:
         return doc.severity + (" (exit 2)" if code in COULD_NOT_RUN else "")
@@ -63,18 +63,20 @@ def _anchor(code: str) -> str:
 
 def render_findings_md() -> str:
     out = [HEADER, "## All codes", "", "| code | severity | meaning |", "|---|---|---|"]
-    for code, meaning in CODES.items():
+    for code, entry in CATALOGUE.items():
+        meaning = entry.meaning
         out.append(f"| [`{code}`](#{_anchor(code)}) | {_severity(code)} | {meaning} |")
     prefix = None
-    for code, meaning in CODES.items():
+    for code, entry in CATALOGUE.items():
+        meaning = entry.meaning
         group = code.split(".", 1)[0]
         if group != prefix:
             out += ["", f"## `{group}.*`"]
             prefix = group
-        doc = CODE_DOCS.get(code)
+        doc = CATALOGUE.get(code)
         out += ["", f"### `{code}`", "", f"{meaning} Severity: {_severity(code)}.", ""]
         if doc is None:
-            out += ["*No example or fix yet: add one to CODE_DOCS in src/triangulate/findings.py.*"]
+            out += ["*No example or fix yet: add one to CATALOGUE in src/triangulate/findings.py.*"]
             continue
         out += ["```", doc.example, "```", "", f"**Fix:** {doc.fix}"]
     return "\n".join(out) + "\n"

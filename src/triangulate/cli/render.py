@@ -105,6 +105,6 @@ def render(findings: list[Finding], fmt: str) -> str:
 
 def unknown_patterns(patterns: Sequence[str]) -> list[str]:
     """The ``--select``/``--ignore`` patterns that match no finding code (usually typos)."""
-    from triangulate.findings import CODES
+    from triangulate.findings import CATALOGUE
 
-    return [p for p in patterns if p.strip() and not any(_matches(code, [p]) for code in CODES)]
+    return [p for p in patterns if p.strip() and not any(_matches(code, [p]) for code in CATALOGUE)]
