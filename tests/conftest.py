@@ -186,3 +186,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="Rewrite the golden files under tests/golden/ from the current outputs (review the diff before committing).",
     )
+
+
+# --- headless Chromium (tests/browser.py) -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Any:
+    """The system's headless Chromium, launched once per session through Playwright.
+
+    A missing browser fails the test (it does not skip): CI installs Debian's ``chromium``, and a
+    browser test that silently skipped would prove nothing. Set ``TRIANGULATE_SKIP_BROWSER=1`` to
+    skip them on a machine without one.
+    """
+    from browser import CHROMIUM_ARGS, chromium_path
+
+    if os.environ.get("TRIANGULATE_SKIP_BROWSER") == "1":
+        pytest.skip("TRIANGULATE_SKIP_BROWSER=1")
+    exe = chromium_path()
+    if exe is None:
+        pytest.fail("no Chromium found: install Debian's 'chromium' package (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Any:
+    """A fresh browser context (no shared cookies) and page for one test."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
