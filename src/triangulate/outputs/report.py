@@ -1,15 +1,14 @@
-"""The reconciliation report as a small document model, rendered to Markdown and to HTML.
+"""The reconciliation report's content: builds the document model (``model.py``) from an analysis.
 
-Every piece of text in the model is plain text; each renderer escapes it its own way, so no
-source text can inject markup into either format.
+Renderers live beside it: ``markdown.py`` (report.md) and ``html.py`` (report.html).
 """
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass, field
-
 from triangulate import __version__
+from triangulate.outputs.html import render_html
+from triangulate.outputs.markdown import render_markdown
+from triangulate.outputs.model import Block, Bullets, Heading, Para, Report, Table
 from triangulate.outputs.tabular import (
     SORTING_COLUMNS,
     matrix_columns,
@@ -21,44 +20,22 @@ from triangulate.protocol.analysis import Analysis, ThemeSource, Unit
 
 MAX_EXCERPTS_SHOWN = 3
 
-
-@dataclass
-class Heading:
-    level: int
-    text: str
-    anchor: str = ""
-
-
-@dataclass
-class Para:
-    text: str
-
-
-@dataclass
-class Bullets:
-    items: list[str]
-
-
-@dataclass
-class Table:
-    header: list[str]
-    rows: list[list[str]]
-    category_cols: tuple[int, ...] = ()  # columns whose cells are category ids (coloured in HTML)
-    numeric_cols: tuple[int, ...] = ()
-
-
-Block = Heading | Para | Bullets | Table
-
-
-@dataclass
-class Report:
-    title: str
-    blocks: list[Block] = field(default_factory=list)
-    colors: dict[str, str] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
-
-    def add(self, *blocks: Block) -> None:
-        self.blocks.extend(blocks)
+__all__ = [  # the model and renderers, re-exported for callers that import them from here
+    "Block",
+    "Bullets",
+    "Heading",
+    "Para",
+    "Report",
+    "Table",
+    "build_report",
+    "evidence_lines",
+    "fmt_stat",
+    "methods_paragraph",
+    "pct",
+    "prominence_text",
+    "render_html",
+    "render_markdown",
+]
 
 
 def pct(n: int, d: int) -> str:
@@ -574,121 +551,3 @@ def _researcher_section(rep: Report, analysis: Analysis) -> None:
         else:
             items.append("not yet settled (run 'triangulate review')")
         rep.add(Heading(3, f"{u.theme.display} ({u.source_a} / {u.source_b})"), Bullets(items))
-
-
-# ---------------------------------------------------------------------------- renderers
-
-
-def _md(text: str) -> str:
-    """Plain text made inert in Markdown: no HTML, links, code, emphasis or table breaks."""
-    t = html.escape(" ".join(text.split()), quote=False)
-    for ch in "\\`*[]|":
-        t = t.replace(ch, "\\" + ch)
-    if t.startswith(("#", "-", "+", ">", "=")) or (t[:1].isdigit() and ". " in t[:6]):
-        t = "\\" + t
-    return t
-
-
-def render_markdown(rep: Report) -> str:
-    out = [f"# {_md(rep.title)}", ""]
-    for b in rep.blocks:
-        if isinstance(b, Heading):
-            out += ["#" * b.level + " " + _md(b.text), ""]
-        elif isinstance(b, Para):
-            if b.text:
-                out += [_md(b.text), ""]
-        elif isinstance(b, Bullets):
-            for item in b.items:
-                indent = "  " if item.startswith("    ") else ""
-                out.append(f"{indent}- {_md(item)}")
-            out.append("")
-        elif isinstance(b, Table):
-            out.append("| " + " | ".join(_md(h) for h in b.header) + " |")
-            out.append(
-                "|"
-                + "|".join("---:" if i in b.numeric_cols else "---" for i in range(len(b.header)))
-                + "|"
-            )
-            for row in b.rows:
-                out.append("| " + " | ".join(_md(c) for c in row) + " |")
-            out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"
-
-
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
-h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:2px solid #ddd;padding-bottom:.2rem}h3{font-size:1.05rem;margin-top:1.4rem}
-table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem}
-th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top;max-width:30rem;overflow-wrap:break-word}
-.scroll{overflow-x:auto}
-th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.cat{font-weight:600;-webkit-print-color-adjust:exact;print-color-adjust:exact}
-ul{margin:.3rem 0 1rem}li.sub{list-style:none;margin-left:1.2rem;color:#444}
-.legend span{display:inline-block;padding:.1rem .5rem;margin:.1rem;border-radius:3px;-webkit-print-color-adjust:exact;print-color-adjust:exact}
-@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{page-break-inside:auto}tr{page-break-inside:avoid}}
-"""
-
-
-def _tint(hex_color: str) -> str:
-    """A light version of a category colour, for cell backgrounds that stay readable in print."""
-    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
-
-    def mix(c: int) -> int:
-        return int(c + (255 - c) * 0.65)
-
-    return f"#{mix(r):02x}{mix(g):02x}{mix(b):02x}"
-
-
-def render_html(rep: Report) -> str:
-    e = html.escape
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(rep.title)}</title>",
-        f"<style>{CSS.strip()}</style>",
-        "</head><body>",
-        f"<h1>{e(rep.title)}</h1>",
-        '<p class="legend">'
-        + "".join(
-            f'<span style="background:{_tint(c)};border-left:4px solid {c}">{e(rep.labels.get(k, k))}</span>'
-            for k, c in rep.colors.items()
-        )
-        + "</p>",
-    ]
-    for b in rep.blocks:
-        if isinstance(b, Heading):
-            anchor = f' id="{e(b.anchor)}"' if b.anchor else ""
-            out.append(f"<h{b.level}{anchor}>{e(b.text)}</h{b.level}>")
-        elif isinstance(b, Para):
-            if b.text:
-                out.append(f"<p>{e(b.text)}</p>")
-        elif isinstance(b, Bullets):
-            out.append("<ul>")
-            for item in b.items:
-                if item.startswith("    "):
-                    out.append(f'<li class="sub">{e(item.strip())}</li>')
-                else:
-                    out.append(f"<li>{e(item)}</li>")
-            out.append("</ul>")
-        elif isinstance(b, Table):
-            out.append(
-                '<div class="scroll"><table><thead><tr>'
-                + "".join(f"<th>{e(h)}</th>" for h in b.header)
-                + "</tr></thead><tbody>"
-            )
-            for row in b.rows:
-                cells = []
-                for i, c in enumerate(row):
-                    if i in b.category_cols and c in rep.colors:
-                        cells.append(
-                            f'<td class="cat" style="background:{_tint(rep.colors[c])}">{e(c)}</td>'
-                        )
-                    elif i in b.numeric_cols:
-                        cells.append(f'<td class="num">{e(c)}</td>')
-                    else:
-                        cells.append(f"<td>{e(c)}</td>")
-                out.append("<tr>" + "".join(cells) + "</tr>")
-            out.append("</tbody></table></div>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"

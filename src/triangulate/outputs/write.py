@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from triangulate.files import atomic_write_bytes, atomic_write_text
-from triangulate.outputs.report import build_report, render_html, render_markdown
+from triangulate.outputs.html import render_html
+from triangulate.outputs.markdown import render_markdown
+from triangulate.outputs.report import build_report
 from triangulate.outputs.tabular import (
     SORTING_COLUMNS,
     matrix_columns,

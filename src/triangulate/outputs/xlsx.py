@@ -8,7 +8,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from triangulate.files import neutralise
-from triangulate.outputs.report import _tint
+from triangulate.outputs.html import _tint
 from triangulate.outputs.tabular import SORTING_COLUMNS, matrix_columns, matrix_rows, sorting_rows
 from triangulate.protocol.analysis import Analysis
 
