@@ -527,6 +527,8 @@ def test_to_dict_rounding_and_negative_zero() -> None:
 CATS = ["a", "b", "c", "d"]
 
 
+@pytest.mark.slow
+@pytest.mark.fuzz
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(CATS), st.sampled_from(CATS)), min_size=2, max_size=40))
 def test_cohen_matches_statsmodels(pairs: list[tuple[str, str]]) -> None:
@@ -541,6 +543,7 @@ def test_cohen_matches_statsmodels(pairs: list[tuple[str, str]]) -> None:
     assert stat.value == pytest.approx(expected, abs=1e-9)
 
 
+@pytest.mark.fuzz
 @settings(max_examples=150, deadline=None)
 @given(
     st.integers(min_value=3, max_value=6).flatmap(
@@ -589,6 +592,7 @@ def _in_range(stat: Statistic) -> bool:
     return stat.value is None or (-1.0 <= stat.value <= 1.0 and not math.isnan(stat.value))
 
 
+@pytest.mark.fuzz
 @given(unit_lists)
 def test_alpha_and_percent_in_range(units: list[list[str]]) -> None:
     alpha = krippendorff_alpha_nominal(units)
@@ -599,6 +603,7 @@ def test_alpha_and_percent_in_range(units: list[list[str]]) -> None:
         assert (stat.value is None) == (stat.reason is not None)
 
 
+@pytest.mark.fuzz
 @given(st.lists(st.tuples(st.sampled_from(CATS), st.sampled_from(CATS)), max_size=30))
 def test_cohen_in_range(pairs: list[tuple[str, str]]) -> None:
     stat = cohen_kappa(pairs)
@@ -606,6 +611,7 @@ def test_cohen_in_range(pairs: list[tuple[str, str]]) -> None:
     assert (stat.value is None) == (stat.reason is not None)
 
 
+@pytest.mark.fuzz
 @given(
     st.integers(min_value=2, max_value=6).flatmap(
         lambda n: st.lists(st.lists(st.sampled_from(CATS), min_size=n, max_size=n), max_size=20)
@@ -617,6 +623,7 @@ def test_fleiss_in_range(units: list[list[str]]) -> None:
     assert (stat.value is None) == (stat.reason is not None)
 
 
+@pytest.mark.fuzz
 @given(
     st.lists(st.sampled_from(CATS), min_size=2, max_size=20),
     st.integers(min_value=2, max_value=5),
@@ -639,6 +646,7 @@ def test_perfect_agreement_is_exactly_one(truth: list[str], raters: int) -> None
         assert result.fleiss_kappa.value == 1.0
 
 
+@pytest.mark.fuzz
 @given(small_ratings, st.permutations(CATS))
 def test_invariant_to_renaming_categories(
     ratings: dict[str, dict[int, str | None]], renamed: list[str]
@@ -655,6 +663,7 @@ def test_invariant_to_renaming_categories(
         assert _values(before) == _values(after)
 
 
+@pytest.mark.fuzz
 @given(small_ratings, st.permutations(REVIEWERS))
 def test_invariant_to_reviewer_order(
     ratings: dict[str, dict[int, str | None]], order: list[str]
@@ -673,6 +682,8 @@ arbitrary_codes = st.one_of(st.none(), st.text(max_size=60))
 arbitrary_units = st.one_of(st.integers(), st.text(max_size=5), st.tuples(st.integers()))
 
 
+@pytest.mark.slow
+@pytest.mark.fuzz
 @settings(suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.dictionaries(

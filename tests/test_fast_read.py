@@ -148,6 +148,8 @@ ROW = st.tuples(st.lists(KEY, min_size=3, max_size=3), st.lists(CELL, max_size=5
 )
 
 
+@pytest.mark.slow
+@pytest.mark.fuzz
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

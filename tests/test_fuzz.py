@@ -44,6 +44,8 @@ from triangulate.review.worksheets import read_worksheets
 from triangulate.sources.load import load_source
 from triangulate.sources.tables import read_table
 
+pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
+
 settings.register_profile(
     "quick",
     max_examples=40,

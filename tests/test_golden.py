@@ -231,6 +231,7 @@ def test_output_matches_golden(
     )
 
 
+@pytest.mark.slow
 def test_outputs_do_not_depend_on_the_folder(tmp_path: Path) -> None:
     """The same inputs in two folders give the same files: no absolute path leaks into outputs."""
     from conftest import run_cli

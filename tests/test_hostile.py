@@ -180,6 +180,7 @@ def billion_laughs(levels: int = 12) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow
 def test_yaml_alias_bomb_is_bounded_in_time_and_memory(builder: ProjectBuilder) -> None:
     from triangulate.project.yamlio import parse_yaml
 
@@ -211,6 +212,7 @@ def test_yaml_alias_bomb_is_bounded_in_time_and_memory(builder: ProjectBuilder) 
     assert int(proc.stdout) < 300 * 1024, proc.stdout  # kilobytes on Linux: under 300 MB in all
 
 
+@pytest.mark.slow
 def test_yaml_recursive_alias_and_deep_nesting(builder: ProjectBuilder) -> None:
     project = make_project(builder)
     (project / "codebook.yaml").write_text("themes: &x [*x]\n", encoding="utf-8")

@@ -292,6 +292,8 @@ def test_codebook_draft_comments_every_code_safely() -> None:
     assert "#   empty: []  (no codes found)" in text
 
 
+@pytest.mark.pty
+@pytest.mark.slow
 def test_init_in_a_real_terminal(tmp_path: Path) -> None:
     pexpect = pytest.importorskip("pexpect")
     data_files(tmp_path)

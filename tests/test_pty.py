@@ -14,6 +14,8 @@ from conftest import ProjectBuilder, excerpt, read_csv, run_cli, survey
 
 pexpect = pytest.importorskip("pexpect")
 
+pytestmark = [pytest.mark.pty, pytest.mark.slow]
+
 SOURCES = [
     {"id": "interviews", "kind": "excerpts", "path": "data/interviews.csv"},
     {"id": "survey", "kind": "survey", "path": "data/survey.csv"},

@@ -161,6 +161,7 @@ def test_bad_codebooks_give_findings(tmp_path: Path, content: bytes, code: str) 
     assert roots is None and [f.code for f in findings] == [code]
 
 
+@pytest.mark.fuzz
 @settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -217,6 +218,7 @@ def test_import_codebook_errors(tmp_path: Path, cli: Callable[..., Any]) -> None
 # ---------------------------------------------------------------------------- export
 
 
+@pytest.mark.slow
 def test_export_codebook_validates_and_round_trips(
     tmp_path: Path, builder: Any, cli: Callable[..., Any]
 ) -> None:
@@ -288,6 +290,7 @@ NAME = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size
 )
 
 
+@pytest.mark.fuzz
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(

@@ -604,6 +604,7 @@ WORD = st.text(alphabet="abcxyz", min_size=1, max_size=6)
 SEP = st.sampled_from([" ", "\r\n", " 😀 ", "\n", ", ", " 👍\r\n"])
 
 
+@pytest.mark.fuzz
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -830,6 +831,7 @@ def test_deep_code_nesting_is_bounded(tmp_path: Path) -> None:
     assert data is not None and codes_of(findings) == ["qdpx.no-codings"]
 
 
+@pytest.mark.fuzz
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -849,6 +851,7 @@ XMLISH = st.one_of(
 )
 
 
+@pytest.mark.fuzz
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -185,6 +185,7 @@ def test_bom_is_not_part_of_the_first_column(tmp_path: Path) -> None:
     assert table.row_numbers == [2]
 
 
+@pytest.mark.slow
 def test_sorting_csv_is_written_the_same_from_xlsx_and_csv(
     builder: ProjectBuilder, tmp_path: Path
 ) -> None:
@@ -199,6 +200,7 @@ def test_sorting_csv_is_written_the_same_from_xlsx_and_csv(
     assert outs[0] == outs[1]
 
 
+@pytest.mark.fuzz
 @given(
     st.lists(
         st.text(
@@ -219,6 +221,7 @@ def test_split_tags_properties(parts: list[str]) -> None:
     assert set(tags) == {p.strip().casefold() for p in parts if p.strip()}
 
 
+@pytest.mark.fuzz
 @given(
     st.lists(
         st.lists(

@@ -218,6 +218,7 @@ def test_sav_round_trip_with_value_labels(tmp_path: Path) -> None:
     assert items["point-person"] == "Q7_1: Has a point person"
 
 
+@pytest.mark.slow
 def test_sav_labels_appear_in_the_report(builder: Any, cli: Callable[..., Any]) -> None:
     root = builder.write(
         sources=[
@@ -312,6 +313,7 @@ ANSWER = st.one_of(
 )
 
 
+@pytest.mark.fuzz
 @settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
