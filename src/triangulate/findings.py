@@ -206,6 +206,26 @@ CATALOGUE: dict[str, Code] = {
         "my-protocol.yaml:9:9: error: dimension id 'code' is also a column the tool reads; rename the dimension [protocol.reserved-dimension]",
         "Rename the dimension: its id is used as a column name in source tables and worksheets.",
     ),
+    "protocol.compare-key": Code(
+        "A dimension key that does not fit how the dimension is compared (spec 5.1): tag keys on a `compare: prominence` dimension, band keys on a `compare: tags` one, or a prominence dimension without `bands`.",
+        "my-protocol.yaml:14:7: error: dimension 'prominence' compares prominence, so 'opposites' does not apply (a prominence dimension has no tags: use 'bands') [protocol.compare-key]",
+        "Use `opposites` and `prominence_bands` with `compare: tags`, and `bands` (required) and `band_labels` with `compare: prominence`.",
+    ),
+    "protocol.bad-bands": Code(
+        "Prominence cut points (`bands`, `prominence_bands`) that are not strictly ascending numbers between 0 and 1.",
+        "my-protocol.yaml:12:20: error: 'bands' of dimension 'prominence' must be strictly ascending: 0.2 follows 0.5 [protocol.bad-bands]",
+        "Write the cut points as shares from low to high, each strictly between 0 and 1, e.g. `bands: [0.2, 0.5]`.",
+    ),
+    "protocol.bad-band-labels": Code(
+        "`band_labels` does not have one label per band (cut points + 1).",
+        "my-protocol.yaml:13:7: error: dimension 'prominence' has 2 cut points, so 'band_labels' needs 3 labels (it has 2) [protocol.bad-band-labels]",
+        "Give one label per band: with cut points [0.2, 0.5] that is three labels, e.g. [low, medium, high].",
+    ),
+    "protocol.bad-opposites": Code(
+        "An `opposites` entry is not a pair of two different tags.",
+        "my-protocol.yaml:11:21: error: opposite pair 1 of dimension 'meaning' must be two different tags (got 'barrier', 'Barrier') [protocol.bad-opposites]",
+        "Write each pair as two different tags that contradict each other, e.g. `opposites: [[barrier, facilitator]]`.",
+    ),
     "codebook.duplicate-theme": Code(
         "Two themes share one id.",
         "codebook.yaml:31:9: error: theme id 'point_of_contact' is already used by theme #1; give each theme its own id [codebook.duplicate-theme]",
@@ -235,6 +255,61 @@ CATALOGUE: dict[str, Code] = {
         "A code in the codebook never appears in its source's data.",
         "codebook.yaml: warning: theme 'point_of_contact' lists code 'point-persn' for source 'interviews', but no row of data/interviews.csv uses it (a typo?) [codebook.code-unused]",
         "Correct the code's spelling to match the data, or remove it from the theme.",
+    ),
+    "codebook.duplicate-question": Code(
+        "Two research questions share one id.",
+        "codebook.yaml:40:9: error: research question id 'rq1' is used twice; give each question its own id [codebook.duplicate-question]",
+        "Give each research question its own id.",
+    ),
+    "codebook.unknown-question": Code(
+        "A theme's `questions` names a research question that the codebook does not define.",
+        "codebook.yaml:18:17: error: theme 'point_of_contact' answers question 'rq3', which is not defined (questions: rq1, rq2); define it under 'questions' [codebook.unknown-question]",
+        "Use the ids listed under the codebook's top-level `questions`, or add the question there.",
+    ),
+    "codebook.theme-without-question": Code(
+        "The codebook has research questions, but a theme answers none of them.",
+        "codebook.yaml:30:9: warning: theme 'trust' answers none of the research questions; list the ones it answers under its 'questions' [codebook.theme-without-question]",
+        "Add the ids of the questions the theme answers under its `questions`, or leave it out deliberately (`--ignore codebook.theme-without-question`).",
+    ),
+    "findings.missing-column": Code(
+        "The findings table lacks a required column.",
+        "findings.csv: row 1, column 'finding': error: the findings table needs a 'finding' column (columns: theme, source, finding, exemplar) [findings.missing-column]",
+        "Give findings.csv the columns `theme, source, finding` and optionally `exemplar` (`triangulate converge` writes a blank one).",
+    ),
+    "findings.unknown-theme": Code(
+        "A findings row names a theme that is not in the codebook.",
+        "findings.csv: row 4, column 'theme': error: theme 'point_of_contct' is not in the codebook [findings.unknown-theme]",
+        "Correct the theme id to one of the codebook's theme ids.",
+    ),
+    "findings.unknown-source": Code(
+        "A findings row names a source that is not in the project.",
+        "findings.csv: row 4, column 'source': error: source 'survey' is not in the project (sources: interviews, network_survey) [findings.unknown-source]",
+        "Correct the source id to one listed under `sources` in triangulate.yaml.",
+    ),
+    "findings.duplicate-row": Code(
+        "Two findings rows for one theme and source.",
+        "findings.csv: row 9, column 'theme': error: theme 'trust' and source 'interviews' already have a row (row 3); keep one [findings.duplicate-row]",
+        "Merge the two rows into one finding.",
+    ),
+    "findings.bad-exemplar": Code(
+        "A findings row's exemplar is not an excerpt (or, for a survey, a code) of that source in that theme.",
+        "findings.csv: row 3, column 'exemplar': error: exemplar 'E99' is not an excerpt of source 'interviews' in theme 'trust' [findings.bad-exemplar]",
+        "Give an `excerpt_id` coded into this theme in this source (for a survey source, one of the theme's codes), or leave `exemplar` empty.",
+    ),
+    "findings.theme-absent": Code(
+        "A findings row is for a theme that the source does not have in its data.",
+        "findings.csv: row 6, column 'theme': warning: theme 'trust' is not present in source 'network_survey', so this finding describes nothing the data shows [findings.theme-absent]",
+        "Remove the row, or check the sorting (the theme's codes for that source) if the source should have the theme.",
+    ),
+    "findings.missing": Code(
+        "With a findings file declared, a theme present in a source has no finding.",
+        "findings.csv: warning: theme 'point_of_contact' is present in source 'interviews' but has no finding; summarise what the source says about it [findings.missing]",
+        "Write one to three sentences in the `finding` column for that theme and source (use `--strict` in CI to require every finding).",
+    ),
+    "narrative.unknown-key": Code(
+        "A key of narrative.yaml is neither a step of the protocol nor `themes` (or, under `themes`, not a theme id).",
+        "narrative.yaml:4:1: error: 'feedbak' is not a step of protocol farmer-2006 (steps: sorting, ..., feedback) nor 'themes' [narrative.unknown-key]",
+        "Use the protocol's step ids as keys, and theme ids under `themes:`; check the spelling.",
     ),
     "data.unsorted-code": Code(
         "A code appears in a source's data but is sorted into no theme.",

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from triangulate.findings import Finding, Location, error
-from triangulate.project.models import Codebook, ProjectFile, Protocol
+from triangulate.findings import Finding, Location, error, warning
+from triangulate.project.models import Codebook, Dimension, ProjectFile, Protocol
 from triangulate.project.paths import ALL_OUTPUTS, PROJECT_FILENAMES
 from triangulate.project.yamlio import YamlDoc, parse_yaml, read_text_file
 from triangulate.sources.data import SourceData
@@ -247,8 +247,36 @@ def load_yaml_model(
     doc, findings = parse_yaml(text, shown)
     if doc is None:
         return None, None, findings
+    if model is Protocol:
+        _exact_cut_points(doc)
     obj, more = validate_model(doc, model, what)
     return obj, doc, findings + more
+
+
+def _exact_cut_points(doc: YamlDoc) -> None:
+    """Give prominence cut points to the model as the decimal text written in the YAML.
+
+    YAML reads ``0.2`` as a binary float (0.2000000000000000111...); spec 5.1 compares bands
+    against the decimal as written, so ``2/10`` against ``0.2`` is equal (band 1).
+    """
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("dimensions"), list):
+        return
+    dims = []
+    for i, dim in enumerate(data["dimensions"]):
+        if isinstance(dim, dict):
+            dim = dict(dim)
+            for key in ("bands", "prominence_bands"):
+                cuts = dim.get(key)
+                if isinstance(cuts, list):
+                    dim[key] = [
+                        doc.numbers.get(("dimensions", i, key, j), c)
+                        if isinstance(c, (int, float)) and not isinstance(c, bool)
+                        else c
+                        for j, c in enumerate(cuts)
+                    ]
+        dims.append(dim)
+    doc.data = {**data, "dimensions": dims}
 
 
 def check_protocol(protocol: Protocol, doc: YamlDoc | None, shown: str) -> list[Finding]:
@@ -278,7 +306,104 @@ def check_protocol(protocol: Protocol, doc: YamlDoc | None, shown: str) -> list[
                     where(("dimensions", i, "id")),
                 )
             )
+        findings += _check_dimension(d, i, doc, shown)
     return findings
+
+
+def _check_dimension(d: Dimension, i: int, doc: YamlDoc | None, shown: str) -> list[Finding]:
+    """Spec 5.1: how a dimension is compared, each fault at the line that says it."""
+    out: list[Finding] = []
+
+    def at(*path: str | int) -> Location:
+        return doc.where(("dimensions", i, *path)) if doc else Location(shown)
+
+    def at_value(*path: str | int) -> Location:
+        return doc.where_value(("dimensions", i, *path)) if doc else Location(shown)
+
+    wrong = (
+        ("bands", "band_labels")
+        if d.compare == "tags"
+        else (
+            "opposites",
+            "prominence_bands",
+        )
+    )
+    for key in wrong:
+        if key in d.model_fields_set:
+            out.append(
+                error(
+                    "protocol.compare-key",
+                    f"dimension '{d.id}' compares {d.compare}, so '{key}' does not apply "
+                    + (
+                        "('bands' and 'band_labels' are for 'compare: prominence'; tags use 'prominence_bands')"
+                        if d.compare == "tags"
+                        else "(a prominence dimension has no tags: use 'bands')"
+                    ),
+                    at(key),
+                )
+            )
+    if d.compare == "prominence" and d.bands is None:
+        out.append(
+            error(
+                "protocol.compare-key",
+                f"dimension '{d.id}' compares prominence and needs 'bands': cut points such as [0.2, 0.5]",
+                at("compare"),
+            )
+        )
+    for key in ("bands", "prominence_bands"):
+        cuts = getattr(d, key)
+        if cuts is None or key not in d.model_fields_set:
+            continue
+        if not cuts:
+            out.append(
+                error(
+                    "protocol.bad-bands",
+                    f"'{key}' of dimension '{d.id}' is empty; give at least one cut point, e.g. [0.2, 0.5]",
+                    at(key),
+                )
+            )
+        for j, c in enumerate(cuts):
+            if not 0 < c < 1:
+                out.append(
+                    error(
+                        "protocol.bad-bands",
+                        f"cut point {c} of '{key}' (dimension '{d.id}') must lie strictly between 0 and 1",
+                        at_value(key, j),
+                    )
+                )
+            elif j and c <= cuts[j - 1]:
+                out.append(
+                    error(
+                        "protocol.bad-bands",
+                        f"'{key}' of dimension '{d.id}' must be strictly ascending: {c} follows {cuts[j - 1]}",
+                        at_value(key, j),
+                    )
+                )
+    if (
+        d.band_labels is not None
+        and d.compare == "prominence"
+        and d.bands is not None
+        and len(d.band_labels) != len(d.bands) + 1
+    ):
+        out.append(
+            error(
+                "protocol.bad-band-labels",
+                f"dimension '{d.id}' has {len(d.bands)} cut points, so 'band_labels' needs "
+                f"{len(d.bands) + 1} labels (it has {len(d.band_labels)})",
+                at("band_labels"),
+            )
+        )
+    for j, (x, y) in enumerate(d.opposites):
+        a, b = x.strip().casefold(), y.strip().casefold()
+        if not a or not b or a == b:
+            out.append(
+                error(
+                    "protocol.bad-opposites",
+                    f"opposite pair {j + 1} of dimension '{d.id}' must be two different tags (got '{x}', '{y}')",
+                    at_value("opposites", j),
+                )
+            )
+    return out
 
 
 def check_codebook(
@@ -362,6 +487,47 @@ def check_codebook(
                         where(("themes", i, "not_collected", j)),
                     )
                 )
+    findings += _check_questions(codebook, where)
+    return findings
+
+
+def _check_questions(codebook: Codebook, where: Any) -> list[Finding]:
+    """Spec 3 (v2): research questions and the themes that answer them."""
+    findings: list[Finding] = []
+    qids: set[str] = set()
+    for i, q in enumerate(codebook.questions):
+        if q.id in qids:
+            findings.append(
+                error(
+                    "codebook.duplicate-question",
+                    f"research question id '{q.id}' is used twice; give each question its own id",
+                    where(("questions", i, "id")),
+                )
+            )
+        qids.add(q.id)
+    for i, t in enumerate(codebook.themes):
+        for j, qid in enumerate(t.questions):
+            if qid not in qids:
+                hint = (
+                    f"questions: {', '.join(q.id for q in codebook.questions)}"
+                    if codebook.questions
+                    else "the codebook has no 'questions' list"
+                )
+                findings.append(
+                    error(
+                        "codebook.unknown-question",
+                        f"theme '{t.id}' answers question '{qid}', which is not defined ({hint}); define it under 'questions'",
+                        where(("themes", i, "questions", j)),
+                    )
+                )
+        if codebook.questions and not t.questions:
+            findings.append(
+                warning(
+                    "codebook.theme-without-question",
+                    f"theme '{t.id}' answers none of the research questions; list the ones it answers under its 'questions'",
+                    where(("themes", i, "id")),
+                )
+            )
     return findings
 
 

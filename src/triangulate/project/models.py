@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -55,6 +56,20 @@ class ProjectFile(_Strict):
     sources: list[SourceSpec] = Field(min_length=1)
     reviewers: list[Id] = Field(default_factory=list)
     output: str = Field(default="out", min_length=1)
+    findings: str | None = Field(
+        default=None,
+        min_length=1,
+        description="What each source says about each theme (findings.csv, spec section 6.1).",
+    )
+    narrative: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The researchers' own text for report steps and themes (narrative.yaml, spec section 10.2).",
+    )
+    blind: bool = Field(
+        default=True,
+        description="Coders do not see the rule's proposal or its reason while coding (spec section 7).",
+    )
 
 
 # ---------------------------------------------------------------------------- codebook
@@ -73,6 +88,9 @@ class Theme(_Strict):
     definition: str | None = None
     codes: dict[str, list[str]] = Field(default_factory=dict)
     not_collected: list[str] = Field(default_factory=list)
+    questions: list[str] = Field(
+        default_factory=list, description="Ids of the research questions this theme answers."
+    )
 
     @field_validator("codes", mode="before")
     @classmethod
@@ -97,9 +115,21 @@ class Theme(_Strict):
         return self.label or self.id
 
 
+class Question(_Strict):
+    id: Id
+    text: str = Field(min_length=1)
+
+
 class Codebook(_Strict):
     groups: list[Group] = Field(default_factory=list)
     themes: list[Theme] = Field(default_factory=list)
+    questions: list[Question] = Field(default_factory=list)
+
+    def question(self, qid: str) -> Question | None:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        return None
 
 
 # ---------------------------------------------------------------------------- protocol
@@ -110,10 +140,45 @@ class Step(_Strict):
     label: str
 
 
+Cut = Annotated[Decimal, Field(allow_inf_nan=False)]
+
+
 class Dimension(_Strict):
     id: Id
     label: str
-    description: str | None = None
+    description: str | None = Field(default=None, description="Shown to coders.")
+    compare: Literal["tags", "prominence"] = Field(
+        default="tags",
+        description="tags: the two sources' tag sets; prominence: the theme's prominence in each source.",
+    )
+    opposites: list[tuple[str, str]] = Field(
+        default_factory=list, description="compare: tags only. Tag pairs that contradict."
+    )
+    prominence_bands: list[Cut] | None = Field(
+        default=None,
+        description="compare: tags only. Tags must meet and both prominences fall in one band.",
+    )
+    bands: list[Cut] | None = Field(
+        default=None,
+        description="compare: prominence only (required there). Cut points, strictly ascending, in (0, 1).",
+    )
+    band_labels: list[str] | None = Field(
+        default=None, description="compare: prominence only. One label per band (cut points + 1)."
+    )
+
+    @property
+    def cuts(self) -> list[Decimal]:
+        """The cut points this dimension compares prominence on (empty: none)."""
+        return list((self.bands if self.compare == "prominence" else self.prominence_bands) or [])
+
+    def band_label(self, band: int) -> str:
+        """The label of a band (bands count from 0, default labels from 1)."""
+        n = len(self.cuts)
+        if self.band_labels and len(self.band_labels) == n + 1 and 0 <= band <= n:
+            return self.band_labels[band]
+        if n == 2:
+            return ("low", "medium", "high")[band]
+        return f"band {band + 1}"
 
 
 class Category(_Strict):
@@ -128,12 +193,18 @@ class Rules(_Strict):
     all: str
     some: str
     none: str
+    conflict: str | None = Field(
+        default=None, description="The category when any dimension conflicts (spec section 5.1)."
+    )
 
 
 class Protocol(_Strict):
     id: Id
     title: str
     citation: str
+    based_on: list[str] = Field(
+        default_factory=list, description="Citations of the protocols this one adapts."
+    )
     description: str | None = None
     steps: list[Step] = Field(min_length=1)
     dimensions: list[Dimension] = Field(min_length=1)
@@ -155,8 +226,8 @@ class Protocol(_Strict):
         # Checked here so that a protocol object is always usable; the validator in
         # loading.py reports the same problem with a line number first.
         ids = {c.id for c in self.categories}
-        for name in ("one_source", "all", "some", "none"):
-            if getattr(self.rules, name) not in ids:
+        for name in ("one_source", "all", "some", "none", "conflict"):
+            if getattr(self.rules, name) is not None and getattr(self.rules, name) not in ids:
                 raise ValueError(
                     f"rules.{name} names '{getattr(self.rules, name)}', which is not a category"
                 )
@@ -176,6 +247,24 @@ class Protocol(_Strict):
     def dimension_ids(self) -> list[str]:
         return [d.id for d in self.dimensions]
 
+    def dimension(self, did: str) -> Dimension:
+        for d in self.dimensions:
+            if d.id == did:
+                return d
+        raise KeyError(did)
+
+    @property
+    def rule_categories(self) -> set[str]:
+        """The categories the rule can produce; the others are judgement-only (section 5.1)."""
+        r = self.rules
+        return {c for c in (r.one_source, r.all, r.some, r.none, r.conflict) if c is not None}
+
+    def category_label(self, cid: str) -> str:
+        for c in self.categories:
+            if c.id == cid:
+                return c.label
+        return cid
+
     def category_from_judgements(self, converges: list[bool]) -> str:
         """The rule's category for a unit present in both sources, from per-dimension yes/no."""
         if all(converges):
@@ -189,4 +278,5 @@ class Protocol(_Strict):
         return (
             f"theme present in one source only: {r.one_source}; every dimension converges: {r.all}; "
             f"some but not all converge: {r.some}; no dimension converges: {r.none}"
+            + (f"; some dimension conflicts: {r.conflict}" if r.conflict else "")
         )

@@ -29,6 +29,8 @@ class YamlDoc:
     positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     # Where each value starts (``positions`` points at the key that holds it).
     values: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    # The text of every scalar YAML reads as a number, as written (exact decimals: spec 5.1).
+    numbers: dict[KeyPath, str] = field(default_factory=dict)
 
     def where_value(self, path: KeyPath) -> Location:
         """The location of the value at ``path`` (falls back to its key, then to an ancestor)."""
@@ -124,6 +126,7 @@ def _nesting_bound(text: str) -> int:
     return text.count("[") + text.count("{") + worst
 
 
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:float", "tag:yaml.org,2002:int"})
 SAFE_TAGS = frozenset(t for t in yaml.SafeLoader.yaml_constructors if t is not None)
 
 
@@ -138,6 +141,7 @@ def _walk_value(
     budget: list[int],
     values: dict[KeyPath, tuple[int, int]] | None = None,
     problems: list[tuple[str, str, yaml.Node]] | None = None,
+    numbers: dict[KeyPath, str] | None = None,
 ) -> None:
     """Record the position of every key and list item under ``path`` (keys point at the key).
 
@@ -178,13 +182,15 @@ def _walk_value(
                     else:
                         seen[ident] = key_node.start_mark.line + 1
                 _walk_value(key_node, path + (key,), {}, budget, None, problems)  # tags on keys
-            _walk_value(value_node, path + (key,), positions, budget, values, problems)
+            _walk_value(value_node, path + (key,), positions, budget, values, problems, numbers)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             positions[path + (i,)] = _mark(item)
             if values is not None:
                 values[path + (i,)] = _mark(item)
-            _walk_value(item, path + (i,), positions, budget, values, problems)
+            _walk_value(item, path + (i,), positions, budget, values, problems, numbers)
+    elif numbers is not None and node.tag in _NUMBER_TAGS and isinstance(node.value, str):
+        numbers[path] = node.value
 
 
 def parse_yaml(
@@ -220,6 +226,7 @@ def parse_yaml(
         ]
     problems: list[tuple[str, str, yaml.Node]] = []
     values: dict[KeyPath, tuple[int, int]] = {}
+    numbers: dict[KeyPath, str] = {}
     try:
         node = loader.get_single_node()
         if node is None:
@@ -228,7 +235,7 @@ def parse_yaml(
         try:
             positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
             values[()] = positions[()]
-            _walk_value(node, (), positions, [MAX_NODES], values, problems)
+            _walk_value(node, (), positions, [MAX_NODES], values, problems, numbers)
         except _TooComplex:
             return None, [
                 error(
@@ -274,7 +281,7 @@ def parse_yaml(
         ]
     finally:
         loader.dispose()
-    return YamlDoc(file, data, positions, values), found
+    return YamlDoc(file, data, positions, values, numbers), found
 
 
 def read_text_file(path: Path, shown: str) -> tuple[str | None, list[Finding]]:
