@@ -66,7 +66,7 @@ def test_every_registered_code_has_an_example_and_a_fix() -> None:
     assert not set(CODE_DOCS) - set(CODES)
     for code, doc in CODE_DOCS.items():
         assert doc.example.endswith(f"[{code}]"), code
-        assert re.search(r": (error|warning): ", doc.example), code
+        assert re.search(r": (error|warning|info): ", doc.example), code
         assert doc.fix.strip() and doc.fix.strip()[-1] in ".)", code
     assert set(CODES) >= COULD_NOT_RUN
 

@@ -15,6 +15,7 @@ from typing import Any
 class Severity(str, Enum):
     ERROR = "error"
     WARNING = "warning"
+    INFO = "info"  # a note on how an input was read; never fails a command, not even --strict
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,11 @@ class Location:
         parts: list[str] = []
         if self.file:
             parts.append(self.file)
-        if self.line is not None:
-            parts.append(f"line {self.line}" + (f", column {self.column}" if self.column else ""))
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            # a table row whose record starts on another line (a cell above spans lines)
+            parts.append(f"row {self.row}" + (f" (line {self.line})" if self.line else ""))
+        elif self.line is not None:
+            parts.append(f"line {self.line}" + (f", column {self.column}" if self.column else ""))
         if self.field:
             parts.append(f"'{self.field}'")
         return ", ".join(parts)
@@ -342,9 +344,21 @@ CATALOGUE: dict[str, Code] = {
         "Save the file as UTF-8 (in Excel: *CSV UTF-8 (Comma delimited)*).",
     ),
     "data.cp1252-encoding": Code(
-        "A file is not UTF-8 and was read as Windows-1252 (Excel's 'CSV' encoding).",
-        "data/interviews.csv:3: warning: the file is not UTF-8 (first non-UTF-8 byte on line 3); it was read as Windows-1252, as Excel writes 'CSV' files. Check accented characters, or save it as 'CSV UTF-8' to silence this [data.cp1252-encoding]",
+        "A text table is not valid UTF-8: the characters that are not UTF-8 were read as Windows-1252 "
+        "(Excel's 'CSV' encoding). The decision is per file: a file that is valid UTF-8 is always read "
+        "as UTF-8, and in a UTF-8 file with a few Windows-1252 lines only those lines' odd characters "
+        "are read as Windows-1252 (the message then names the first such line and how many more).",
+        "data/interviews.csv:3: warning: data/interviews.csv is not UTF-8 (first non-UTF-8 character on line 3); it was read as Windows-1252, as Excel writes 'CSV' files. Check accented characters, or save it as 'CSV UTF-8' to silence this [data.cp1252-encoding]",
         "Save the file as *CSV UTF-8*; until then check that accented characters came out right.",
+    ),
+    "data.dialect": Code(
+        "A note (severity info: it never fails a command, not even with `--strict`): a `.csv` file was "
+        "read as semicolon- or tab-separated (the delimiter is the one of `,` `;` tab that the header row "
+        "holds most of), or as UTF-16 text (it starts with a UTF-16 byte-order mark, as Excel's "
+        "'Unicode Text' does).",
+        "data/interviews.csv: info: data/interviews.csv was read as semicolon-separated text (as Excel saves 'CSV' where the list separator is ';'); nothing to fix [data.dialect]",
+        "Nothing to fix. To silence it, save the file as *CSV UTF-8 (Comma delimited)*, or `--ignore data.dialect`.",
+        severity="info",
     ),
     "data.malformed": Code(
         "A table cannot be parsed (bad quoting, NUL bytes, a bad workbook).",
@@ -590,6 +604,12 @@ def warning(code: str, message: str, location: Location | None = None) -> Findin
     return Finding(code, Severity.WARNING, message, location or Location())
 
 
+def info(code: str, message: str, location: Location | None = None) -> Finding:
+    """A note on how an input was read: shown, but never an error or a warning (not even --strict)."""
+    assert code in CATALOGUE, code
+    return Finding(code, Severity.INFO, message, location or Location())
+
+
 class TriangulateError(Exception):
     """A user-fixable problem: the inputs have errors (exit 1) or the tool could not run (exit 2)."""
 
@@ -613,6 +633,6 @@ def exit_code_for(findings: list[Finding], strict: bool = False) -> int:
         return 2
     if any(f.is_error for f in findings):
         return 1
-    if strict and findings:
+    if strict and any(f.severity is not Severity.INFO for f in findings):
         return 1
     return 0

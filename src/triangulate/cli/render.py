@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
-from triangulate.findings import Finding
+from triangulate.findings import Finding, Severity
 
 
 def _matches(code: str, patterns: Sequence[str]) -> bool:
@@ -37,10 +37,11 @@ def format_finding(f: Finding) -> str:
     """One line: ``file:line:col: severity: message [code]`` (or ``file: row N, column 'x'``)."""
     loc = f.location
     where = loc.file or ""
-    if loc.line is not None:
+    if loc.row is not None:
+        # a table row; ``line`` is set only when its record starts on another physical line
+        where += f": row {loc.row}" + (f" (line {loc.line})" if loc.line is not None else "")
+    elif loc.line is not None:
         where += f":{loc.line}" + (f":{loc.column}" if loc.column else "")
-    elif loc.row is not None:
-        where += f": row {loc.row}"
     if loc.field and loc.row is not None:
         where += f", column '{loc.field}'"
     return f"{where + ': ' if where else ''}{f.severity.value}: {f.message} [{f.code}]"
@@ -52,10 +53,12 @@ def render_text(findings: list[Finding]) -> str:
 
 def render_json(findings: list[Finding]) -> str:
     errors = sum(1 for f in findings if f.is_error)
+    notes = sum(1 for f in findings if f.severity is Severity.INFO)
     doc = {
         "valid": errors == 0,
         "errors": errors,
-        "warnings": len(findings) - errors,
+        "warnings": len(findings) - errors - notes,
+        "notes": notes,
         "findings": [f.to_dict() for f in findings],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)
@@ -74,7 +77,7 @@ def escape_property(value: str) -> str:
 def render_github(findings: list[Finding]) -> str:
     lines = []
     for f in findings:
-        level = "error" if f.is_error else "warning"
+        level = "error" if f.is_error else "notice" if f.severity is Severity.INFO else "warning"
         props: list[str] = []
         loc = f.location
         if loc.file:

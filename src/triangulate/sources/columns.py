@@ -22,7 +22,6 @@ environment variable ``TRIANGULATE_FAST_READ_MIN_BYTES`` to change it, e.g. 0 in
 from __future__ import annotations
 
 import codecs
-import io
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,7 +36,11 @@ if TYPE_CHECKING:
     from triangulate.sources.rows import ExcerptRow
 
 
-FAST_SUFFIXES = {".csv": ",", ".txt": ",", ".tsv": "\t"}
+FAST_SUFFIXES: dict[str, str | None] = {
+    ".csv": None,
+    ".txt": None,
+    ".tsv": "\t",
+}  # None: detected (, ; tab)
 EXCERPT_COLUMNS = ("excerpt_id", "participant", "code", "text")
 
 
@@ -248,34 +251,100 @@ class ExcerptView(Sequence["ExcerptRow"]):
 # ---------------------------------------------------------------------------- the fast reader
 
 
-class _Reading(io.BytesIO):
-    """The file's bytes, reporting how far the parser has read."""
-
-    def __init__(self, raw: bytes, start: int, report: Callable[[int], None] | None) -> None:
-        super().__init__(raw)
-        self.seek(start)
-        self._report = report
-
-    def read(self, size: int | None = -1) -> bytes:
-        chunk = super().read(size)
-        if self._report is not None:
-            self._report(self.tell())
-        return chunk
+MAX_FAST_HEADER_BYTES = 64 * 1024  # a longer header line is not an ordinary excerpts table
+MAX_FAST_COLUMNS = (
+    512  # nor is one with more columns: the careful reader takes it (issue 13 item 4)
+)
+_CHUNK = 1 << 20
 
 
-def _has_long_line(raw: bytes, start: int, limit: int) -> bool:
-    """Whether some line may be ``limit`` bytes or longer (every such line covers a whole block of
-    ``limit // 2`` bytes that holds no newline; the check looks for such a block)."""
-    half = max(1, limit // 2)
-    return any(raw.find(b"\n", a, a + half) < 0 for a in range(start, len(raw) - half + 1, half))
+class _Scan:
+    """What one pass over the file's bytes tells (read in blocks, never held whole)."""
+
+    def __init__(self) -> None:
+        self.header: bytes = b""
+        self.lines = 0
+        self.ends_with_newline = False
+        self.digest = ""
+
+
+def _scan(path: Path, report: Callable[[int], None] | None) -> _Scan | None:
+    """Read the file once in blocks: its SHA-256, its header line and line count; None when it
+    holds anything the fast reader leaves to the careful one (NUL bytes, not UTF-8, a lone
+    carriage return, a line that may exceed the cell limit, an absurd header)."""
+    import hashlib
+
+    from triangulate.sources.tables import MAX_CELL
+
+    out = _Scan()
+    h = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    newlines = crs = crlfs = 0
+    since_newline = 0  # bytes since the last line feed (across blocks)
+    prev_last = b""
+    done = 0
+    header_done = False
+    head = bytearray()
+    try:
+        with path.open("rb") as fh:
+            while True:
+                chunk = fh.read(_CHUNK)
+                if not chunk:
+                    break
+                h.update(chunk)
+                done += len(chunk)
+                if b"\x00" in chunk:
+                    return None
+                if not chunk.isascii():
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError:
+                        return None
+                first_nl = chunk.find(b"\n")
+                if not header_done:
+                    head += chunk if first_nl < 0 else chunk[:first_nl]
+                    header_done = first_nl >= 0
+                    if len(head) > MAX_FAST_HEADER_BYTES:
+                        return None  # an absurd header: stop reading now
+                if first_nl < 0:
+                    since_newline += len(chunk)
+                else:
+                    since_newline += first_nl
+                    if since_newline >= MAX_CELL:
+                        return None
+                    since_newline = len(chunk) - chunk.rfind(b"\n") - 1
+                if since_newline >= MAX_CELL:
+                    return (
+                        None  # a cell may exceed the csv module's limit: the careful reader says so
+                    )
+                newlines += chunk.count(b"\n")
+                c = chunk.count(b"\r")
+                if c or prev_last == b"\r":
+                    crs += c
+                    crlfs += chunk.count(b"\r\n") + (
+                        1 if prev_last == b"\r" and chunk[:1] == b"\n" else 0
+                    )
+                prev_last = chunk[-1:]
+                if report is not None:
+                    report(done // 2)  # the scan is about half the reading
+            decoder.decode(b"", final=True)
+    except (OSError, UnicodeDecodeError):
+        return None
+    if crs != crlfs:
+        return None  # a lone carriage return (old Mac line ends, or inside a cell)
+    out.header = bytes(head)
+    out.ends_with_newline = prev_last == b"\n"
+    out.lines = newlines + (0 if out.ends_with_newline or done == 0 else 1)
+    out.digest = h.hexdigest()
+    return out
 
 
 def read_excerpts_fast(
     path: Path, shown: str, dimensions: list[str], progress: Progress | None = None
 ) -> tuple[ExcerptColumns, list[Finding]] | None:
     """Read a large, well-formed excerpts table; None means 'use the careful reader instead'."""
-    delimiter = FAST_SUFFIXES.get(path.suffix.lower())
-    if delimiter is None:
+    suffix = path.suffix.lower()
+    if suffix not in FAST_SUFFIXES:
         return None
     try:
         if not path.is_file():
@@ -289,15 +358,13 @@ def read_excerpts_fast(
     report = (lambda n: progress(task, min(n, total), total)) if progress is not None else None
     if report is not None:
         report(0)
-    parsed = _parse_fast(path, shown, delimiter, dimensions, report)
+    parsed = _parse_fast(path, shown, suffix, dimensions, report)
     if report is not None:
         report(total)
     return parsed
 
 
-def _header_cells(raw: bytes, start: int, delimiter: str) -> list[str] | None:
-    end = raw.find(b"\n", start)
-    line = raw[start:] if end < 0 else raw[start:end]
+def _header_cells(line: bytes, delimiter: str) -> list[str] | None:
     if line.endswith(b"\r"):
         line = line[:-1]
     if b'"' in line:
@@ -308,28 +375,26 @@ def _header_cells(raw: bytes, start: int, delimiter: str) -> list[str] | None:
 def _parse_fast(
     path: Path,
     shown: str,
-    delimiter: str,
+    suffix: str,
     dimensions: list[str],
     report: Callable[[int], None] | None,
 ) -> tuple[ExcerptColumns, list[Finding]] | None:
-    from triangulate.sources.tables import MAX_CELL
+    from triangulate.sources.tables import dialect_note, sniff_delimiter
 
+    scan = _scan(path, report)
+    if scan is None:
+        return None
+    line = scan.header
+    bom = line.startswith(codecs.BOM_UTF8)
+    if bom:
+        line = line[len(codecs.BOM_UTF8) :]
     try:
-        raw = path.read_bytes()
-    except OSError:
+        header_text = line.decode("utf-8")
+    except UnicodeDecodeError:
         return None
-    if b"\x00" in raw:
-        return None
-    if not raw.isascii():
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
-        return None
-    start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
-    header = _header_cells(raw, start, delimiter)
-    if header is None:
+    delimiter = FAST_SUFFIXES[suffix] or sniff_delimiter(header_text)
+    header = _header_cells(line, delimiter)
+    if header is None or len(header) > MAX_FAST_COLUMNS:
         return None
     named = [c for c in header if c]
     if len(set(named)) != len(named):
@@ -338,9 +403,11 @@ def _parse_fast(
         return None  # data.missing-column
     wanted = list(EXCERPT_COLUMNS) + [d for d in dimensions if d in header]
     positions = [header.index(c) for c in wanted]
-    lines = raw.count(b"\n", start) + (0 if raw.endswith(b"\n") else 1)
-    if len(raw) - start >= MAX_CELL and _has_long_line(raw, start, MAX_CELL):
-        return None  # a cell may exceed the csv module's limit: let the careful reader say so
+    lines = scan.lines
+    findings: list[Finding] = []
+    note = dialect_note(shown, suffix, delimiter, "utf-8-sig" if bom else "utf-8")
+    if note is not None:
+        findings.append(note)
 
     import numpy as np
     import pandas as pd
@@ -351,7 +418,7 @@ def _parse_fast(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             df = pd.read_csv(
-                _Reading(raw, start, report),
+                path,
                 sep=delimiter,
                 header=0,
                 dtype=object,
@@ -359,7 +426,7 @@ def _parse_fast(
                 keep_default_na=False,
                 index_col=False,
                 engine="c",
-                encoding="utf-8",
+                encoding="utf-8-sig" if bom else "utf-8",
                 quotechar='"',
                 doublequote=True,
                 skipinitialspace=False,
@@ -369,7 +436,9 @@ def _parse_fast(
         return None
     if caught or len(df) != lines - 1:
         return None  # a ragged row, a blank line or a record spanning lines
-    del raw
+    from triangulate.digests import remember_digest
+
+    remember_digest(path, scan.digest)  # the report's provenance needs no second read
     if df.shape[1] != len(header):
         return None
     cols = {name: df.iloc[:, p] for name, p in zip(wanted, positions)}
@@ -405,7 +474,6 @@ def _parse_fast(
     del cols
     n = len(text)
     rows = range(2, n + 2)  # one record per line, no blank line: row i is line i + 2
-    findings: list[Finding] = []
     blank = np.flatnonzero((text == "") | np.frompyfunc(str.isspace, 1, 1)(text).astype(bool))
     if len(blank):
         findings.append(

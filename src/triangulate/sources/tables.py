@@ -1,22 +1,35 @@
 """Reading tables (.csv, .tsv, .xlsx, .jsonl) into rows of text cells, with findings for bad input.
 
-Row numbers are as a spreadsheet shows them: the header is row 1, the first data row is row 2
-(for a CSV this is also the line number when no cell spans lines). JSONL rows are numbered by line.
+Row numbers are as a spreadsheet shows them: the header is row 1, the first data row is row 2, and
+each record (blank ones too) is one row, however many lines its cells span. For a CSV/TSV record
+that does not start on the line of the same number (a cell above it spans lines), its findings
+also carry ``line``: the physical line where the record starts, which is where a text editor and
+GitHub annotations point. JSONL rows are numbered by line.
+
+Text files are decoded per file (spec v2 section 4): UTF-16 when they start with a UTF-16
+byte-order mark; UTF-8 (with or without a BOM) when the whole file is valid UTF-8; otherwise the
+bytes that are not UTF-8 are read as Windows-1252 (as Excel writes 'CSV'), with a warning naming
+the first such line, while every valid UTF-8 character stays as it is (one Latin-1 row does not
+turn the rest of a UTF-8 file into mojibake). A ``.csv`` file's delimiter is ``,``, ``;`` or tab,
+whichever the header row holds most of (ties: comma first); anything but plain comma-separated
+UTF-8 is named in a ``data.dialect`` note.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import math
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from triangulate.findings import Finding, Location, error, warning
+from triangulate.findings import Finding, Location, error, info, warning
 
 MAX_CELL = 10 * 1024 * 1024  # characters in one CSV cell
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024  # bytes, all members of a workbook together
@@ -30,8 +43,13 @@ class Table:
     file: str  # as shown to the user
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)  # each the same length as ``columns``
-    row_numbers: list[int] = field(default_factory=list)
+    row_numbers: list[int] = field(default_factory=list)  # spreadsheet rows (header = 1)
     line_based: bool = False  # JSONL: locations are lines, not spreadsheet rows
+    # CSV/TSV: the physical line where each row's record starts, kept only when some record
+    # starts on a line other than its row number (a cell above it spans lines).
+    lines: list[int] | None = None
+    encoding: str | None = None  # as read: "utf-8", "utf-8-sig", "utf-16", "cp1252"; None: .xlsx
+    delimiter: str | None = None  # as read: ",", ";" or "\t"; None for .xlsx and .jsonl
 
     def index(self, name: str) -> int | None:
         try:
@@ -48,7 +66,20 @@ class Table:
     def loc(self, i: int, column: str | None = None) -> Location:
         if self.line_based:
             return Location(self.file, line=self.row_numbers[i], field=column)
-        return Location(self.file, row=self.row_numbers[i], field=column)
+        row = self.row_numbers[i]
+        line = self.lines[i] if self.lines is not None else None
+        return Location(self.file, row=row, field=column, line=None if line == row else line)
+
+    def line_of(self, row: int) -> int | None:
+        """The physical line where spreadsheet row ``row`` starts, when it differs from ``row``."""
+        if self.lines is None:
+            return None
+        import bisect
+
+        i = bisect.bisect_left(self.row_numbers, row)
+        if i < len(self.row_numbers) and self.row_numbers[i] == row and self.lines[i] != row:
+            return self.lines[i]
+        return None
 
 
 def split_sheet(path: str) -> tuple[str, str | None]:
@@ -83,8 +114,11 @@ def read_table(
         return None, [
             error("file.unreadable", f"cannot read {shown}: {exc.strerror or exc}", Location(shown))
         ]
+    from triangulate.digests import remember
+
+    remember(path, raw)  # the report's provenance hashes these bytes, without reading them again
     if suffix in (".csv", ".txt"):
-        return _read_delimited(raw, shown, ",")
+        return _read_delimited(raw, shown, None)
     if suffix == ".tsv":
         return _read_delimited(raw, shown, "\t")
     if suffix in (".jsonl", ".ndjson"):
@@ -98,38 +132,185 @@ def read_table(
     ]
 
 
-def _decode(raw: bytes, shown: str) -> tuple[str | None, list[Finding]]:
+# cp1252 leaves these five bytes undefined: a file holding them is neither UTF-8 nor Windows-1252.
+_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_ASCII = bytes(range(128))
+
+
+def decode_text(raw: bytes, shown: str) -> tuple[str | None, str, list[Finding]]:
+    """Decode a text table per file: (text, encoding as read, findings). See the module docstring."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = raw.decode("utf-16")  # the BOM tells the byte order, and is dropped
+        except UnicodeDecodeError as exc:
+            return (
+                None,
+                "utf-16",
+                [
+                    error(
+                        "data.bad-encoding",
+                        f"{shown} starts with a UTF-16 byte-order mark but is not valid UTF-16 (at byte {exc.start}); "
+                        "save it again as 'Unicode Text' or as 'CSV UTF-8'",
+                        Location(shown),
+                    )
+                ],
+            )
+        if "\x00" in text:
+            return None, "utf-16", [_nul(shown, text[: text.index("\x00")].count("\n") + 1)]
+        return text, "utf-16", []
     if b"\x00" in raw:
-        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
-        return None, [
-            error(
-                "data.malformed",
-                "the file holds NUL bytes: it is binary or not a text table; export it again as CSV (UTF-8)",
-                Location(shown, line=line),
-            )
-        ]
+        return None, "utf-8", [_nul(shown, raw[: raw.index(b"\x00")].count(b"\n") + 1)]
+    bom = raw.startswith(codecs.BOM_UTF8)
+    body = raw[len(codecs.BOM_UTF8) :] if bom else raw
+    utf8 = "utf-8-sig" if bom else "utf-8"
     try:
-        return raw.decode("utf-8-sig"), []
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-    try:
-        text = raw.decode("cp1252")
+        return body.decode("utf-8"), utf8, []
     except UnicodeDecodeError:
-        return None, [
-            error(
-                "data.bad-encoding",
-                "the file is not UTF-8 text; save it as 'CSV UTF-8' and try again",
-                Location(shown, line=line),
-            )
-        ]
-    return text, [
-        warning(
-            "data.cp1252-encoding",
-            f"the file is not UTF-8 (first non-UTF-8 byte on line {line}); it was read as Windows-1252, "
-            "as Excel writes 'CSV' files. Check accented characters, or save it as 'CSV UTF-8' to silence this",
-            Location(shown, line=line),
+        pass
+    # Not valid UTF-8: every byte sequence that is valid UTF-8 stays UTF-8; the others are read as
+    # Windows-1252, one by one (``_cp1252_fallback`` records where they were).
+    _register_fallback()
+    state = _FALLBACK.state = _FallbackState()
+    try:
+        text = body.decode("utf-8", errors=_FALLBACK_NAME)
+    except UnicodeDecodeError as exc:
+        line = body[: exc.start].count(b"\n") + 1
+        return (
+            None,
+            "cp1252",
+            [
+                error(
+                    "data.bad-encoding",
+                    f"{shown} is neither UTF-8 nor Windows-1252 text (line {line}); save it as 'CSV UTF-8' and try again",
+                    Location(shown, line=line),
+                )
+            ],
         )
-    ]
+    finally:
+        _FALLBACK.state = None
+    spans, handled = state.spans, state.handled
+    first = body[: spans[0]].count(b"\n") + 1
+    lines = {first}
+    pos, line = spans[0], first
+    for s in spans[1:]:
+        line += body.count(b"\n", pos, s)
+        pos = s
+        lines.add(line)
+    non_ascii = len(body.translate(None, _ASCII))
+    if handled == non_ascii:  # nothing in it is UTF-8 beyond ASCII: a Windows-1252 file
+        return (
+            text,
+            "cp1252",
+            [
+                warning(
+                    "data.cp1252-encoding",
+                    f"{shown} is not UTF-8 (first non-UTF-8 character on line {first}); it was read as "
+                    "Windows-1252, as Excel writes 'CSV' files. Check accented characters, or save it as "
+                    "'CSV UTF-8' to silence this",
+                    Location(shown, line=first),
+                )
+            ],
+        )
+    more = f" and {len(lines) - 1} more line(s)" if len(lines) > 1 else ""
+    return (
+        text,
+        utf8,
+        [
+            warning(
+                "data.cp1252-encoding",
+                f"{shown} is UTF-8 except on line {first}{more}, whose other characters were read as "
+                "Windows-1252 (the rest of the file stays UTF-8). Check the accented characters there, "
+                "or save the file as 'CSV UTF-8' to silence this",
+                Location(shown, line=first),
+            )
+        ],
+    )
+
+
+class _FallbackState:
+    def __init__(self) -> None:
+        self.spans: list[int] = []  # where each non-UTF-8 sequence starts
+        self.handled = 0  # bytes read as Windows-1252
+
+
+_FALLBACK = threading.local()
+_FALLBACK_NAME = "triangulate-utf8-else-cp1252"
+_registered = False
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    state = getattr(_FALLBACK, "state", None)
+    if state is None or not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    if any(b in _CP1252_UNDEFINED for b in bad):
+        raise exc
+    state.spans.append(exc.start)
+    state.handled += len(bad)
+    return bytes(bad).decode("cp1252"), exc.end
+
+
+def _register_fallback() -> None:
+    global _registered
+    if not _registered:
+        codecs.register_error(_FALLBACK_NAME, _cp1252_fallback)
+        _registered = True
+
+
+def _nul(shown: str, line: int) -> Finding:
+    return error(
+        "data.malformed",
+        "the file holds NUL bytes: it is binary or not a text table; export it again as CSV (UTF-8)",
+        Location(shown, line=line),
+    )
+
+
+DELIMITERS = (",", ";", "\t")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def sniff_delimiter(text: str) -> str:
+    """``,``, ``;`` or tab: whichever the header record holds most of outside quotes (ties: in
+    that order; a header with none of them is one column, read as comma-separated)."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for ch in text[: 1 << 20]:
+        if ch == '"':
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif ch in counts:
+            counts[ch] += 1
+        elif ch in "\r\n":
+            break
+    best = max(DELIMITERS, key=lambda d: counts[d])  # max keeps the first of equal counts
+    return best if counts[best] else ","
+
+
+def dialect_note(shown: str, suffix: str, delimiter: str, encoding: str) -> Finding | None:
+    """The ``data.dialect`` note for a text table that is not plain comma-separated UTF-8 (a
+    ``.tsv`` is tab-separated by its name, so only its encoding is named)."""
+    odd_delimiter = delimiter != ("\t" if suffix == ".tsv" else ",")
+    if not odd_delimiter and encoding != "utf-16":
+        return None
+    parts = []
+    if odd_delimiter:
+        parts.append(f"{_DELIMITER_NAMES[delimiter]}-separated")
+    if encoding == "utf-16":
+        parts.append("UTF-16")
+    what = " ".join(parts)
+    why = (
+        "as Excel saves 'CSV' where the list separator is ';'"
+        if delimiter == ";"
+        else "as Excel saves 'Unicode Text'"
+        if encoding == "utf-16"
+        else "as Excel saves 'Text (Tab delimited)'"
+    )
+    return info(
+        "data.dialect",
+        f"{shown} was read as {what} text ({why}); nothing to fix",
+        Location(shown),
+    )
 
 
 def _header(cells: list[str], shown: str) -> tuple[list[str], list[Finding]]:
@@ -149,28 +330,45 @@ def _header(cells: list[str], shown: str) -> tuple[list[str], list[Finding]]:
     return cols, findings
 
 
-def _read_delimited(raw: bytes, shown: str, delimiter: str) -> tuple[Table | None, list[Finding]]:
-    text, findings = _decode(raw, shown)
+def _read_delimited(
+    raw: bytes, shown: str, delimiter: str | None, suffix: str = ".csv"
+) -> tuple[Table | None, list[Finding]]:
+    text, encoding, findings = decode_text(raw, shown)
     if text is None:
         return None, findings
+    if delimiter is None:
+        delimiter = sniff_delimiter(text)
+    else:
+        suffix = ".tsv"
+    note = dialect_note(shown, suffix, delimiter, encoding)
+    if note is not None:
+        findings.append(note)
+    ragged_hint = (
+        "check for an unquoted comma in a cell"
+        if delimiter == ","
+        else f"check for an unquoted {_DELIMITER_NAMES[delimiter]} in a cell"
+    )
     old = csv.field_size_limit()
     csv.field_size_limit(MAX_CELL)
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
         table: Table | None = None
         row_start = last_end = 0
+        rownum = 0
+        starts: list[int] = []
+        spans = False  # whether some record starts on a line other than its row number
         try:
             for cells in reader:
                 row_start, last_end = last_end + 1, reader.line_num
+                rownum += 1  # every record is a spreadsheet row, blank ones too
                 if table is None:
                     cols, hf = _header(cells, shown)
                     findings += hf
-                    table = Table(shown, cols)
+                    table = Table(shown, cols, encoding=encoding, delimiter=delimiter)
                     continue
                 if not any(c.strip() for c in cells):
                     continue  # blank line
                 n = len(table.columns)
-                rownum = reader.line_num
                 if len(cells) > n:
                     extra = cells[n:]
                     if any(c.strip() for c in extra):
@@ -178,8 +376,12 @@ def _read_delimited(raw: bytes, shown: str, delimiter: str) -> tuple[Table | Non
                             error(
                                 "data.ragged-row",
                                 f"row has {len(cells)} cells but the header has {n} columns; "
-                                "check for an unquoted comma in a cell",
-                                Location(shown, row=rownum),
+                                + ragged_hint,
+                                Location(
+                                    shown,
+                                    row=rownum,
+                                    line=row_start if row_start != rownum else None,
+                                ),
                             )
                         )
                         continue
@@ -188,6 +390,10 @@ def _read_delimited(raw: bytes, shown: str, delimiter: str) -> tuple[Table | Non
                     cells = cells + [""] * (n - len(cells))
                 table.rows.append(cells)
                 table.row_numbers.append(rownum)
+                starts.append(row_start)
+                spans = spans or row_start != rownum
+            if table is not None and spans:
+                table.lines = starts
             if (
                 table is not None
                 and table.rows
@@ -374,7 +580,7 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
 
 
 def _read_jsonl(raw: bytes, shown: str) -> tuple[Table | None, list[Finding]]:
-    text, findings = _decode(raw, shown)
+    text, encoding, findings = decode_text(raw, shown)
     if text is None:
         return None, findings
     records: list[tuple[int, dict[str, Any]]] = []
@@ -422,7 +628,7 @@ def _read_jsonl(raw: bytes, shown: str) -> tuple[Table | None, list[Finding]]:
         if not findings:
             findings.append(error("data.empty", "the file has no JSON objects", Location(shown)))
         return None, findings
-    table = Table(shown, columns, line_based=True)
+    table = Table(shown, columns, line_based=True, encoding=encoding)
     for lineno, obj in records:
         row = []
         for c in columns:
