@@ -647,6 +647,113 @@ def test_folder_where_a_source_file_should_be(builder: ProjectBuilder) -> None:
     expect(project, 2, "file.unreadable", "data/interviews.csv")
 
 
+# ---------------------------------------------------------------------------- files that are not regular files
+# Every input goes through triangulate.inputs.open_input: stat first, only regular files opened.
+
+
+def run_with_timeout(args: list[str], cwd: Path, timeout: float = 60) -> Result:
+    """``python -m triangulate ARGS`` in a subprocess; a hang fails the test instead of the suite."""
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    env.pop("GITHUB_ACTIONS", None)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "triangulate", *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"triangulate {' '.join(args)} hung (still running after {timeout} s)")
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_decisions_fifo_does_not_hang(builder: ProjectBuilder, command: str) -> None:
+    project = make_project(builder)
+    (project / "decisions.jsonl").unlink(missing_ok=True)
+    os.mkfifo(project / "decisions.jsonl")
+    r = run_with_timeout([command, "."], cwd=project)
+    assert r.exit_code == 2, str(r)
+    assert (
+        "decisions.jsonl: error: cannot read decisions.jsonl: it is a named pipe (FIFO), "
+        "not a regular file; use a regular file instead [file.unreadable]"
+    ) in r.stdout + r.stderr, str(r)
+    assert not (project / "out").exists()
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize(
+    "target",
+    ["decisions.jsonl", "data/interviews.csv", "codebook.yaml", "reviews/bb.csv"],
+)
+def test_symlink_to_dev_zero_is_refused(builder: ProjectBuilder, target: str) -> None:
+    project = make_project(builder)
+    (project / target).unlink(missing_ok=True)
+    (project / target).symlink_to("/dev/zero")
+    hit = expect(project, 2, "file.unreadable", target)
+    assert "a device, not a regular file" in hit["message"]
+
+
+@pytest.mark.parametrize("target", ["decisions.jsonl", "data/interviews.csv", "reviews/bb.csv"])
+def test_symlink_loop_is_reported(builder: ProjectBuilder, target: str) -> None:
+    project = make_project(builder)
+    path = project / target
+    path.unlink(missing_ok=True)
+    loop = path.with_name("loop-" + path.name)
+    path.symlink_to(loop.name)
+    loop.symlink_to(path.name)
+    hit = expect(project, 2, "file.unreadable", target)
+    assert "symbolic link loop" in hit["message"]
+
+
+def test_dangling_symlink_is_a_missing_file(builder: ProjectBuilder) -> None:
+    project = make_project(builder)
+    (project / "data/interviews.csv").unlink()
+    (project / "data/interviews.csv").symlink_to("gone.csv")
+    hit = expect(project, 2, "file.missing", "data/interviews.csv")
+    assert "symbolic link to a file that does not exist" in hit["message"]
+
+
+@pytest.mark.parametrize("target", ["codebook.yaml", "decisions.jsonl", "reviews/bb.csv"])
+def test_folder_where_a_file_should_be_is_reported(builder: ProjectBuilder, target: str) -> None:
+    project = make_project(builder)
+    (project / target).unlink(missing_ok=True)
+    (project / target).mkdir()
+    hit = expect(project, 2, "file.unreadable", target)
+    assert "a folder, not a regular file" in hit["message"]
+
+
+def test_huge_codebook_is_refused_by_its_size_at_once(builder: ProjectBuilder) -> None:
+    """A 50 MB codebook was parsed for minutes (and GBs) before it was refused; now its size is
+    checked before a byte is read (inputs.LIMITS['yaml'] = 4 MiB)."""
+    project = make_project(builder)
+    with (project / "codebook.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("# padding\n" * (50 * 1024 * 1024 // 10))
+    start = time.monotonic()
+    hit = expect(project, 1, "data.too-large", "codebook.yaml")
+    assert time.monotonic() - start < 10
+    assert "50.0 MiB" in hit["message"] and "4.0 MiB" in hit["message"]
+
+
+def test_input_bounds_are_given_by_the_caller(tmp_path: Path) -> None:
+    from triangulate.inputs import open_input
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    assert open_input(path, "t.csv", 8).data == b"a,b\n1,2\n"
+    (finding,) = open_input(path, "t.csv", 7).findings
+    assert finding.code == "data.too-large"
+    checked = open_input(path, "t.csv", 8, read=False)
+    assert checked.ok and checked.data is None and checked.size == 8
+    absent = open_input(tmp_path / "none.jsonl", "none.jsonl", 8, optional=True)
+    assert absent.absent and not absent.findings and not absent.ok
+    (missing,) = open_input(tmp_path / "none.jsonl", "none.jsonl", 8).findings
+    assert missing.code == "file.missing"
+
+
 # ---------------------------------------------------------------------------- worksheets and decisions
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from triangulate.findings import Finding, Location, error
+from triangulate.inputs import LIMITS, open_input
 
 MAX_NODES = 200_000
 
@@ -286,22 +287,10 @@ def parse_yaml(
 
 def read_text_file(path: Path, shown: str) -> tuple[str | None, list[Finding]]:
     """Read a UTF-8 text file (BOM tolerated). Missing/unreadable/undecodable files give findings."""
-    if not path.exists():
-        return None, [
-            error(
-                "file.missing",
-                f"file not found: {shown} (check the path in the project file: paths are relative to the folder that holds it)",
-                Location(shown),
-            )
-        ]
-    if not path.is_file():
-        return None, [error("file.unreadable", f"not a file: {shown}", Location(shown))]
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [
-            error("file.unreadable", f"cannot read {shown}: {exc.strerror}", Location(shown))
-        ]
+    opened = open_input(path, shown, LIMITS["yaml"])
+    if opened.data is None:
+        return None, opened.findings
+    raw = opened.data
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from triangulate.findings import Finding, Location, error, warning
+from triangulate.inputs import LIMITS, open_input
 from triangulate.project import paths
 from triangulate.project.loading import Project
 from triangulate.protocol.analysis import Decision, Unit
@@ -32,12 +33,10 @@ def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
     shown = "decisions.jsonl"
     for u in units:
         u.decisions = []
-    if not path.exists():
-        return []
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return [error("file.unreadable", f"cannot read {shown}: {exc.strerror}", Location(shown))]
+    opened = open_input(path, shown, LIMITS["decisions"], optional=True)
+    if opened.data is None:
+        return opened.findings
+    raw = opened.data
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 from triangulate.files import neutralise, unneutralise, write_new_file
 from triangulate.findings import Finding, Location, error, warning
+from triangulate.inputs import LIMITS
 from triangulate.project import paths
 from triangulate.project.loading import Project
 from triangulate.protocol.analysis import ReviewerCode, Unit
@@ -89,9 +91,9 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
     for reviewer in project.file.reviewers:
         path = worksheet_path(project, reviewer)
         shown = f"reviews/{reviewer}.csv"
-        if not path.exists():
-            continue
-        table, f = read_table(path, shown)
+        if not os.path.lexists(path):
+            continue  # not started yet (a dangling link or a loop is read, and reported)
+        table, f = read_table(path, shown, limit=LIMITS["worksheet"])
         findings += f
         if table is None:
             continue

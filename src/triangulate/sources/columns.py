@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from triangulate.findings import Finding, Location, warning
+from triangulate.inputs import LIMITS
 from triangulate.progress import Progress
 
 if TYPE_CHECKING:
@@ -352,8 +353,8 @@ def read_excerpts_fast(
         total = path.stat().st_size
     except OSError:
         return None  # the careful reader reports it
-    if total < fast_min_bytes():
-        return None
+    if total < fast_min_bytes() or total > LIMITS["table"]:
+        return None  # small, or too large: the careful reader reads or refuses it
     task = f"reading {shown}"
     report = (lambda n: progress(task, min(n, total), total)) if progress is not None else None
     if report is not None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from triangulate.findings import Finding, Location, error, warning
+from triangulate.inputs import LIMITS, open_input
 from triangulate.sources.data import SourceData
 from triangulate.sources.rows import DEFAULT_ENDORSE, NOT_ENDORSED, SurveyRow
 from triangulate.sources.tables import read_table, split_sheet
@@ -99,10 +100,9 @@ def read_responses(
 
 def _read_stat(path: Path, shown: str) -> tuple[ResponseTable | None, list[Finding]]:
     loc = Location(shown)
-    if not path.exists():
-        return None, [error("file.missing", f"file not found: {shown}", loc)]
-    if not path.is_file():
-        return None, [error("file.unreadable", f"not a file: {shown}", loc)]
+    checked = open_input(path, shown, LIMITS["stat"], read=False)
+    if checked.findings:
+        return None, checked.findings
     try:
         import pyreadstat
     except ImportError:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from triangulate.findings import Finding, Location, error, info, warning
+from triangulate.inputs import LIMITS, open_input
 
 MAX_CELL = 10 * 1024 * 1024  # characters in one CSV cell
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024  # bytes, all members of a workbook together
@@ -92,28 +93,31 @@ def split_sheet(path: str) -> tuple[str, str | None]:
 
 
 def read_table(
-    path: Path, shown: str, sheet: str | None = None
+    path: Path, shown: str, sheet: str | None = None, *, limit: int | None = None
 ) -> tuple[Table | None, list[Finding]]:
-    """Read a table file. Returns (table, findings); table is None when nothing usable was read."""
-    if not path.exists():
-        return None, [
-            error(
-                "file.missing",
-                f"file not found: {shown} (check the path in the project file: paths are relative to the folder that holds it)",
-                Location(shown),
-            )
-        ]
-    if not path.is_file():
-        return None, [error("file.unreadable", f"not a file: {shown}", Location(shown))]
+    """Read a table file. Returns (table, findings); table is None when nothing usable was read.
+
+    ``limit`` bounds the file's size in bytes (default: ``inputs.LIMITS`` for tables/workbooks).
+    """
     suffix = path.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm"):
+    if suffix in (".xlsx", ".xlsm"):
+        checked = open_input(path, shown, limit or LIMITS["xlsx"], read=False)
+        if checked.findings:
+            return None, checked.findings
+        try:
             return _read_xlsx(path, shown, sheet)
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [
-            error("file.unreadable", f"cannot read {shown}: {exc.strerror or exc}", Location(shown))
-        ]
+        except OSError as exc:
+            return None, [
+                error(
+                    "file.unreadable",
+                    f"cannot read {shown}: {exc.strerror or exc}",
+                    Location(shown),
+                )
+            ]
+    opened = open_input(path, shown, limit or LIMITS["table"])
+    if opened.data is None:
+        return None, opened.findings
+    raw = opened.data
     from triangulate.digests import remember
 
     remember(path, raw)  # the report's provenance hashes these bytes, without reading them again

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from triangulate.findings import Finding, Location, error
+from triangulate.inputs import open_input
 from triangulate.sources.refi.qdpx import (
     MAX_XML_BYTES,
     CodeNode,
@@ -53,30 +54,16 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def read_code_tree(path: Path, shown: str) -> tuple[list[CodeNode] | None, list[Finding]]:
     """The code tree of a .qdc codebook, a .qdpx project, or a bare project XML (.qde)."""
     loc = Location(shown)
-    if not path.exists():
-        return None, [error("file.missing", f"file not found: {shown}", loc)]
-    if not path.is_file():
-        return None, [error("file.unreadable", f"not a file: {shown}", loc)]
     if path.suffix.lower() == ".qdpx":
         project, findings = read_qdpx(path, shown, texts=False)
         if project is None:
             return None, findings
         roots = project.codes
     else:
-        try:
-            if path.stat().st_size > MAX_XML_BYTES:
-                return None, [
-                    error(
-                        "refi.too-large",
-                        f"{shown} is larger than {MAX_XML_BYTES // 2**20} MB; it is not read",
-                        loc,
-                    )
-                ]
-            raw = path.read_bytes()
-        except OSError as exc:
-            return None, [
-                error("file.unreadable", f"cannot read {shown}: {exc.strerror or exc}", loc)
-            ]
+        opened = open_input(path, shown, MAX_XML_BYTES)
+        if opened.data is None:
+            return None, opened.findings
+        raw = opened.data
         root, findings = parse_xml(raw, shown)
         if root is None:
             return None, findings

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from triangulate.findings import Finding, Location, error, warning
+from triangulate.inputs import LIMITS, open_input
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -442,6 +443,9 @@ def read_qdpx(
     """Open a .qdpx and parse its project (and, with ``texts``, every text source's plain text)."""
     findings: list[Finding] = []
     loc = Location(shown)
+    checked = open_input(path, shown, LIMITS["qdpx"], read=False)
+    if checked.findings:
+        return None, checked.findings
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, ValueError):
@@ -922,10 +926,6 @@ def load_qdpx_source(root: Path, spec: SourceSpec) -> tuple[SourceData | None, l
 
     shown = spec.path
     path = root / shown
-    if not path.exists():
-        return None, [error("file.missing", f"file not found: {shown}", Location(shown))]
-    if not path.is_file():
-        return None, [error("file.unreadable", f"not a file: {shown}", Location(shown))]
     project, findings = read_qdpx(path, shown)
     if project is None:
         return None, findings
