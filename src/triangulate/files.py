@@ -44,10 +44,18 @@ def _temp_beside(path: Path) -> tuple[int, str]:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename over it."""
+    """Write to a temporary file beside ``path``, fsync, then rename over it (an existing file
+    keeps its permissions)."""
+    try:
+        mode: int | None = os.stat(path).st_mode & 0o7777
+    except OSError:
+        mode = None
     fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as fh:
+            if mode is not None:
+                with contextlib.suppress(OSError):
+                    os.fchmod(fh.fileno(), mode)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

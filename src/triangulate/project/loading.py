@@ -67,6 +67,14 @@ class Project:
     def output_dir(self) -> Path:
         return self.root / self.file.output
 
+    def unit_key(self, theme: str, source_a: str, source_b: str) -> tuple[str, str, str]:
+        """A unit's key as the analysis builds it: the two sources in the project's order (a
+        worksheet row or a decision may name them either way round; unknown ids stay as given)."""
+        order = {sid: i for i, sid in enumerate(self.source_ids)}
+        if source_a in order and source_b in order and order[source_a] > order[source_b]:
+            source_a, source_b = source_b, source_a
+        return (theme, source_a, source_b)
+
     def source_label(self, sid: str) -> str:
         for s in self.file.sources:
             if s.id == sid:

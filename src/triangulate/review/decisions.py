@@ -30,7 +30,7 @@ def decisions_path(project: Project) -> Path:
 def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
     """Read decisions.jsonl into ``unit.decisions`` (file order; the last one wins)."""
     path = decisions_path(project)
-    shown = "decisions.jsonl"
+    shown = paths.DECISIONS_FILE
     for u in units:
         u.decisions = []
     opened = open_input(path, shown, LIMITS["decisions"], optional=True)
@@ -49,7 +49,6 @@ def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
         ]
     findings: list[Finding] = []
     by_key = {u.key: u for u in units}
-    order = {sid: i for i, sid in enumerate(project.source_ids)}
     lines = text.split("\n")
     ends_clean = text.endswith("\n") or text == ""
     last_index = len(lines) - 1 if not ends_clean else len(lines) - 2
@@ -125,8 +124,7 @@ def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
                 )
             )
             continue
-        if sa in order and sb in order and order[sa] > order[sb]:
-            sa, sb = sb, sa
+        theme, sa, sb = project.unit_key(theme, sa, sb)
         unit = by_key.get((theme, sa, sb))
         if unit is None:
             findings.append(

@@ -90,7 +90,7 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
                 )
     for reviewer in project.file.reviewers:
         path = worksheet_path(project, reviewer)
-        shown = f"reviews/{reviewer}.csv"
+        shown = paths.worksheet_shown(reviewer)
         if not os.path.lexists(path):
             continue  # not started yet (a dangling link or a loop is read, and reported)
         table, f = read_table(path, shown, limit=LIMITS["worksheet"])
@@ -168,9 +168,8 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
                 judgements[d] = v
             if bad:
                 continue
-            if order[sa] > order[sb]:
-                sa, sb = sb, sa
-            key = (theme, sa, sb)
+            key = project.unit_key(theme, sa, sb)
+            theme, sa, sb = key
             if key in seen:
                 findings.append(
                     error(
@@ -258,42 +257,68 @@ def _consistent(all_: str, some: str, none: str, judgements: dict[str, bool | No
     return out
 
 
+WRITE_ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "utf-16": "utf-16",
+    "cp1252": "cp1252",
+}
+
+
+def encode_worksheet(text: str, encoding: str | None) -> bytes:
+    """``text`` in the encoding the worksheet was read with (spec section 7).
+
+    A Windows-1252 worksheet that must now hold a character Windows-1252 cannot (a rationale typed
+    with "ő" or an emoji) is written as UTF-8 with a byte-order mark instead, which Excel also opens
+    correctly: losing the reviewer's text would be worse than changing the file's encoding.
+    """
+    name = WRITE_ENCODINGS.get(encoding or "utf-8", "utf-8")
+    try:
+        return text.encode(name)
+    except UnicodeEncodeError:
+        return text.encode("utf-8-sig", "replace")
+
+
 def save_worksheet_row(
     project: Project, units: list[Unit], reviewer: str, row: dict[str, str]
 ) -> Path:
     """Put one unit's coding into the reviewer's worksheet, keeping every other row as it is.
 
-    The worksheet is re-read just before the write (so edits made meanwhile are kept), the one
-    row for the unit is replaced (or added), and the file is replaced atomically and fsynced:
-    a crash leaves either the old worksheet or the new one, never half of one.
+    The worksheet is re-read just before the write (so edits made meanwhile are kept) through the
+    same table reader the analysis uses, the one row for the unit is replaced (or added), and the
+    file is replaced atomically and fsynced in the encoding and delimiter it was read with (UTF-8
+    with or without BOM, UTF-16, Windows-1252; ``,``, ``;`` or tab), keeping its permissions: a
+    crash leaves either the old worksheet or the new one, never half of one. A worksheet that
+    cannot be read back whole (a ragged row would be dropped) is not rewritten: the coding is
+    refused with the findings, and nothing is lost.
     """
-    from triangulate.files import atomic_write_text
+    from triangulate.files import atomic_write_bytes
+    from triangulate.findings import TriangulateError, exit_code_for
 
     path = worksheet_path(project, reviewer)
-    if not path.exists():
+    shown = paths.worksheet_shown(reviewer)
+    if not os.path.lexists(path):
         write_new_file(path, blank_worksheet(project, units))
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.reader(fh))
-    header = rows[0] if rows else []
-    body = rows[1:]
+    table, found = read_table(path, shown, limit=LIMITS["worksheet"])
+    errors = [f for f in found if f.is_error]
+    if table is None or errors:
+        raise TriangulateError(
+            f"your coding was not saved: {shown} cannot be read back whole; fix it and code this unit again",
+            errors or found,
+            exit_code_for(errors or found) or 1,
+        )
+    header = list(table.columns)
     for col in worksheet_columns(project):
         if col not in header:
             header.append(col)
     width = len(header)
-    body = [r + [""] * (width - len(r)) for r in body]
+    body = [r + [""] * (width - len(r)) for r in table.rows]
     ix = {c: header.index(c) for c in header}
-    order = {sid: i for i, sid in enumerate(project.source_ids)}
-
-    def key_of(r: list[str]) -> tuple[str, str, str]:
-        t, a, b = r[ix["theme"]].strip(), r[ix["source_a"]].strip(), r[ix["source_b"]].strip()
-        if a in order and b in order and order[a] > order[b]:
-            a, b = b, a
-        return (t, a, b)
-
     target = (row["theme"], row["source_a"], row["source_b"])
     new = [""] * width
-    for _i, r in enumerate(body):
-        if key_of(r) == target:
+    for r in body:
+        cells = (r[ix["theme"]].strip(), r[ix["source_a"]].strip(), r[ix["source_b"]].strip())
+        if project.unit_key(*cells) == target:
             new = r
             break
     else:
@@ -303,8 +328,8 @@ def save_worksheet_row(
             value
         )  # the worksheet is opened in Excel; read back by unneutralise
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, delimiter=table.delimiter or ",", lineterminator="\n")
     w.writerow(header)
     w.writerows(body)
-    atomic_write_text(path, buf.getvalue())
+    atomic_write_bytes(path, encode_worksheet(buf.getvalue(), table.encoding))
     return path
