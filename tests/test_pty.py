@@ -104,7 +104,7 @@ def test_review_decides_kill9_and_resume(builder: ProjectBuilder) -> None:
     child.sendline("2")
     child.expect("Rationale")
     child.sendline("")  # empty rationale refused
-    child.expect("A rationale is required")
+    child.expect("rationale needs at least 3 characters")
     child.sendline("Mechanism differs.")
     child.expect("Saved: partial_agreement")
     child.expect(r"\[2/2\] Beta theme")
@@ -211,8 +211,8 @@ def test_converge_reviewer_codes_quits_and_resumes_blind(builder: ProjectBuilder
     child.expect(r"3 of 3 unit\(s\) to code")
     child.expect(r"\[1/3\] Alpha theme")
     child.expect("Definition: The first theme.")
-    child.expect("Proposal: full_agreement")
     child.expect("substance .* converges")
+    assert "Proposal" not in (child.before or "")  # blind by default (spec section 7)
     child.sendline("a")  # show every excerpt
     child.expect("More alpha number 8")
     child.expect("substance .* converges")
@@ -276,5 +276,156 @@ def test_interactive_commands_need_a_terminal(builder: ProjectBuilder) -> None:
         assert out.exit_code == 2, out
         assert "terminal" in out.stderr and "Traceback" not in out.stderr
     assert not (root / "decisions.jsonl").exists()
+    # The terminal is checked first, before the analysis (which can take seconds).
     out = run_cli(["converge", str(root), "--reviewer", "nobody"], input="")
-    assert out.exit_code == 2 and "not a reviewer" in out.stderr, out
+    assert out.exit_code == 2 and "terminal" in out.stderr, out
+    child = spawn(["converge", ".", "--reviewer", "nobody", "-q"], root)
+    child.expect("not a reviewer")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+
+
+# --- issue 12: the walks at 80x24 -------------------------------------------------------------
+
+ANSI = __import__("re").compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+LONG_WORD = "Supercalifragilistic" * 8 + "END"
+
+
+def spawn_small(args: list[str], cwd: Path) -> pexpect.spawn:
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "triangulate", *args],
+        cwd=str(cwd),
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(24, 80),
+    )
+
+
+def screen_before_prompt(child: pexpect.spawn, prompt: str) -> list[str]:
+    """The lines printed since the last screen clear, up to ``prompt`` (ANSI removed)."""
+    child.expect(prompt)
+    text = child.before or ""
+    text = text[text.rfind("\x1b[2J") :] if "\x1b[2J" in text else text
+    text = ANSI.sub("", text)
+    return text.replace("\r\n", "\n").split("\n")
+
+
+def big_project(builder: ProjectBuilder) -> Path:
+    long_definition = " ".join(["A long definition of the first theme that goes on."] * 8)
+    themes = [dict(THEMES[0], definition=long_definition), *THEMES[1:]]
+    data = {
+        "interviews": [
+            excerpt("E1", "P1", "a", "x", "m", text=f"Starts with {LONG_WORD} and more."),
+            *[
+                excerpt(f"E{i}", f"P{i}", "a", "x", "m", text=" ".join([f"Alpha {i}."] * 30))
+                for i in range(2, 40)
+            ],
+            excerpt("E90", "P2", "b", "y", "n", text="Beta words."),
+            excerpt("E91", "P1", "g", "z", "o", text="Gamma words."),
+        ],
+        "survey": DATA["survey"],
+    }
+    return builder.write(
+        sources=SOURCES, themes=themes, data=data, reviewers=["r1", "r2"], worksheets=DISPUTED
+    )
+
+
+@pytest.mark.pty
+def test_one_unit_fits_80x24_and_controls_at_the_rationale_prompt(builder: ProjectBuilder) -> None:
+    root = big_project(builder)
+    (root / "reviews" / "r1.csv").unlink()
+    child = spawn_small(["converge", ".", "--reviewer", "r1", "-q"], root)
+    lines = screen_before_prompt(child, r"substance \(Substantive description\) converges\?")
+    assert len(lines) <= 23, "\n".join(lines)  # with the prompt: one 24-line screen
+    shown = "\n".join(lines)
+    assert "[1/3] Alpha theme" in shown and "Definition: A long definition" in shown
+    assert "…" in shown  # cut visibly, never silently
+    assert "+36 more (a: all" in shown
+    child.sendline("a")  # the first page of full excerpts, header still on screen
+    lines = screen_before_prompt(child, r"substance \(Substantive description\) converges\?")
+    shown = "\n".join(lines)
+    assert "[1/3] Alpha theme" in shown and "excerpts page 1/" in shown
+    assert "END" in shown  # the long word is wrapped (folded), not cut
+    assert LONG_WORD[:60] in "".join(line.strip() for line in lines)
+    child.sendline("?")
+    child.expect("Categories")
+    child.expect("Both sources describe the factor")  # a category's definition
+    child.expect("What the factor is")  # a dimension's description
+    child.sendline("")
+    child.expect("substance .* converges")
+    child.sendline("y")
+    child.expect("mechanism .* converges")
+    child.sendline("y")
+    child.expect("Rationale")
+    child.sendline("full_agreement")  # a category id is not a rationale
+    child.expect("is a category id")
+    child.expect("Rationale")
+    child.sendline("b")  # back: a control, never saved as the rationale
+    child.expect(r"\[1/3\] Alpha theme")
+    child.expect("substance .* converges")
+    assert not (root / "reviews" / "r1.csv").exists()
+    child.sendline("c")
+    child.expect("Category")
+    child.sendline("2")
+    child.expect("Rationale")
+    child.sendeof()  # Ctrl-D at the rationale prompt: the unit is cancelled, nothing saved
+    child.expect("not saved")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert not (root / "reviews" / "r1.csv").exists()
+
+
+@pytest.mark.pty
+def test_review_shows_each_reviewers_judgements_and_ctrl_d_saves_nothing(
+    builder: ProjectBuilder,
+) -> None:
+    sheets = {
+        "r1": [dict(row("alpha", "", "x"), substance="yes", mechanism="yes")],
+        "r2": [dict(row("alpha", "", "x"), substance="yes", mechanism="no")],
+    }
+    root = builder.write(
+        sources=SOURCES, themes=THEMES, data=DATA, reviewers=["r1", "r2"], worksheets=sheets
+    )
+    child = spawn_small(["review", ".", "--as", "ada", "-q"], root)
+    child.expect("r1: full_agreement \\(from the judgements; substance yes, mechanism yes\\)")
+    child.expect("r2: partial_agreement \\(from the judgements; substance yes, mechanism no\\)")
+    child.expect("Final category")
+    child.sendline("2")
+    child.expect("Rationale")
+    child.sendline("q")  # quits, never saved as "q"
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert decisions(root) == []
+    child = spawn_small(["review", ".", "--as", "ada", "-q"], root)
+    child.expect("Final category")
+    child.sendline("2")
+    child.expect("Rationale")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert decisions(root) == []
+
+
+@pytest.mark.pty
+def test_review_refuses_before_asking_when_decisions_cannot_be_appended(
+    builder: ProjectBuilder,
+) -> None:
+    root = builder.write(
+        sources=SOURCES, themes=THEMES, data=DATA, reviewers=["r1", "r2"], worksheets=DISPUTED
+    )
+    # A dangling link (as root, permissions would not stop a write): nothing could be appended.
+    (root / "decisions.jsonl").symlink_to(root / "no-such-folder" / "decisions.jsonl")
+    child = spawn_small(["review", ".", "--as", "ada", "-q"], root)
+    child.expect("not a regular file")
+    child.expect(pexpect.EOF)
+    out = child.before or ""
+    child.close()
+    assert child.exitstatus == 2 and "Final category" not in out

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ProjectBuilder, excerpt, survey
 from triangulate.pipeline import analyse_path
-from triangulate.protocol.analysis import Analysis
+from triangulate.protocol.analysis import Analysis, Decision
 from triangulate.review.session import (
     Back,
     Code,
@@ -147,7 +147,8 @@ def test_review_walks_disputed_units_and_resumes_after_decisions(builder: Projec
     with pytest.raises(SessionError, match="rationale"):
         s.apply(Decide("partial_agreement", "   "))
     d = s.apply(Decide("partial_agreement", "mechanism differs"))
-    assert d == {
+    assert isinstance(d, Decision)
+    assert d.as_json() == {
         "theme": "alpha",
         "source_a": "interviews",
         "source_b": "survey",
@@ -163,7 +164,7 @@ def test_review_walks_disputed_units_and_resumes_after_decisions(builder: Projec
     with (root / "decisions.jsonl").open("a") as fh:
         import json
 
-        fh.write(json.dumps(d) + "\n")
+        fh.write(json.dumps(d.as_json()) + "\n")
     a2 = analyse_path(root).analysis
     assert a2 is not None
     units2 = select_for_review(a2.units, a2.reviewers)
@@ -228,3 +229,54 @@ def test_worksheet_rows_saved_by_the_tool_are_formula_safe_and_read_back_intact(
     )
     # The other units' blank rows are still there, untouched.
     assert [r.split(",")[0] for r in raw.splitlines()[1:]] == ["alpha", "beta", "gamma"]
+
+
+def test_rationale_needs_three_non_space_characters_and_is_never_a_control_or_category(
+    builder: ProjectBuilder,
+) -> None:
+    sheets = {
+        "r1": [row("alpha", "full_agreement"), row("beta", "partial_agreement")],
+        "r2": [row("alpha", "partial_agreement"), row("beta", "disagreement")],
+    }
+    a = analysed(builder, worksheets=sheets)
+    units = select_for_review(a.units, a.reviewers)
+    s = ReviewSession(units, "ada", a.project.protocol)
+    for bad in ("b", "ok", " a b ", "q", "full_agreement", "quit", "back"):
+        with pytest.raises(SessionError):
+            s.apply(Decide("partial_agreement", bad))
+    assert s.saved_now == 0 and s.current is not None and s.current.theme.id == "alpha"
+    assert s.apply(Decide("partial_agreement", "a b c")) is not None  # three non-space characters
+
+    c = CodingSession(a.units, "r3", a.project.protocol)
+    for bad in ("b", "x", "disagreement", "skip"):
+        with pytest.raises(SessionError):
+            c.apply(Code({}, "disagreement", bad))
+    assert c.apply(Code({}, "disagreement", "")) is not None  # a worksheet rationale is optional
+
+
+def test_end_of_session_counts_after_back_redo_and_revise(builder: ProjectBuilder) -> None:
+    sheets = {
+        "r1": [row("alpha", "full_agreement"), row("beta", "partial_agreement")],
+        "r2": [row("alpha", "partial_agreement"), row("beta", "disagreement")],
+    }
+    a = analysed(builder, worksheets=sheets)
+    # Back, then recode the same unit: one unit coded, not two.
+    s = CodingSession(a.units, "r3", a.project.protocol)
+    s.apply(Code({}, "disagreement", ""))
+    s.apply(Back())
+    s.apply(Code({}, "partial_agreement", ""))
+    assert (s.saved_now, s.unanswered) == (1, 2)
+    # --redo over a fully coded sheet: nothing is left to code whatever was recoded.
+    r1 = CodingSession(a.units, "r1", a.project.protocol, redo=True)
+    r1.apply(Code({}, "full_agreement", ""))
+    assert (r1.saved_now, r1.revised_now, r1.unanswered) == (1, 1, 1)  # gamma was never coded
+    # --revise with every unit decided: "Decided 1 now; 0 still undecided", never "4 undecided".
+    units = select_for_review(a.units, a.reviewers)
+    for u in units:
+        u.decisions = [
+            Decision(u.theme.id, u.source_a, u.source_b, "disagreement", "old", "x", "t")
+        ]
+    rv = ReviewSession(units, "ada", a.project.protocol, revise=True)
+    rv.apply(Decide("partial_agreement", "second thoughts"))
+    rv.apply(Quit())
+    assert (rv.saved_now, rv.revised_now, rv.unanswered) == (1, 1, 0)

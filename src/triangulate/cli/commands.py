@@ -415,6 +415,8 @@ def converge(
 
     Examples: triangulate converge my-study; triangulate converge my-study --reviewer bb
     """
+    if reviewer is not None:
+        _need_terminal("triangulate converge --reviewer")  # before the (long) analysis
     result, code = _analyse_checked(project, strict, quiet)
     if result.analysis is None:
         return code
@@ -545,18 +547,17 @@ def _interactive_code(result: PipelineResult, reviewer: str, redo: bool) -> int:
             f"'{reviewer}' is not a reviewer of this project (reviewers: {', '.join(a.reviewers) or 'none'}); "
             "add it under 'reviewers' in triangulate.yaml"
         )
-    _need_terminal("triangulate converge --reviewer")
     console = Console(highlight=False)
     code_loop(a, reviewer, console, _ask(console), redo=redo)
     return 0
 
 
 def _ask(console: object) -> Callable[[str], str]:
+    """Read one answer; end of input (Ctrl-D) raises EOFError, which the walks take as
+    "cancel this unit without saving, and stop"."""
+
     def ask(prompt: str) -> str:
-        try:
-            return input(prompt)
-        except EOFError:
-            return "q"
+        return input(prompt)
 
     return ask
 
@@ -602,12 +603,13 @@ def review(
 
     if not as_.strip():
         raise UsageError("say who is deciding: triangulate review PROJECT --as NAME")
+    _need_terminal("triangulate review")  # before the (long) analysis
     result, code = _analyse_checked(project, strict, quiet)
     if result.analysis is None:
         return code
     from rich.console import Console
 
-    from triangulate.cli.walks import review_loop
+    from triangulate.cli.walks import decisions_appendable, review_loop
     from triangulate.review.session import select_for_review
 
     a = result.analysis
@@ -623,7 +625,12 @@ def review(
     units = select_for_review(
         a.units, a.reviewers, all_units=all_units, categories=category, themes=theme
     )
-    _need_terminal("triangulate review")
+    problem = decisions_appendable(a)
+    if problem:
+        raise UsageError(
+            f"{problem}; no decision could be saved, so none is asked for. Fix the file's "
+            "permissions (or attributes) and run this again."
+        )
     console = Console(highlight=False)
     review_loop(a, units, as_.strip(), console, _ask(console), revise=revise)
     return 0

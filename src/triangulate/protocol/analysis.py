@@ -143,7 +143,19 @@ class Decision:
     rationale: str
     decided_by: str
     decided_at: str
-    line: int
+    line: int = 0  # the line of decisions.jsonl it was read from (0: not written yet)
+
+    def as_json(self) -> dict[str, str]:
+        """The decision as one line of decisions.jsonl holds it (spec section 8)."""
+        return {
+            "theme": self.theme,
+            "source_a": self.source_a,
+            "source_b": self.source_b,
+            "category": self.category,
+            "rationale": self.rationale,
+            "decided_by": self.decided_by,
+            "decided_at": self.decided_at,
+        }
 
 
 @dataclass

@@ -150,9 +150,32 @@ def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
     return findings
 
 
-def append_decision(path: Path, decision: dict[str, str]) -> None:
+def appendable_problem(path: Path) -> str | None:
+    """Why a decision could not be appended to ``path`` now, or None when it could.
+
+    Checked before a walk asks for a decision (spec section 8, v2), so that nobody types a
+    decision that is then lost. Opening for append writes nothing and leaves the file as it is.
+    """
+    shown = path.name
+    if path.exists() or path.is_symlink():
+        if not path.is_file():
+            return f"{shown} is not a regular file"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        except OSError as exc:
+            return f"{shown} cannot be appended to: {exc.strerror or exc}"
+        os.close(fd)
+        return None
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{shown} cannot be created: the folder {folder} is not writable"
+    return None
+
+
+def append_decision(path: Path, decision: Decision | dict[str, str]) -> None:
     """Append one decision line and make sure it is on disk before returning."""
-    line = json.dumps({k: decision.get(k, "") for k in DECISION_KEYS}, ensure_ascii=False) + "\n"
+    values = decision.as_json() if isinstance(decision, Decision) else decision
+    line = json.dumps({k: values.get(k, "") for k in DECISION_KEYS}, ensure_ascii=False) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:

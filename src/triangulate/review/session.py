@@ -14,7 +14,35 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from triangulate.project.models import Protocol
-from triangulate.protocol.analysis import Unit
+from triangulate.protocol.analysis import Decision, Unit
+
+MIN_RATIONALE = 3
+"""Spec section 8 (v2): a rationale needs at least this many non-space characters."""
+
+
+def rationale_problem(text: str, protocol: Protocol | None = None, *, required: bool) -> str | None:
+    """Why ``text`` cannot be saved as a rationale, or None when it can.
+
+    A rationale is required for a decision and optional for a worksheet row; when given it must
+    have at least three non-space characters and must not be a category id (typed at the wrong
+    prompt) or one of the walks' control words.
+    """
+    stripped = text.strip()
+    if not stripped and not required:
+        return None
+    if sum(1 for ch in stripped if not ch.isspace()) < MIN_RATIONALE:
+        return (
+            f"a rationale needs at least {MIN_RATIONALE} characters (not counting spaces): "
+            "say why, in a few words"
+        )
+    if protocol is not None and stripped in protocol.category_ids:
+        return f"'{stripped}' is a category id, not a rationale: say why the unit gets its category"
+    if stripped.casefold() in CONTROL_WORDS:
+        return f"'{stripped}' is a command word, not a rationale: say why, in a few words"
+    return None
+
+
+CONTROL_WORDS = frozenset({"back", "quit", "skip", "all", "yes", "help", "exit"})
 
 
 class SessionError(ValueError):
@@ -69,6 +97,10 @@ class _Walk:
     finished: bool = False
     done: set[tuple[str, str, str]] = field(default_factory=set)
     skipped: set[tuple[str, str, str]] = field(default_factory=set)
+    had: set[tuple[str, str, str]] = field(default_factory=set)
+    """Units that already had an answer (a worksheet row or a decision) when the walk started."""
+    saved: set[tuple[str, str, str]] = field(default_factory=set)
+    """Units answered in this walk (each counted once, however often it was revisited)."""
 
     @property
     def current(self) -> Unit | None:
@@ -78,7 +110,28 @@ class _Walk:
 
     @property
     def remaining(self) -> int:
+        """Units the walk has not yet been through (what is left to do in this walk)."""
         return sum(1 for u in self.units if u.key not in self.done)
+
+    @property
+    def saved_now(self) -> int:
+        """Distinct units answered in this walk."""
+        return len(self.saved)
+
+    @property
+    def revised_now(self) -> int:
+        """Of those, units that already had an answer before the walk (``--redo``/``--revise``)."""
+        return len(self.saved & self.had)
+
+    @property
+    def unanswered(self) -> int:
+        """Units with no answer at all, neither from before the walk nor from it."""
+        return sum(1 for u in self.units if u.key not in self.had and u.key not in self.saved)
+
+    def _record(self, unit: Unit) -> None:
+        self.done.add(unit.key)
+        self.saved.add(unit.key)
+        self._advance()
 
     def _advance(self) -> None:
         """Move to the next unit that is not done, after the current one (skipped ones stay behind)."""
@@ -87,7 +140,8 @@ class _Walk:
             pos += 1
         self.position = pos
 
-    def _start(self, is_done: Callable[[Unit], bool]) -> None:
+    def _start(self, is_done: Callable[[Unit], bool], had: Callable[[Unit], bool]) -> None:
+        self.had = {u.key for u in self.units if had(u)}
         self.done = {u.key for u in self.units if is_done(u)}
         self.position = 0
         while self.position < len(self.units) and self.units[self.position].key in self.done:
@@ -132,10 +186,8 @@ class CodingSession(_Walk):
         super().__init__(list(units))
         self.reviewer = reviewer
         self.protocol = protocol
-        if redo:
-            self._start(lambda u: False)
-        else:
-            self._start(lambda u: u.codes.get(reviewer) is not None)
+        coded: Callable[[Unit], bool] = lambda u: u.codes.get(reviewer) is not None  # noqa: E731
+        self._start((lambda u: False) if redo else coded, coded)
 
     def rule_category(self, unit: Unit, judgements: dict[str, bool | None]) -> str | None:
         """The category the protocol's rule gives for these judgements (None until all are judged)."""
@@ -180,6 +232,9 @@ class CodingSession(_Walk):
                 if rule is None:
                     raise SessionError("judge every dimension, or none and choose a category")
             written = category or rule or ""
+        problem = rationale_problem(answer.rationale, self.protocol, required=False)
+        if problem:
+            raise SessionError(problem)
         row = WorksheetRow(
             unit.theme.id,
             unit.source_a,
@@ -188,8 +243,7 @@ class CodingSession(_Walk):
             written,
             answer.rationale.strip(),
         )
-        self.done.add(unit.key)
-        self._advance()
+        self._record(unit)
         return row
 
 
@@ -241,12 +295,10 @@ class ReviewSession(_Walk):
         self.decided_by = decided_by
         self.protocol = protocol
         self.clock = clock or (lambda: datetime.now(timezone.utc))
-        if revise:
-            self._start(lambda u: False)
-        else:
-            self._start(lambda u: u.decision is not None)
+        decided: Callable[[Unit], bool] = lambda u: u.decision is not None  # noqa: E731
+        self._start((lambda u: False) if revise else decided, decided)
 
-    def apply(self, answer: Answer) -> dict[str, str] | None:
+    def apply(self, answer: Answer) -> Decision | None:
         """Apply an answer; returns the decision line to append (before the next prompt), if any."""
         if self._move(answer):
             return None
@@ -261,15 +313,17 @@ class ReviewSession(_Walk):
             raise SessionError(
                 "give a rationale: the report shows why each dispute was settled as it was"
             )
-        decision = {
-            "theme": unit.theme.id,
-            "source_a": unit.source_a,
-            "source_b": unit.source_b,
-            "category": answer.category,
-            "rationale": answer.rationale.strip(),
-            "decided_by": self.decided_by,
-            "decided_at": self.clock().isoformat(timespec="seconds"),
-        }
-        self.done.add(unit.key)
-        self._advance()
+        problem = rationale_problem(answer.rationale, self.protocol, required=True)
+        if problem:
+            raise SessionError(problem)
+        decision = Decision(
+            unit.theme.id,
+            unit.source_a,
+            unit.source_b,
+            answer.category,
+            answer.rationale.strip(),
+            self.decided_by,
+            self.clock().isoformat(timespec="seconds"),
+        )
+        self._record(unit)
         return decision
