@@ -34,6 +34,7 @@ COMMAND_ORDER = [
     "converge",
     "agreement",
     "review",
+    "serve",
     "report",
     "run",
     "export-codebook",
@@ -634,6 +635,54 @@ def review(
     console = Console(highlight=False)
     review_loop(a, units, as_.strip(), console, _ask(console), revise=revise)
     return 0
+
+
+@app.command()
+def serve(
+    project: ProjectArg = Path("."),
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="Address to listen on. The default is this machine only; any other address prints a warning.",
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="Port to listen on; 0 picks a free one.", min=0, max=65535)
+    ] = 0,
+) -> int:
+    """Code, summarise and adjudicate in a web browser: a local web workspace over the project files.
+
+    Prints one URL per reviewer and one for adjudication, each with its own secret token: a
+    reviewer's URL opens only their progress, coding (blind) and findings pages; the adjudication
+    URL opens adjudication, findings and the report. Pages write the same worksheets,
+    findings.csv and decisions.jsonl as the terminal walks, and pick up edits made to those files
+    meanwhile. Ctrl-C or SIGTERM stops it; nothing a page confirmed is lost.
+
+    Example: triangulate serve my-study   (then open the printed URL in a browser)
+    """
+    from triangulate.serve.runner import serve as run_server
+    from triangulate.serve.workspace import ProjectErrors, Workspace
+
+    workspace = Workspace(project)
+    with workspace.lock:
+        try:
+            workspace.fresh()
+        except ProjectErrors:
+            findings = workspace.errors
+            _print_findings(findings)
+            return _finish(findings, False) or 1
+    _print_findings(workspace.load_findings, quiet=True)
+
+    def echo(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        return run_server(workspace, host, port, echo, _stderr)
+    except OSError as exc:
+        from triangulate.findings import UsageError
+
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
 @app.command()

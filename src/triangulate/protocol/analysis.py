@@ -278,6 +278,16 @@ def settle(unit: Unit, reviewers: list[str]) -> None:
         unit.final, unit.status = None, "uncoded"
 
 
+@dataclass(frozen=True)
+class SourceFinding:
+    """What one source says about one theme (findings.csv, spec section 6.1)."""
+
+    theme: str
+    source: str
+    text: str
+    exemplar: str | None = None
+
+
 @dataclass
 class Analysis:
     project: Project
@@ -286,6 +296,7 @@ class Analysis:
     reviewers: list[str]
     findings: list[Finding]
     agreement: dict[str, Any] | None = None
+    source_findings: dict[tuple[str, str], SourceFinding] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(self.project.protocol.category_ids, 0)
