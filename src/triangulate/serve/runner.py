@@ -24,6 +24,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 class _Server(uvicorn.Server):
     interrupted = False
+    early: list[int]  # signals that arrived before the server listened for them
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -39,6 +40,8 @@ class _Server(uvicorn.Server):
             self.should_exit = True
 
         original = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        for sig in getattr(self, "early", []):
+            on_signal(sig, None)
         try:
             yield
         finally:
@@ -74,6 +77,10 @@ def serve(
     analysis = workspace.analysis
     assert analysis is not None
     tokens = Tokens(list(analysis.reviewers))
+    early: list[int] = []
+    # From here on a signal only asks the server to stop (once it runs), whenever it arrives.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda s, f: early.append(s))
     sock = bind(host, port)
     actual = sock.getsockname()[1]
     if host not in LOOPBACK:
@@ -98,6 +105,7 @@ def serve(
         server_header=False,
     )
     server = _Server(config)
+    server.early = early
     server.run(sockets=[sock])
     if server.interrupted:
         raise KeyboardInterrupt

@@ -267,7 +267,13 @@ class Workspace:
     # ---- what pages show
 
     def row_hash(self, reviewer: str, key: tuple[str, str, str]) -> str:
-        return _digest(self.raw_rows.get(reviewer, {}).get(key))
+        """A digest of the unit's worksheet row as on disk; a blank row is the same as none."""
+        row = self.raw_rows.get(reviewer, {}).get(key)
+        if row is not None and not any(
+            v.strip() for k, v in row.items() if k not in ("theme", "source_a", "source_b")
+        ):
+            row = None
+        return _digest(row)
 
     @staticmethod
     def decision_hash(unit: Unit) -> str:
