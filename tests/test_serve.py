@@ -510,7 +510,7 @@ def test_serve_prints_one_url_per_person_and_sigterm_exits_0(builder: ProjectBui
     proc, urls = start(root)
     try:
         assert set(urls) == {"r1", "r2", "r3", "adjudication"}
-        for who, url in urls.items():
+        for _who, url in urls.items():
             assert re.fullmatch(
                 r"http://127\.0\.0\.1:\d+/(r/[a-z0-9]+|a)/\?token=[\w-]{43,}", url
             ), url
@@ -524,7 +524,7 @@ def test_serve_prints_one_url_per_person_and_sigterm_exits_0(builder: ProjectBui
         assert "R2-SECRET-RATIONALE" not in page.text
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
 
@@ -571,7 +571,7 @@ def test_ctrl_c_exits_130_and_a_kill_9_right_after_a_decision_keeps_it(
 @pytest.mark.slow
 def test_another_host_prints_a_warning(builder: ProjectBuilder) -> None:
     root = make(builder)
-    proc, urls = start(root, "--host", "0.0.0.0")
+    proc, _urls = start(root, "--host", "0.0.0.0")
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert "warning: listening on 0.0.0.0" in err
