@@ -418,14 +418,24 @@ def test_review_shows_each_reviewers_judgements_and_ctrl_d_saves_nothing(
 def test_review_refuses_before_asking_when_decisions_cannot_be_appended(
     builder: ProjectBuilder,
 ) -> None:
+    """Issue 13 item 8: an immutable decisions.jsonl (chattr +i; root ignores permissions)."""
+    import shutil
+    import subprocess
+
     root = builder.write(
         sources=SOURCES, themes=THEMES, data=DATA, reviewers=["r1", "r2"], worksheets=DISPUTED
     )
-    # A dangling link (as root, permissions would not stop a write): nothing could be appended.
-    (root / "decisions.jsonl").symlink_to(root / "no-such-folder" / "decisions.jsonl")
-    child = spawn_small(["review", ".", "--as", "ada", "-q"], root)
-    child.expect("not a regular file")
-    child.expect(pexpect.EOF)
-    out = child.before or ""
-    child.close()
+    path = root / "decisions.jsonl"
+    path.write_text("")
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(path)]).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        child = spawn_small(["review", ".", "--as", "ada", "-q"], root)
+        child.expect("cannot be appended")
+        child.expect(pexpect.EOF)
+        out = child.before or ""
+        child.close()
+    finally:
+        subprocess.run([chattr, "-i", str(path)])
     assert child.exitstatus == 2 and "Final category" not in out
