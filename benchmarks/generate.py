@@ -19,9 +19,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import random
+import shutil
 import sys
+import uuid
+import zipfile
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 import yaml
 
@@ -305,6 +310,105 @@ def generate(
                     )
 
 
+def qdpx_variant(src: Path, dst: Path, crlf: bool = False) -> Path:
+    """Copy the project ``src`` to ``dst`` with every ``kind: excerpts`` CSV turned into a REFI-QDA
+    ``.qdpx`` holding the same codings (for the per-format benchmark; see benchmarks/README.md).
+
+    Each participant becomes one text source (and a case of the same name) whose plain text is
+    their excerpts, one per line; each excerpt is a ``PlainTextSelection`` (positions in Unicode
+    code points, as the REFI-QDA specification counts) with one ``Coding`` per code; the code tree
+    is flat (one codable ``Code`` per code name), so the codebook reads the same. Excerpt ids
+    become selection GUIDs, and a ``.qdpx`` carries no dimension tags. With ``crlf`` the texts end
+    lines with CRLF (as Windows exports do), which makes position-unit detection do its work.
+    Deterministic: the same ``src`` gives the same bytes. Returns ``dst``.
+    """
+    import yaml
+
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("out", ".bench-params.json"))
+    project = yaml.safe_load((dst / "triangulate.yaml").read_text(encoding="utf-8"))
+    ns = uuid.UUID("0b7f3f9e-7c38-4f0e-a7c1-2b2f1d6c9a11")
+
+    def guid(*parts: str) -> str:
+        return str(uuid.uuid5(ns, "/".join(parts)))
+
+    eol = "\r\n" if crlf else "\n"
+    for source in project["sources"]:
+        if source["kind"] != "excerpts" or not source["path"].endswith(".csv"):
+            continue
+        sid = source["id"]
+        csv_path = dst / source["path"]
+        by_who: dict[str, list[tuple[str, str, list[str]]]] = {}  # participant -> excerpts
+        codes: dict[str, str] = {}  # code name -> GUID
+        with csv_path.open(encoding="utf-8", newline="") as fh:
+            last: tuple[str, str, list[str]] | None = None
+            for row in csv.DictReader(fh):
+                code = row["code"]
+                codes.setdefault(code, guid(sid, "code", code))
+                if last is not None and last[0] == row["excerpt_id"]:
+                    last[2].append(code)
+                    continue
+                last = (row["excerpt_id"], row["text"], [code])
+                by_who.setdefault(row["participant"], []).append(last)
+        out: list[str] = [
+            '<?xml version="1.0" encoding="utf-8"?>',
+            '<Project xmlns="urn:QDA-XML:project:1.0" name="Benchmark" origin="benchmarks/generate.py">',
+            "<CodeBook><Codes>",
+        ]
+        out += [
+            f'<Code guid="{g}" name={quoteattr(name)} isCodable="true"/>'
+            for name, g in codes.items()
+        ]
+        out.append("</Codes></CodeBook><Cases>")
+        docs = {who: guid(sid, "source", who) for who in by_who}
+        for who, g in docs.items():
+            out.append(
+                f'<Case guid="{guid(sid, "case", who)}" name={quoteattr(who)}>'
+                f'<SourceRef targetGUID="{g}"/></Case>'
+            )
+        out.append("</Cases><Sources>")
+        texts: dict[str, str] = {}
+        for who, excerpts in by_who.items():
+            g = docs[who]
+            out.append(
+                f'<TextSource guid="{g}" name={quoteattr(who)} plainTextPath="internal://{g}.txt">'
+            )
+            buf = io.StringIO()
+            at = 0
+            for eid, text, ecodes in excerpts:
+                start, end = at, at + len(text)
+                buf.write(text + eol)
+                at = end + len(eol)
+                out.append(
+                    f'<PlainTextSelection guid="{guid(sid, "sel", eid)}" startPosition="{start}" endPosition="{end}">'
+                )
+                out += [
+                    f'<Coding guid="{guid(sid, "coding", eid, c)}"><CodeRef targetGUID="{codes[c]}"/></Coding>'
+                    for c in ecodes
+                ]
+                out.append("</PlainTextSelection>")
+            out.append("</TextSource>")
+            texts[g] = buf.getvalue()
+        out.append("</Sources></Project>")
+        qdpx = csv_path.with_suffix(".qdpx")
+        with zipfile.ZipFile(qdpx, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(
+                zipfile.ZipInfo("project.qde", (2026, 1, 1, 0, 0, 0)),
+                "\n".join(out),
+                zipfile.ZIP_DEFLATED,
+            )
+            for g, text in texts.items():
+                info = zipfile.ZipInfo(f"sources/{g}.txt", (2026, 1, 1, 0, 0, 0))
+                zf.writestr(info, text.encode("utf-8"), zipfile.ZIP_DEFLATED)
+        csv_path.unlink()
+        source["path"] = str(Path(source["path"]).with_suffix(".qdpx").as_posix())
+    (dst / "triangulate.yaml").write_text(
+        yaml.safe_dump(project, sort_keys=False), encoding="utf-8"
+    )
+    return dst
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("out", type=Path, help="the project folder to write")
@@ -314,10 +418,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--themes", type=int, default=200)
     p.add_argument("--reviewers", type=int, default=0, help="write this many complete worksheets")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--format",
+        choices=("csv", "qdpx", "qdpx-crlf"),
+        default="csv",
+        help="excerpt sources as CSV, or as REFI-QDA .qdpx (LF or CRLF line endings)",
+    )
     a = p.parse_args(argv)
     if a.sources < 1 or a.sources + a.survey < 2:
         p.error("a project needs at least two sources (--sources 2, or --sources 1 --survey)")
-    generate(a.out, a.codings, a.sources, a.survey, a.themes, a.reviewers, a.seed)
+    if a.format == "csv":
+        generate(a.out, a.codings, a.sources, a.survey, a.themes, a.reviewers, a.seed)
+        return 0
+    tmp = a.out.with_name(a.out.name + ".csv-tmp")
+    generate(tmp, a.codings, a.sources, a.survey, a.themes, a.reviewers, a.seed)
+    qdpx_variant(tmp, a.out, crlf=a.format == "qdpx-crlf")
+    shutil.rmtree(tmp)
     return 0
 
 

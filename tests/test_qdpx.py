@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
@@ -874,3 +875,127 @@ def test_property_any_project_xml_loads_or_gives_findings(
         assert data is not None or any(f.is_error for f in findings)
         if data is not None:
             assert all(isinstance(r.text, str) for r in data.excerpts)
+
+
+# ---------------------------------------------------------------------------- bounded memory, fast paths
+# Issue 13 item 1 (a few KB of zip must not need gigabytes) and issue 14 (skip unit detection when
+# every unit reads a text alike).
+
+BOMB_SCRIPT = """
+import re, sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from qdpx_builder import QdpxBuilder
+from triangulate.project.models import SourceSpec
+from triangulate.sources.load import load_source
+
+kind, size, out = sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+b = QdpxBuilder()
+c = b.code("x")
+if kind == "spans":  # one text, 40 selections spanning nearly all of it
+    text, inline = "word " * (size // 5), False
+elif kind == "lines":  # a line break every two characters, inline: the CRLF-as-two mapper's worst case
+    text, inline = "a\\n" * (size // 2), True
+else:  # emoji and CRLFs: UTF-16 and CRLF breakpoints of both signs
+    text, inline = "\\U0001F600\\r\\n" * (size // 6), False
+d = b.doc("Big", text, inline=inline)
+for k in range(40):
+    b.span(d, k, len(text) - k, [c])
+b.write(out)
+del b, d, text
+data, findings = load_source(out.parent, SourceSpec(id="i", kind="excerpts", path=out.name), [])
+assert data is not None and len(data.excerpts) == 40, findings
+assert "qdpx.long-excerpt" in [f.code for f in findings]
+print(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
+@pytest.mark.parametrize("kind", ["spans", "lines", "emoji-crlf"])
+def test_archive_bombs_need_bounded_memory(tmp_path: Path, kind: str) -> None:
+    """16 MB texts that zip to a few KB: before, 'spans' peaked at 3.8 GB, 'lines' at 5.7 GB and
+    'emoji-crlf' at 5.9 GB (validate; see /work/notes/interop.md). The peak of a fresh interpreter
+    (VmHWM: this process image only) that builds the archive and reads it stays under 400 MB."""
+    fixtures = str(Path(__file__).parent / "fixtures" / "qdpx")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            BOMB_SCRIPT,
+            fixtures,
+            kind,
+            str(16 * 2**20),
+            str(tmp_path / "b.qdpx"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "b.qdpx").stat().st_size < 100_000  # a few KB of zip
+    assert int(proc.stdout) < 400 * 1024, proc.stdout  # kB
+
+
+def test_long_excerpts_are_shortened_and_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(qdpx, "MAX_EXCERPT_CHARS", 30)
+    monkeypatch.setattr(qdpx, "MAX_EXCERPT_TOTAL", 100)
+    monkeypatch.setattr(qdpx, "MAX_EXCERPT_CUT", 10)
+    b = QdpxBuilder()
+    c = b.code("x")
+    text = "".join(f"Sentence number {k:02d} is here. " for k in range(20))
+    d = b.doc("Long", text)
+    b.span(d, 0, 29, [c, c])  # 29 characters: kept whole, once for both codings
+    for _ in range(4):
+        b.span(d, 0, len(text), [c])
+    rows, findings = load(b.write(tmp_path / "p.qdpx"))
+    assert len(rows) == 6
+    assert rows[0].text == text[:29] and rows[0].text is rows[1].text
+    # 30 characters (+ " …") while the total allows, then 10 once the 100 are used up
+    assert [len(r.text) for r in rows[2:]] == [32, 32, 12, 12]
+    assert all(r.text.endswith(" …") for r in rows[2:])
+    hit = next(f for f in findings if f.code == "qdpx.long-excerpt")
+    assert "4 excerpt(s)" in hit.message and f"{len(text):,} characters" in hit.message
+
+
+def test_unit_detection_is_skipped_when_every_unit_reads_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    landed: list[tuple[str, str]] = []
+    real = qdpx._land_all
+
+    def spy(doc: qdpx.TextDoc, key: tuple[str, str]) -> list[qdpx.Landing]:
+        landed.append(key)
+        return real(doc, key)
+
+    monkeypatch.setattr(qdpx, "_land_all", spy)
+    # ASCII text with LF line ends, stored in a file: every reading gives the same positions
+    rows, findings = load(basic().write(tmp_path / "plain.qdpx"))
+    assert texts(rows)[0] == "I call Maria every week." and findings == []
+    assert landed == [("codepoints", "stored")] * 2  # the rows only, once per text
+    # CRLF: 'stored' and 'CRLF as one' differ, both are scored, and the winner is reused for rows
+    landed.clear()
+    b = QdpxBuilder()
+    c = b.code("x")
+    d = b.doc("Doc", TEXT.replace("\n", "\r\n"))
+    b.select(d, "Referrals go straight to her.", [c], unit="crlf1")
+    rows, _ = load(b.write(tmp_path / "crlf.qdpx"))
+    assert texts(rows) == ["Referrals go straight to her."]
+    assert landed == [("codepoints", "stored"), ("codepoints", "crlf1")]
+
+
+def test_xml_that_could_hide_a_doctype_goes_through_defusedxml(tmp_path: Path) -> None:
+    """The fast C parser reads only UTF-8/ASCII XML with no '<!DOCTYPE' bytes; a DTD in another
+    encoding (here EBCDIC, where the bytes differ) is still refused."""
+    decl = b'<?xml version="1.0" encoding="cp037"?>'
+    body = (
+        '<!DOCTYPE Project [<!ENTITY e "x">]><Project xmlns="urn:QDA-XML:project:1.0" name="&e;"/>'
+    )
+    assert qdpx._no_dtd_possible(decl + body.encode("cp037")) is False
+    assert qdpx._no_dtd_possible(LAUGHS.decode().encode("utf-16")) is False
+    assert qdpx._no_dtd_possible(b'<?xml version="1.0" encoding="UTF-8"?><Project/>') is True
+    path = tmp_path / "ebcdic.qdpx"
+    path.write_bytes(_zip({"project.qde": decl + body.encode("cp037")}))
+    assert _errors(path) == ["refi.unsafe-xml"]

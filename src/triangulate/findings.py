@@ -471,6 +471,11 @@ CATALOGUE: dict[str, Code] = {
         "data/project.qdpx: warning: source 'Interview 3': 4 coded selection(s) do not land on sensible text when read as Unicode code points; the first (9F1C..., 120-131) splits a word. Check the excerpts; if they are shifted, set 'positions:' for this source [qdpx.position-mismatch]",
         "Check a few excerpts in the report; if they are shifted, set `positions: utf16` (or `codepoints`) on the source.",
     ),
+    "qdpx.long-excerpt": Code(
+        "A coded selection is longer than the tool keeps as evidence text (200,000 characters, or 2,000 once the archive's excerpts reach 64 Mi characters); its text is shortened, its counts are not.",
+        "data/project.qdpx: warning: 3 excerpt(s) are longer than the tool keeps (200,000 characters each, 67,108,864 in all) and were shortened (first: selection 9f1c0c1e-... of source 'Interview 3', 412,880 characters). Counts are unaffected; only the evidence text shown in the report is cut [qdpx.long-excerpt]",
+        "Nothing to do when the long selection codes a whole document on purpose; otherwise check the selection in your QDA software.",
+    ),
     "qdpx.position-unit": Code(
         "The .qdpx positions read differently as code points and as UTF-16 units and neither fits better; say which with 'positions:'.",
         "data/project.qdpx: warning: the selections fit equally well read as Unicode code points and as UTF-16 units; they were read as Unicode code points. Check a few excerpts, and set 'positions: codepoints' or 'positions: utf16' for this source to say which [qdpx.position-unit]",

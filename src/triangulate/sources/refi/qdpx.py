@@ -16,17 +16,29 @@ UTF-16 code units (NVivo for Windows), a Windows line ending as one (ATLAS.ti, w
 keeps CRLF) or as two where the text has a bare LF (inline text after XML line-end normalisation).
 Every reading allowed by the source's ``positions`` option is scored on how well the selections land
 on the text (inside it, not splitting a character, a line break or a word; matching the selection's
-name when it quotes the text) and the best one is used, code points first on a tie.
+name when it quotes the text) and the best one is used, code points first on a tie. A text on which
+every reading gives the same positions (no character outside the BMP, no CRLF, not inline text with
+line breaks) is not scored at all; counting a line ending as two applies to inline text only (the
+XML parser turned its CRLFs into LFs; a stored text is read as the exporter wrote it).
 
-Untrusted input: the XML is parsed with defusedxml (no DTD, no entities), the zip's entry count and
-the bytes read from it are capped, and nothing is ever extracted to disk. Nothing here prints.
+Memory stays bounded by the archive's limits, never by what a few KB of zip can ask for: the
+position mapper keeps only the indices where units differ, in 4-byte arrays; selections are landed
+as indices and sliced once, shared by every coding; excerpt text kept is capped per excerpt
+(``MAX_EXCERPT_CHARS``) and per archive (``MAX_EXCERPT_TOTAL``, then ``MAX_EXCERPT_CUT`` each).
+
+Untrusted input: no DTD and no entity is ever processed (XML without a ``<!DOCTYPE`` in an
+ASCII-compatible encoding is read by expat's C parser, which then cannot meet a declaration;
+anything else goes through defusedxml, which refuses them), the zip's entry count and the bytes
+read from it are capped, and nothing is ever extracted to disk. Nothing here prints.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 import zipfile
+from array import array
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
@@ -50,6 +62,9 @@ MAX_XML_BYTES = 256 * 1024 * 1024  # the project XML (or a .qdc), uncompressed
 MAX_TEXT_BYTES = 64 * 1024 * 1024  # one source's plain text, uncompressed
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # everything read from one archive
 MAX_CODE_DEPTH = 1_000  # nesting of Code elements
+MAX_EXCERPT_CHARS = 200_000  # characters of one excerpt kept as evidence (a long interview)
+MAX_EXCERPT_TOTAL = 64 * 1024 * 1024  # characters of excerpt text kept from one archive
+MAX_EXCERPT_CUT = 2_000  # characters kept of each excerpt once that total is reached
 
 UNITS = ("codepoints", "utf16")
 NEWLINES = ("stored", "crlf1", "lf2")
@@ -73,18 +88,47 @@ def local(tag: Any) -> str:
 
 def norm_guid(value: str | None) -> str:
     """GUIDs compare without braces, case-insensitively: ``{ABC-..}`` == ``abc-..``."""
-    return (value or "").strip().strip("{}").strip().lower()
+    if not value:
+        return ""
+    return value.strip().strip("{}").strip().lower()
 
 
 def children(el: Element, name: str) -> list[Element]:
-    return [c for c in el if local(c.tag) == name]
+    """The child elements named ``name`` (tags are local names once :func:`parse_xml` returns)."""
+    return [c for c in el if c.tag == name]
 
 
 def child(el: Element, name: str) -> Element | None:
     for c in el:
-        if local(c.tag) == name:
+        if c.tag == name:
             return c
     return None
+
+
+_DECLARED_ENCODING = re.compile(rb"\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]*)")
+
+
+def _no_dtd_possible(raw: bytes) -> bool:
+    """Whether ``raw`` certainly holds no document type declaration, so that no entity can be
+    declared (XML allows entity declarations only inside one) and expat's C parser may read it
+    as it is: an ASCII-compatible encoding (UTF-8, or one declared as UTF-8 or ASCII) and no
+    ``<!DOCTYPE`` anywhere. Anything else goes through defusedxml, which refuses DTDs itself."""
+    if b"\x00" in raw[:64] or raw.startswith((b"\xfe\xff", b"\xff\xfe")):
+        return False  # UTF-16 or UTF-32: the byte scan below would not see a declaration
+    m = _DECLARED_ENCODING.match(raw[:512])
+    if m and m.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
+        return False  # e.g. an EBCDIC code page, where '<!DOCTYPE' has other bytes
+    return b"<!DOCTYPE" not in raw
+
+
+def _local_tags(root: Element) -> None:
+    """Drop namespaces from every tag, once (REFI-QDA namespaces vary between tools/versions)."""
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            el.tag = ""
+        elif "}" in tag:
+            el.tag = tag.rsplit("}", 1)[-1]
 
 
 def parse_xml(raw: bytes, shown: str) -> tuple[Element | None, list[Finding]]:
@@ -95,7 +139,16 @@ def parse_xml(raw: bytes, shown: str) -> tuple[Element | None, list[Finding]]:
     from defusedxml import DefusedXmlException
 
     try:
-        return DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True), []
+        if _no_dtd_possible(raw):
+            from xml.etree.ElementTree import XMLParser
+
+            parser = XMLParser()  # expat through the C accelerator: several times faster
+            parser.feed(raw)
+            root = parser.close()
+        else:
+            root = DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        _local_tags(root)
+        return root, []
     except DefusedXmlException:
         return None, [
             error(
@@ -197,13 +250,13 @@ def walk(roots: list[CodeNode]) -> list[CodeNode]:
 # ---------------------------------------------------------------------------- the project
 
 
-@dataclass
+@dataclass(slots=True)
 class Coding:
     code_ref: str  # normalised GUID, "" when the Coding has no CodeRef
     user: str  # normalised GUID of creatingUser, "" when absent
 
 
-@dataclass
+@dataclass(slots=True)
 class Selection:
     guid: str
     start: str  # as written; parsed when positions are resolved
@@ -223,6 +276,7 @@ class TextDoc:
     selections: list[Selection]
     text: str | None = None
     problem: str | None = None  # why the text is missing
+    text_is_inline: bool = False  # the text came from PlainTextContent (XML line ends normalised)
 
 
 @dataclass
@@ -241,25 +295,36 @@ class QdaProject:
 
 def _selections(doc_el: Element) -> list[Selection]:
     out: list[Selection] = []
-    for s in children(doc_el, "PlainTextSelection"):
-        start, end = s.get("startPosition") or "", s.get("endPosition") or ""
+    doc_guid = norm_guid(doc_el.get("guid"))
+    for s in doc_el:
+        if s.tag != "PlainTextSelection":
+            continue
+        get = s.get
+        start, end = get("startPosition") or "", get("endPosition") or ""
         codings = []
-        for c in children(s, "Coding"):
-            ref = child(c, "CodeRef")
+        for c in s:
+            if c.tag != "Coding":
+                continue
+            ref = None
+            for r in c:
+                if r.tag == "CodeRef":
+                    ref = r
+                    break
             codings.append(
                 Coding(
                     norm_guid(ref.get("targetGUID")) if ref is not None else "",
                     norm_guid(c.get("creatingUser")),
                 )
             )
-        guid = norm_guid(s.get("guid")) or f"{norm_guid(doc_el.get('guid'))}:{start}-{end}"
+        guid = norm_guid(get("guid")) or f"{doc_guid}:{start}-{end}"
+        name = get("name")
         out.append(
             Selection(
                 guid,
                 start,
                 end,
-                (s.get("name") or "").strip(),
-                norm_guid(s.get("creatingUser")),
+                name.strip() if name else "",
+                norm_guid(get("creatingUser")),
                 codings,
             )
         )
@@ -267,7 +332,7 @@ def _selections(doc_el: Element) -> list[Selection]:
 
 
 def _count_codings(el: Element) -> int:
-    return sum(1 for e in el.iter() if local(e.tag) == "Coding")
+    return sum(1 for _ in el.iter("Coding"))
 
 
 def _text_doc(el: Element, name: str, guids: tuple[str, ...]) -> TextDoc:
@@ -544,7 +609,7 @@ def _load_texts(
         if not any(s.codings for s in doc.selections):
             continue  # nothing to read it for
         if doc.inline is not None and doc.plain_path is None:
-            doc.text = doc.inline
+            doc.text, doc.text_is_inline = doc.inline, True
             continue
         if doc.plain_path is None:
             doc.problem = "has neither plainTextPath nor PlainTextContent"
@@ -582,7 +647,7 @@ def _load_texts(
                         )
         if doc.text is None and doc.inline is not None:
             doc.text = doc.inline  # both given (the schema says one): the inline text is there
-            doc.problem = None
+            doc.text_is_inline, doc.problem = True, None
         if doc.text is None:
             n = sum(len(s.codings) for s in doc.selections)
             findings.append(
@@ -597,38 +662,73 @@ def _load_texts(
 
 # ---------------------------------------------------------------------------- positions
 
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_BARE_LF = re.compile("(?<!\r)\n")
+
 
 class Mapper:
-    """Maps a position counted in some unit to a code-point index of ``text`` (None: no such place)."""
+    """Maps a position counted in some unit to a code-point index of ``text`` (None: no such place).
+
+    Only a few characters make the units differ: a character outside the Basic Multilingual Plane
+    (two UTF-16 units), a CRLF counted as one, a bare LF counted as two. Their code-point indices
+    are kept in one compact array (4 bytes each), with the running difference kept only when
+    differences of both signs mix; every lookup is a binary search. Memory is O(breakpoints), at
+    most 4-8 bytes per character of the text, never a Python object per line.
+    """
+
+    __slots__ = ("cum", "n", "positions", "sign")
 
     def __init__(self, text: str, unit: str, newline: str) -> None:
         self.n = len(text)
-        specials: list[tuple[int, int]] = []
-        if unit == "utf16":
-            specials += [(m.start(), 1) for m in re.finditer("[\U00010000-\U0010ffff]", text)]
-        if newline == "crlf1":
-            specials += [(m.start(), -1) for m in re.finditer("\r\n", text)]
-        elif newline == "lf2":
-            specials += [(m.start(), 1) for m in re.finditer("(?<!\r)\n", text)]
-        specials.sort()
-        self.positions = [p for p, _ in specials]
-        self.cum = [0]
-        for _, d in specials:
-            self.cum.append(self.cum[-1] + d)
-        self.ustarts = [p + self.cum[k] for k, p in enumerate(self.positions)]
-        self.identity = not specials
+        plus: array[int] = array("I")
+        minus: array[int] = array("I")
+        if unit == "utf16" and not text.isascii():
+            plus = array("I", (m.start() for m in _ASTRAL.finditer(text)))
+        if newline == "crlf1" and "\r\n" in text:
+            minus = array("I", (m.start() for m in re.finditer("\r\n", text)))
+        elif newline == "lf2" and "\n" in text:
+            lf = array("I", (m.start() for m in _BARE_LF.finditer(text)))
+            plus = _merge(plus, lf) if plus else lf
+        self.cum: array[int] | None = None  # running sum of the differences, when signs mix
+        if plus and minus:
+            self.positions = array("I")
+            self.cum = array("i", [0])
+            total = 0
+            for p, d in heapq.merge(((p, 1) for p in plus), ((p, -1) for p in minus)):
+                self.positions.append(p)
+                total += d
+                self.cum.append(total)
+            self.sign = 0
+        else:
+            self.positions = plus or minus
+            self.sign = 1 if plus else -1
+
+    @property
+    def identity(self) -> bool:
+        return not self.positions
+
+    def _cum(self, k: int) -> int:
+        """The difference between units and code points after the first ``k`` breakpoints."""
+        return self.cum[k] if self.cum is not None else self.sign * k
 
     def units(self, i: int) -> int:
         """The position of code-point index ``i`` in this unit."""
-        return i + self.cum[bisect_left(self.positions, i)]
+        return i + self._cum(bisect_left(self.positions, i))
 
     def to_index(self, u: int) -> int | None:
-        if self.identity:
+        if not self.positions:
             return u if 0 <= u <= self.n else None
-        i = u - self.cum[bisect_left(self.ustarts, u)]
+        pos, cum = self.positions, self._cum
+        k = bisect_left(range(len(pos)), u, key=lambda j: pos[j] + cum(j))
+        i = u - cum(k)
         if not 0 <= i <= self.n or self.units(i) != u:
             return None
         return i
+
+
+def _merge(a: array[int], b: array[int]) -> array[int]:
+    """Two sorted arrays as one sorted array, without a Python object per element kept."""
+    return array("I", heapq.merge(a, b))
 
 
 def _is_word(ch: str) -> bool:
@@ -652,48 +752,56 @@ def _norm_ws(s: str) -> str:
     return " ".join(s.split()).casefold()
 
 
-@dataclass
+def _starts_with_name(text: str, s: int, e: int, name: str) -> bool:
+    """Whether text[s:e], white space collapsed and case folded, starts with ``name`` (normalised);
+    reads only as much of the text as it needs."""
+    k = len(name) + 32
+    while True:
+        head = _norm_ws(text[s : min(e, s + k)])
+        if len(head) > len(name) or s + k >= e:
+            return head.startswith(name)
+        k *= 4
+
+
+@dataclass(slots=True)
 class Landing:
     start: int | None
     end: int | None
-    text: str
     problem: str | None  # None when the selection lands on sensible text
     score: int
 
 
 def land(text: str, mapper: Mapper, sel: Selection) -> Landing:
-    """Where a selection lands under one reading of its positions, and how plausible that is."""
+    """Where a selection lands under one reading of its positions, and how plausible that is.
+    Nothing of the text is copied but a few characters around each end."""
     try:
         su, eu = int(sel.start.strip()), int(sel.end.strip())
     except ValueError:
         return Landing(
             None,
             None,
-            "",
             f"has positions that are not whole numbers ({_short(sel.start, 20)!r}, {_short(sel.end, 20)!r})",
             0,
         )
     s, e = mapper.to_index(su), mapper.to_index(eu)
     if s is None or e is None or s > e:
-        lo = min(max(su, 0), len(text))
-        hi = min(max(eu, lo), len(text))
-        if su < 0 or eu > mapper.units(len(text)) or su > eu:
+        length = mapper.units(len(text))
+        if su < 0 or eu > length or su > eu:
             why = (
-                f"runs outside the text ({su}-{eu}; the text is {mapper.units(len(text))} long)"
+                f"runs outside the text ({su}-{eu}; the text is {length} long)"
                 if su <= eu
                 else f"ends before it starts ({su}-{eu})"
             )
         else:
             why = "splits a character (a position inside an emoji or a line break)"
-        return Landing(None, None, text[lo:hi], why, 0)
+        return Landing(None, None, why, 0)
     # Score: 4 for a selection whose both ends sit at word edges with no white space just inside;
     # 2 off for each end that cuts a word, a character or a line break; 1 off for each end with
     # white space just inside; 1 for an empty or blank one; 4 more when its name quotes its start.
-    chosen = text[s:e]
     problem = None
     if s == e:
         problem, score = "is empty", 1
-    elif not chosen.strip():
+    elif text[s].isspace() and (e - s == 1 or _blank(text, s, e)):
         problem, score = "holds only white space", 1
     else:
         cut_s, cut_e = _cut_bad(text, s), _cut_bad(text, e)
@@ -702,14 +810,38 @@ def land(text: str, mapper: Mapper, sel: Selection) -> Landing:
             4
             - 2 * (cut_s is not None)
             - 2 * (cut_e is not None)
-            - chosen[0].isspace()
-            - chosen[-1].isspace()
+            - text[s].isspace()
+            - text[e - 1].isspace()
         )
     if sel.name:
         name = _norm_ws(sel.name.rstrip(".…"))
-        if len(name) >= 4 and _norm_ws(chosen).startswith(name):
+        if len(name) >= 4 and _starts_with_name(text, s, e, name):
             score += 4
-    return Landing(s, e, chosen, problem, max(score, 1))
+    return Landing(s, e, problem, max(score, 1))
+
+
+def _blank(text: str, s: int, e: int) -> bool:
+    """Whether text[s:e] is all white space, read in bounded chunks."""
+    step = 1 << 16
+    return all(text[a : min(e, a + step)].isspace() for a in range(s, e, step))
+
+
+def _same_text(
+    text: str, a: tuple[int | None, int | None], b: tuple[int | None, int | None]
+) -> bool:
+    """Whether two landings select the same characters, compared in bounded chunks."""
+    if a == b:
+        return True
+    if a[0] is None or b[0] is None or a[1] is None or b[1] is None:
+        return False
+    n = a[1] - a[0]
+    if n != b[1] - b[0]:
+        return False
+    step = 1 << 16
+    return all(
+        text[a[0] + k : a[0] + min(n, k + step)] == text[b[0] + k : b[0] + min(n, k + step)]
+        for k in range(0, n, step)
+    )
 
 
 @dataclass
@@ -721,31 +853,85 @@ class Reading:
         return _UNIT_TEXT[self.unit] + _NEWLINE_TEXT[self.newline]
 
 
-def choose_reading(docs: list[TextDoc], positions: str) -> tuple[Reading, Reading | None]:
+def _effective(doc: TextDoc, text: str, reading: Reading) -> tuple[str, str]:
+    """The reading that gives the same positions as ``reading`` on this text: UTF-16 units are
+    code points where no character lies outside the BMP; CRLF counted as one is as stored where the
+    text has no CRLF; a line ending counted as two applies only to inline text (the XML parser
+    turned its CRLFs into LFs), and there only when it has a bare LF."""
+    unit = reading.unit
+    if unit == "utf16" and (text.isascii() or _ASTRAL.search(text) is None):
+        unit = "codepoints"
+    nl = reading.newline
+    if (nl == "crlf1" and "\r\n" not in text) or (
+        nl == "lf2" and (not doc.text_is_inline or "\n" not in text)
+    ):
+        nl = "stored"
+    return unit, nl
+
+
+@dataclass
+class _DocLandings:
+    """One text's selections landed under each distinct reading (indices only, no text)."""
+
+    keys: dict[tuple[str, str], list[Landing]] = field(default_factory=dict)
+
+
+def _land_all(doc: TextDoc, key: tuple[str, str]) -> list[Landing]:
+    assert doc.text is not None
+    mapper = Mapper(doc.text, *key)
+    return [land(doc.text, mapper, sel) for sel in doc.selections]
+
+
+def choose_reading(
+    docs: list[TextDoc], positions: str, cache: dict[int, _DocLandings] | None = None
+) -> tuple[Reading, Reading | None]:
     """The best reading of the positions over the whole project, and a different reading that
-    fits exactly as well (ambiguous), if any. Ties go to code points as stored (the spec)."""
+    fits exactly as well (ambiguous), if any. Ties go to code points as stored (the spec).
+
+    A text on which every reading gives the same positions (no character outside the BMP, no
+    CRLF, no inline text with line breaks: most plain-text exports) is not scored at all. The
+    landings computed are left in ``cache`` (by ``id(doc)``) for :func:`excerpt_rows` to reuse."""
     units = UNITS if positions == "auto" else (positions,)
     readings = [Reading(u, n) for u in units for n in NEWLINES]
     scores: list[int] = [0] * len(readings)
-    texts: list[list[str | None]] = [[] for _ in readings]
+    # per reading, per scored text: which group of readings gives it the same selected texts
+    groups: list[list[int]] = [[] for _ in readings]
     for doc in docs:
         if doc.text is None or not doc.selections:
             continue
-        mappers: dict[tuple[str, str], Mapper] = {}
-        for k, r in enumerate(readings):
-            m = mappers.get((r.unit, r.newline))
-            if m is None:
-                m = mappers[(r.unit, r.newline)] = Mapper(doc.text, r.unit, r.newline)
-            for sel in doc.selections:
-                landing = land(doc.text, m, sel)
-                scores[k] += landing.score
-                texts[k].append(landing.text if landing.start is not None else None)
+        keys = [_effective(doc, doc.text, r) for r in readings]
+        distinct = list(dict.fromkeys(keys))
+        if len(distinct) == 1:
+            continue  # every reading reads this text alike
+        found = _DocLandings()
+        for key in distinct:
+            found.keys[key] = _land_all(doc, key)
+        if cache is not None:
+            cache[id(doc)] = found
+        totals = {key: sum(x.score for x in lst) for key, lst in found.keys.items()}
+        # readings whose landings select the same characters form one group
+        group_of: dict[tuple[str, str], int] = {}
+        reps: list[tuple[str, str]] = []
+        for key in distinct:
+            for g, rep in enumerate(reps):
+                if all(
+                    _same_text(doc.text, (a.start, a.end), (b.start, b.end))
+                    for a, b in zip(found.keys[key], found.keys[rep], strict=True)
+                ):
+                    group_of[key] = g
+                    break
+            else:
+                group_of[key] = len(reps)
+                reps.append(key)
+        for k, key in enumerate(keys):
+            scores[k] += totals[key]
+            groups[k].append(group_of[key])
     best = max(range(len(readings)), key=lambda k: (scores[k], -k))
     rival = next(
         (
             k
             for k in range(len(readings))
-            if k != best and scores[k] == scores[best] and texts[k] != texts[best]
+            if k != best and scores[k] == scores[best] and groups[k] != groups[best]
         ),
         None,
     )
@@ -753,6 +939,36 @@ def choose_reading(docs: list[TextDoc], positions: str) -> tuple[Reading, Readin
 
 
 # ---------------------------------------------------------------------------- rows
+
+
+def _excerpt_text(
+    doc: TextDoc,
+    sel: Selection,
+    landing: Landing,
+    budget: list[int],
+    cut: list[tuple[TextDoc, Selection, int]],
+) -> str:
+    """The selected characters, at most MAX_EXCERPT_CHARS of them, and fewer once the archive's
+    excerpts have used up MAX_EXCERPT_TOTAL characters (then MAX_EXCERPT_CUT): a few KB of zip can
+    select a 64 MB text thousands of times. A selection that does not land (outside the text)
+    keeps the part of the text it covers, as before."""
+    text = doc.text or ""
+    s, e = landing.start, landing.end
+    if s is None or e is None:
+        try:
+            su, eu = int(sel.start.strip()), int(sel.end.strip())
+        except ValueError:
+            return ""
+        s = min(max(su, 0), len(text))
+        e = min(max(eu, s), len(text))
+    n = e - s
+    want = min(n, MAX_EXCERPT_CHARS)
+    keep = want if budget[0] >= want else min(want, MAX_EXCERPT_CUT)
+    budget[0] = max(0, budget[0] - keep)
+    if keep < n:
+        cut.append((doc, sel, n))
+        return text[s : s + keep].rstrip() + " …"
+    return text[s:e]
 
 
 def resolve_coder(project: QdaProject, coder: str) -> set[str] | None:
@@ -800,7 +1016,8 @@ def excerpt_rows(
                 )
             ]
     docs = [d for d in project.docs if d.text is not None]
-    reading, rival = choose_reading(docs, positions)
+    cache: dict[int, _DocLandings] = {}
+    reading, rival = choose_reading(docs, positions, cache)
     if rival is not None:
         findings.append(
             warning(
@@ -819,23 +1036,26 @@ def excerpt_rows(
     case_codings: list[str] = []
     unknown: list[str] = []
     filtered = 0
+    budget = [MAX_EXCERPT_TOTAL]  # characters of excerpt text kept, over the whole archive
+    cut: list[tuple[TextDoc, Selection, int]] = []  # excerpts shortened, with their full length
     for doc in docs:
         assert doc.text is not None
-        mapper = Mapper(doc.text, reading.unit, reading.newline)
+        key = _effective(doc, doc.text, reading)
+        landed = cache.pop(id(doc), None)
+        landings = landed.keys[key] if landed is not None else _land_all(doc, key)
         bad: list[tuple[Selection, Landing]] = []
         doc_cases = next(
             (project.source_cases[g] for g in doc.guids if project.source_cases.get(g)), []
         )
         ambiguous = 0
-        for sel in doc.selections:
+        for sel, landing in zip(doc.selections, landings, strict=True):
             if not sel.codings:
                 continue  # a memo-like annotation (MAXQDA): not a coding
-            landing = land(doc.text, mapper, sel)
             who = project.selection_case.get(sel.guid)
             if who is None:
                 who = doc_cases[0] if doc_cases else doc.name
                 ambiguous += int(len(doc_cases) > 1)
-            used = False
+            text: str | None = None  # sliced once, shared by every coding of the selection
             for c in sel.codings:
                 node = project.code_index.get(c.code_ref) if c.code_ref else None
                 if node is None:
@@ -847,23 +1067,24 @@ def excerpt_rows(
                 if users is not None and (c.user or sel.user) not in users:
                     filtered += 1
                     continue
-                used = True
+                if text is None:
+                    text = _excerpt_text(doc, sel, landing, budget, cut)
                 rows.append(
                     ExcerptRow(
                         sel.guid,
                         who,
                         node.path if code_path else node.name,
-                        landing.text,
+                        text,
                         {},
                         len(rows) + 1,
                         node.path,
                     )
                 )
-            if used and landing.problem:
+            if text is not None and landing.problem:
                 bad.append((sel, landing))
         if bad:
             sel, landing = bad[0]
-            snippet = _short(landing.text, 60)
+            snippet = _short(_excerpt_text(doc, sel, landing, [200], []), 60)
             findings.append(
                 warning(
                     "qdpx.position-mismatch",
@@ -883,6 +1104,18 @@ def excerpt_rows(
                     Location(shown, field=doc.name),
                 )
             )
+    if cut:
+        doc, sel, n = cut[0]
+        findings.append(
+            warning(
+                "qdpx.long-excerpt",
+                f"{len(cut)} excerpt(s) are longer than the tool keeps "
+                f"({MAX_EXCERPT_CHARS:,} characters each, {MAX_EXCERPT_TOTAL:,} in all) and were "
+                f"shortened (first: selection {sel.guid} of source '{doc.name}', {n:,} characters). "
+                "Counts are unaffected; only the evidence text shown in the report is cut",
+                Location(shown, field=doc.name),
+            )
+        )
     if case_codings:
         findings.append(
             warning(
