@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from triangulate.findings import Finding
+from triangulate.findings import Finding, TriangulateError
 from triangulate.project import paths
 from triangulate.project.loading import Project, find_project_file
 from triangulate.protocol.analysis import Analysis, Decision, Unit, settle
@@ -345,7 +345,10 @@ class Workspace:
                     values[d] = "" if v is None else ("yes" if v else "no")
                 values["category"] = row.category
                 values["rationale"] = row.rationale
-                save_worksheet_row(project, a.units, reviewer, values)
+                try:
+                    save_worksheet_row(project, a.units, reviewer, values)
+                except TriangulateError as exc:  # a sheet it cannot read back whole: untouched
+                    raise Refused(exc.message) from exc
                 a = self.fresh()
             done = [u.codes.get(reviewer) is not None for u in a.units]
             return Saved(
