@@ -483,7 +483,7 @@ def test_protocol_by_builtin_id(cli: Cli, builder: ProjectBuilder) -> None:
                 {
                     "code": "s",
                     "respondents": 10,
-                    "endorsed": 4,
+                    "endorsed": 5,  # 0.5: the same prominence band as 1 of 2 interviewees (v2)
                     "meaning": "delay",
                     "examples": "phone",
                 }

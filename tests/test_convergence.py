@@ -113,11 +113,13 @@ def test_not_collected_note_only_when_the_silent_source_is_listed(builder: Proje
     a = analyse(three_source_project(builder))
     # t_alpha lists mid under not_collected: (alpha, mid) is silent on mid's side -> marked
     assert a.unit("t_alpha", "alpha", "mid").note == "not_collected"  # type: ignore[union-attr]
-    # (zeta, alpha): zeta is the silent source and is not listed -> not marked
-    assert a.unit("t_alpha", "zeta", "alpha").note == ""  # type: ignore[union-attr]
+    # (zeta, alpha): zeta is the silent source and is not listed: an excerpts source that could
+    # have raised the theme and did not (v2 silence kind)
+    assert a.unit("t_alpha", "zeta", "alpha").note == "not_raised"  # type: ignore[union-attr]
     # still the one_source category either way
     assert a.unit("t_alpha", "alpha", "mid").proposed == "silence"  # type: ignore[union-attr]
-    assert all(u.note == "" for u in a.units if u.theme.id != "t_alpha")
+    assert all(u.note == "" for u in a.units if not u.one_source)
+    assert all(u.note == "not_raised" for u in a.units if u.theme.id == "t_zm" and u.one_source)
 
 
 def test_matrix_csv_columns_and_note(builder: ProjectBuilder, tmp_path: Path) -> None:
@@ -126,11 +128,14 @@ def test_matrix_csv_columns_and_note(builder: ProjectBuilder, tmp_path: Path) ->
     rows = read_csv(path)
     with path.open(encoding="utf-8") as fh:
         header = fh.readline().rstrip("\n")
-    assert header == "theme,group,source_a,source_b,proposed,final,status,rationale,note"
+    assert header == (
+        "theme,group,source_a,source_b,proposed,final,status,rationale,note,"
+        "finding_a,finding_b,prominence_a,prominence_b,dim_substance,dim_mechanism"
+    )
     assert [(r["theme"], r["source_a"], r["source_b"]) for r in rows] == keys(a)
     notes = {(r["theme"], r["source_a"], r["source_b"]): r["note"] for r in rows}
     assert notes[("t_alpha", "alpha", "mid")] == "not_collected"
-    assert notes[("t_alpha", "zeta", "alpha")] == ""
+    assert notes[("t_alpha", "zeta", "alpha")] == "not_raised"
     # no reviewers: every unit with a proposal is 'proposed' with final = proposal
     assert all(r["status"] == "proposed" and r["final"] == r["proposed"] for r in rows)
 
@@ -238,7 +243,8 @@ def test_reason_names_met_and_unmet_tags(two: Analysis) -> None:
     assert "substance meets on caseload" in full
     assert "mechanism meets on trust" in full
     dis = two.unit("t_disagree", "interviews", "survey").reason  # type: ignore[union-attr]
-    assert "substance does not meet (interviews: barrier; survey: facilitator)" in dis
+    # v2: barrier against facilitator is a contradiction (blebu-2023's opposites), not a mismatch
+    assert "substance conflicts (interviews: barrier; survey: facilitator)" in dis
     assert "mechanism does not meet (interviews: trust; survey: money)" in dis
     sil = two.unit("t_silence", "interviews", "survey").reason  # type: ignore[union-attr]
     assert "interviews" in sil and "survey is silent" in sil
@@ -249,9 +255,10 @@ def test_not_collected_marks_only_one_source_units_with_the_listed_silent_source
 ) -> None:
     notes = {u.theme.id: u.note for u in two.units}
     assert notes["t_nc"] == "not_collected"
-    assert notes["t_silence"] == ""  # silence, but not declared not collected
+    assert notes["t_silence"] in ("not_raised", "measured_zero")  # not declared not collected
     assert notes["t_nc_both"] == ""  # present in both sources: nothing is silent
-    assert notes["t_nc_wrong"] == ""  # the silent source (interviews) is not the one listed
+    # the silent source (interviews) is not the one listed: an excerpts source that did not raise it
+    assert notes["t_nc_wrong"] == "not_raised"
 
 
 def test_report_counts_not_collected_separately(two: Analysis) -> None:
@@ -368,7 +375,8 @@ def test_farmer_protocol_dissonance_and_category_ids_in_summary(builder: Project
         ],
         data={
             "staff": [fx("S1", "s1", "c", "good", "a"), fx("S2", "s1", "s", "good", "a")],
-            "poll": [fs("qc", 10, 4, "bad", "b"), fs("qs", 10, 4, "good", "a")],
+            # 6/10: the same prominence band (high) as 1 of 1 staff member (farmer-2006 v2)
+            "poll": [fs("qc", 10, 6, "bad", "b"), fs("qs", 10, 6, "good", "a")],
         },
     )
     a = analyse(root)

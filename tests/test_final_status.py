@@ -420,7 +420,9 @@ def test_category_agreeing_with_judgements_is_accepted(builder: ProjectBuilder) 
         ("yes", "yes", "disagreement"),  # rule gives full
         ("no", "no", "partial_agreement"),  # rule gives disagreement
         ("yes", "no", "full_agreement"),  # rule gives partial
-        ("yes", "", "disagreement"),  # one yes already excludes 'none'
+        # v2: ("yes", "", "disagreement") is consistent: mechanism=no would make the conflict
+        # category (disagreement) possible. The one-source category never fits judgements:
+        ("yes", "", "silence"),
     ],
 )
 def test_rule_conflict_is_an_error(

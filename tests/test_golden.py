@@ -270,9 +270,18 @@ def test_farmer3_matrix_by_hand(runs: Callable[[str], tuple[Path, Result]]) -> N
             "agreed",
             "",
         ),
-        # meaning {delay, burden} & {burden} meet; examples {booking line, no-shows} & {no-shows, cost} meet
-        # -> agreement. ana agreement, ben no/no -> dissonance: disputed.
-        ("waiting", "staff", "poll"): ("agreement", "agreement", "dissonance", "", "disputed", ""),
+        # meaning tags {delay, burden} & {burden} meet, but prominence does not (v2: farmer-2006's
+        # meaning has prominence_bands [0.2, 0.5]; staff 2/3 is high, the poll's 45% medium);
+        # examples {booking line, no-shows} & {no-shows, cost} meet -> partial agreement.
+        # ana agreement, ben no/no -> dissonance: disputed.
+        ("waiting", "staff", "poll"): (
+            "partial_agreement",
+            "agreement",
+            "dissonance",
+            "",
+            "disputed",
+            "",
+        ),
         # clients meaning {delay} vs {burden} no; examples {booking line} vs {no-shows, cost} no -> dissonance
         ("waiting", "clients", "poll"): (
             "dissonance",
@@ -292,8 +301,9 @@ def test_farmer3_matrix_by_hand(runs: Callable[[str], tuple[Path, Result]]) -> N
             "adjudicated",
             "",
         ),
-        ("trust", "staff", "poll"): ("silence", "", "", "silence", "proposed", ""),
-        ("trust", "clients", "poll"): ("silence", "", "", "silence", "proposed", ""),
+        # v2 silence kinds: the poll has no trust item at all, so it did not raise it
+        ("trust", "staff", "poll"): ("silence", "", "", "silence", "proposed", "not_raised"),
+        ("trust", "clients", "poll"): ("silence", "", "", "silence", "proposed", "not_raised"),
         # cost: poll only (q-cost 27.5% > 0); staff listed as not collected, clients not
         ("cost", "staff", "poll"): (
             "silence",
@@ -303,11 +313,11 @@ def test_farmer3_matrix_by_hand(runs: Callable[[str], tuple[Path, Result]]) -> N
             "agreed",
             "not_collected",
         ),
-        ("cost", "clients", "poll"): ("silence", "", "", "silence", "proposed", ""),
+        ("cost", "clients", "poll"): ("silence", "", "", "silence", "proposed", "not_raised"),
         # clients have no 'examples' tags for language -> no proposal, and nobody coded it -> uncoded
         ("language", "staff", "clients"): ("", "", "", "", "uncoded", ""),
-        ("language", "staff", "poll"): ("silence", "", "", "silence", "proposed", ""),
-        ("language", "clients", "poll"): ("silence", "", "", "silence", "proposed", ""),
+        ("language", "staff", "poll"): ("silence", "", "", "silence", "proposed", "not_raised"),
+        ("language", "clients", "poll"): ("silence", "", "", "silence", "proposed", "not_raised"),
     }
     assert got == expected
     assert list(rows) == list(expected)  # codebook theme order, then pair order

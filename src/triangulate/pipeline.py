@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from triangulate.findings import Finding
 from triangulate.project.loading import Project, load_project
+from triangulate.project.narrative import Narrative, read_narrative
 from triangulate.protocol.analysis import (
     Analysis,
     Unit,
@@ -17,6 +18,7 @@ from triangulate.protocol.analysis import (
     sorting_findings,
 )
 from triangulate.review.decisions import read_decisions
+from triangulate.review.findings_table import read_source_findings
 from triangulate.review.worksheets import read_worksheets
 
 if TYPE_CHECKING:
@@ -47,10 +49,20 @@ def _analyse(project: Project, findings: list[Finding]) -> tuple[Analysis, list[
     findings = findings + sorting_findings(project)
     findings += read_worksheets(project, units)
     findings += read_decisions(project, units)
+    source_findings, f = read_source_findings(project, sorting)
+    findings += f
+    narrative = Narrative()
+    if project.file.narrative:
+        narrative, f = read_narrative(
+            project.root, project.file.narrative, project.protocol, project.codebook
+        )
+        findings += f
     reviewers = list(project.file.reviewers)
     for u in units:
         settle(u, reviewers)
     analysis = Analysis(project, sorting, units, reviewers, findings)
+    analysis.source_findings = source_findings
+    analysis.narrative = narrative
     analysis.agreement = agreement_block(project, units) if reviewers else None
     return analysis, findings
 

@@ -408,7 +408,8 @@ def converge(
     """Step 2, convergence coding: one unit per theme and pair of sources, with the rule's proposal.
 
     Writes convergence_matrix.csv, and a blank worksheet reviews/<id>.csv for every configured
-    reviewer who has none (an existing worksheet is never overwritten).
+    reviewer who has none (an existing worksheet is never overwritten); when the project names a
+    findings file that does not exist yet, a blank one (one row per theme present in a source).
 
     With --reviewer ID, walks that reviewer's uncoded units in the terminal: both sources' evidence
     side by side, a yes/no per dimension (or a category) and a rationale; each answer is saved to
@@ -441,10 +442,17 @@ def converge(
             for u in a.units
         ],
     )
+    from triangulate.review.findings_table import write_blank_findings
+
     written = write_blank_worksheets(a.project, a.units)
+    blank_findings = write_blank_findings(a.project, a.sorting)
     paths = write_matrix(a, a.project.output_dir)
     for p in written:
         typer.echo(f"Wrote blank worksheet {_rel(p)} ({len(a.units)} units to code)")
+    if blank_findings is not None:
+        typer.echo(
+            f"Wrote blank findings table {_rel(blank_findings)}: summarise what each source says about each theme"
+        )
     typer.echo(f"Wrote {', '.join(_rel(p) for p in paths)}")
     return 0
 

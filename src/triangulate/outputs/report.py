@@ -166,7 +166,8 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
     # ---- step 2
     rep.add(Heading(2, step("convergence_coding", "Convergence coding"), "convergence-coding"))
     full_cols = matrix_columns(analysis)
-    keep = [i for i, c in enumerate(full_cols) if c not in ("group", "rationale")]
+    v1_cols = full_cols[: full_cols.index("note") + 1]  # v2 columns: in the CSV (and below)
+    keep = [i for i, c in enumerate(v1_cols) if c not in ("group", "rationale")]
     cols = [full_cols[i] for i in keep]
     cat_cols = tuple(
         i for i, c in enumerate(cols) if c in ("proposed", "final", *analysis.reviewers)

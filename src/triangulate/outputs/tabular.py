@@ -19,6 +19,7 @@ SORTING_COLUMNS = [
     "excerpts",
     "participants",
     "prominence",
+    "finding",  # v2 (spec 6.1)
 ]
 
 
@@ -45,9 +46,15 @@ def sorting_rows(analysis: Analysis) -> list[list[str]]:
                     "" if ts.excerpts is None else str(ts.excerpts),
                     "" if ts.participants is None else str(ts.participants),
                     fmt_share(ts.prominence),
+                    _finding_text(analysis, theme.id, sid),
                 ]
             )
     return rows
+
+
+def _finding_text(analysis: Analysis, theme: str, source: str) -> str:
+    sf = analysis.source_findings.get((theme, source))
+    return sf.text if sf is not None else ""
 
 
 def matrix_columns(analysis: Analysis) -> list[str]:
@@ -62,6 +69,12 @@ def matrix_columns(analysis: Analysis) -> list[str]:
         "status",
         "rationale",
         "note",
+        # v2 columns, after the v1 ones so v1 readers keep working
+        "finding_a",
+        "finding_b",
+        "prominence_a",
+        "prominence_b",
+        *(f"dim_{d}" for d in analysis.project.protocol.dimension_ids),
     ]
 
 
@@ -81,6 +94,11 @@ def matrix_rows(analysis: Analysis) -> list[list[str]]:
                 u.status,
                 u.rationale,
                 u.note,
+                _finding_text(analysis, u.theme.id, u.source_a),
+                _finding_text(analysis, u.theme.id, u.source_b),
+                fmt_share(u.a.prominence),
+                fmt_share(u.b.prominence),
+                *(u.outcomes.get(d) or "" for d in analysis.project.protocol.dimension_ids),
             ]
         )
     return rows
@@ -105,6 +123,9 @@ def summary(analysis: Analysis) -> dict[str, Any]:
         "disputed": statuses["disputed"],
         "uncoded": statuses["uncoded"],
         "agreement": analysis.agreement,
+        "silences": analysis.silences(),
+        "blind": analysis.project.file.blind,
+        "agreement_all_units": analysis.agreement_all_units,
     }
 
 

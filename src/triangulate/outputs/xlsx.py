@@ -89,7 +89,7 @@ def render_xlsx(analysis: Analysis) -> bytes:
     srows: list[list[Any]] = []
     for r in sorting_rows(analysis):
         srows.append(
-            r[:5] + [int(r[5]) if r[5] else None, int(r[6]) if r[6] else None, float(r[7])]
+            r[:5] + [int(r[5]) if r[5] else None, int(r[6]) if r[6] else None, float(r[7])] + r[8:]
         )
     sheet(wb.create_sheet("Sorting"), SORTING_COLUMNS, srows)
 

@@ -7,16 +7,20 @@ is rendered.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from itertools import combinations
 from typing import Any
 
 from triangulate.findings import Finding, Location, warning
 from triangulate.project.loading import Project
 from triangulate.project.models import Theme
+from triangulate.project.narrative import Narrative
+from triangulate.protocol.compare import exact_share, outcomes_of, proposal_from_outcomes
 from triangulate.sources.data import SourceData
 from triangulate.sources.rows import ExcerptRow, SurveyRow
 
 STATUSES = ("adjudicated", "agreed", "single", "disputed", "proposed", "uncoded")
+SILENCE_KINDS = ("not_collected", "measured_zero", "not_raised")
 
 
 # ---------------------------------------------------------------------------- Step 1: sorting
@@ -38,6 +42,12 @@ class ThemeSource:
     tags: dict[str, frozenset[str]]
     excerpt_rows: list[ExcerptRow] = field(default_factory=list)
     survey_rows: list[SurveyRow] = field(default_factory=list)
+    prominence_exact: Fraction = Fraction(0)  # the same share, exactly (spec 5.1 bands)
+
+    @property
+    def measured_zero(self) -> bool:
+        """A survey source that asked about the theme and nobody endorsed it (share 0)."""
+        return self.kind != "excerpts" and any(r.share == 0 for r in self.survey_rows)
 
 
 def sort_source(
@@ -66,6 +76,9 @@ def sort_source(
             participants / total_participants if total_participants else 0.0,
             {d: frozenset(v) for d, v in tags.items()},
             excerpt_rows=ExcerptView(cols, idx),  # type: ignore[arg-type]
+            prominence_exact=Fraction(participants, total_participants)
+            if total_participants
+            else Fraction(0),
         )
     order = {c: i for i, c in enumerate(codes)}
     by_code = data.survey_rows_by_code()  # in codebook order, each code's rows in file order
@@ -86,6 +99,9 @@ def sort_source(
         max((r.share for r in srows), default=0.0),
         {d: frozenset(v) for d, v in tags.items()},
         survey_rows=srows,
+        prominence_exact=max(
+            (exact_share(r.endorsed, r.respondents, r.percent) for r in srows), default=Fraction(0)
+        ),
     )
 
 
@@ -119,6 +135,17 @@ def sorting_findings(project: Project) -> list[Finding]:
                         )
                     )
     return findings
+
+
+@dataclass(frozen=True)
+class SourceFinding:
+    """Spec 6.1: what one source says about one theme (findings.csv), and its exemplar."""
+
+    theme: str
+    source: str
+    text: str
+    exemplar: str | None = None
+    row: int | None = None
 
 
 # ---------------------------------------------------------------------------- Step 2: units
@@ -166,14 +193,33 @@ class Unit:
     source_b: str
     a: ThemeSource
     b: ThemeSource
-    proposed: str | None
+    proposed: str | None  # the rule's proposal: never shown to a blind coder (spec 7)
     reason: str
-    note: str  # "not_collected" or ""
+    note: str  # the silence kind on a one-source unit (spec 6), else ""
     codes: dict[str, ReviewerCode | None] = field(default_factory=dict)
     decisions: list[Decision] = field(default_factory=list)  # every decision, oldest first
     final: str | None = None
     status: str = "uncoded"
     rationale: str = ""
+    # per dimension id: "meets", "does_not_meet", "conflicts", or None (undetermined, one-source)
+    outcomes: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def silence(self) -> str | None:
+        """Why the silent source is silent (spec 6): not_collected, measured_zero, not_raised."""
+        return self.note or None if self.one_source else None
+
+    @property
+    def silent_source(self) -> ThemeSource | None:
+        if not self.one_source:
+            return None
+        return self.b if self.a.present else self.a
+
+    @property
+    def present_source(self) -> ThemeSource | None:
+        if not self.one_source:
+            return None
+        return self.a if self.a.present else self.b
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -197,34 +243,30 @@ class Unit:
         return len({cat for r in reviewers if (cat := self.category_of(r))}) > 1
 
 
-def propose(project: Project, a: ThemeSource, b: ThemeSource) -> tuple[str | None, str]:
-    """The protocol's proposed category for a unit, and a one-line reason."""
+def propose(
+    project: Project, a: ThemeSource, b: ThemeSource
+) -> tuple[str | None, str, dict[str, str | None]]:
+    """The protocol's proposed category for a unit, a one-line reason, and each dimension's outcome."""
     protocol = project.protocol
     if a.present != b.present:
         here, silent = (a, b) if a.present else (b, a)
         return (
             protocol.rules.one_source,
             f"only {here.source} has the theme; {silent.source} is silent",
+            dict.fromkeys(protocol.dimension_ids),
         )
-    missing = [
-        f"{d} ({', '.join(s.source for s in (a, b) if not s.tags[d])})"
-        for d in protocol.dimension_ids
-        if not a.tags[d] or not b.tags[d]
-    ]
-    if missing:
-        return None, "no proposal: tags missing for " + "; ".join(missing)
-    converges: list[bool] = []
-    parts: list[str] = []
-    for d in protocol.dimension_ids:
-        shared = sorted(a.tags[d] & b.tags[d])
-        converges.append(bool(shared))
-        if shared:
-            parts.append(f"{d} meets on {', '.join(shared)}")
-        else:
-            parts.append(
-                f"{d} does not meet ({a.source}: {', '.join(sorted(a.tags[d]))}; {b.source}: {', '.join(sorted(b.tags[d]))})"
-            )
-    return protocol.category_from_judgements(converges), "; ".join(parts)
+    outcomes = outcomes_of(protocol, a, b)
+    proposed, reason = proposal_from_outcomes(protocol, outcomes)
+    return proposed, reason, {d: o for d, (o, _) in outcomes.items()}
+
+
+def silence_kind(theme: Theme, silent: ThemeSource) -> str:
+    """Spec 6: the first kind that applies, in the order not_collected, measured_zero, not_raised."""
+    if silent.source in theme.not_collected:
+        return "not_collected"
+    if silent.measured_zero:
+        return "measured_zero"
+    return "not_raised"
 
 
 def build_units(project: Project) -> tuple[list[Unit], dict[tuple[str, str], ThemeSource]]:
@@ -242,13 +284,11 @@ def build_units(project: Project) -> tuple[list[Unit], dict[tuple[str, str], The
             a, b = sorting[(theme.id, sa)], sorting[(theme.id, sb)]
             if not a.present and not b.present:
                 continue
-            proposed, reason = propose(project, a, b)
-            note = ""
-            if a.present != b.present:
-                silent = sb if a.present else sa
-                if silent in theme.not_collected:
-                    note = "not_collected"
-            units.append(Unit(theme, theme.group or "", sa, sb, a, b, proposed, reason, note))
+            proposed, reason, outcomes = propose(project, a, b)
+            note = silence_kind(theme, b if a.present else a) if a.present != b.present else ""
+            unit = Unit(theme, theme.group or "", sa, sb, a, b, proposed, reason, note)
+            unit.outcomes = outcomes
+            units.append(unit)
     return units, sorting
 
 
@@ -278,16 +318,6 @@ def settle(unit: Unit, reviewers: list[str]) -> None:
         unit.final, unit.status = None, "uncoded"
 
 
-@dataclass(frozen=True)
-class SourceFinding:
-    """What one source says about one theme (findings.csv, spec section 6.1)."""
-
-    theme: str
-    source: str
-    text: str
-    exemplar: str | None = None
-
-
 @dataclass
 class Analysis:
     project: Project
@@ -296,7 +326,42 @@ class Analysis:
     reviewers: list[str]
     findings: list[Finding]
     agreement: dict[str, Any] | None = None
+    agreement_all_units: dict[str, Any] | None = None
     source_findings: dict[tuple[str, str], SourceFinding] = field(default_factory=dict)
+    narrative: Narrative = field(default_factory=Narrative)
+
+    # ------------------------------------------------------------------ labels, never ids in prose
+
+    def theme_label(self, tid: str) -> str:
+        for t in self.project.codebook.themes:
+            if t.id == tid:
+                return t.display
+        return tid
+
+    def source_label(self, sid: str) -> str:
+        return self.project.source_label(sid)
+
+    def category_label(self, cid: str | None) -> str:
+        if cid is None:
+            return ""
+        return self.project.protocol.category_label(cid)
+
+    def dimension_label(self, did: str) -> str:
+        try:
+            return self.project.protocol.dimension(did).label
+        except KeyError:
+            return did
+
+    def finding(self, theme: str, source: str) -> SourceFinding | None:
+        return self.source_findings.get((theme, source))
+
+    def silences(self) -> dict[str, int]:
+        """One-source units by silence kind (spec 10: summary.json ``silences``)."""
+        out = dict.fromkeys(SILENCE_KINDS, 0)
+        for u in self.units:
+            if u.silence is not None:
+                out[u.silence] += 1
+        return out
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(self.project.protocol.category_ids, 0)

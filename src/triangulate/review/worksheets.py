@@ -13,6 +13,7 @@ from triangulate.inputs import LIMITS
 from triangulate.project import paths
 from triangulate.project.loading import Project
 from triangulate.protocol.analysis import ReviewerCode, Unit
+from triangulate.protocol.compare import category_is_consistent, consistent_categories
 from triangulate.sources.tables import read_table
 
 YES = "yes"
@@ -206,11 +207,11 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
                 if not category:
                     category, derived = protocol.rules.one_source, True
             else:
-                possible = _consistent(
-                    protocol.rules.all, protocol.rules.some, protocol.rules.none, judgements
-                )
                 if category:
-                    if judged and category not in possible:
+                    if judged and not category_is_consistent(
+                        protocol, category, list(judgements.values())
+                    ):
+                        possible = consistent_categories(protocol, list(judgements.values()))
                         said = ", ".join(
                             f"{d}={'yes' if v else 'no'}"
                             for d, v in judgements.items()
@@ -243,18 +244,6 @@ def read_worksheets(project: Project, units: list[Unit]) -> list[Finding]:
                 reviewer, category, judgements, rationale, derived, table.row_numbers[i]
             )
     return findings
-
-
-def _consistent(all_: str, some: str, none: str, judgements: dict[str, bool | None]) -> set[str]:
-    """Every category the rule could give, whatever the unjudged dimensions turn out to be."""
-    known = [v for v in judgements.values() if v is not None]
-    unknown = len(judgements) - len(known)
-    out: set[str] = set()
-    for extra_yes in range(unknown + 1):
-        yes = sum(known) + extra_yes
-        total = len(judgements)
-        out.add(all_ if yes == total else none if yes == 0 else some)
-    return out
 
 
 WRITE_ENCODINGS = {
