@@ -159,6 +159,12 @@ def test_run_sample_matrix(sample_run: tuple[Path, Result, Result]) -> None:
         "status",
         "rationale",
         "note",
+        "finding_a",
+        "finding_b",
+        "prominence_a",
+        "prominence_b",
+        "dim_substance",
+        "dim_mechanism",
     ]
     assert Counter(r["final"] for r in rows) == {
         "full_agreement": 4,

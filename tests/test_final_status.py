@@ -224,6 +224,12 @@ def test_rationale_is_the_decisions_when_adjudicated_else_reviewers_joined(
         "status",
         "rationale",
         "note",
+        "finding_a",
+        "finding_b",
+        "prominence_a",
+        "prominence_b",
+        "dim_substance",
+        "dim_mechanism",
     ]
     assert rows["t_adj"]["rationale"] == "Neither dimension lines up."
     assert rows["t_override"]["rationale"] == "Mechanism differs after all."

@@ -292,16 +292,16 @@ def test_sorting_csv_rows(sorted_result: PipelineResult, tmp_path: Path) -> None
     # One row per theme x source, codebook theme order then project source order. Counts and
     # prominence as worked out above; survey counts are empty, excerpt counts of an absent theme 0.
     expected = (
-        "theme,group,source,present,codes,excerpts,participants,prominence\n"
-        "care,g1,interviews,yes,a;b,3,2,0.5\n"
-        "care,g1,survey,yes,s_hi;s_lo;s_none,,,0.75\n"
-        "care,g1,poll,yes,p_35,,,0.35\n"
-        "access,,interviews,yes,c,1,1,0.25\n"
-        "access,,survey,no,s_zero,,,0\n"
-        "access,,poll,no,p_zero,,,0\n"
-        "silent,,interviews,no,,0,0,0\n"
-        "silent,,survey,no,,,,0\n"
-        "silent,,poll,no,,,,0\n"
+        "theme,group,source,present,codes,excerpts,participants,prominence,finding\n"
+        "care,g1,interviews,yes,a;b,3,2,0.5,\n"
+        "care,g1,survey,yes,s_hi;s_lo;s_none,,,0.75,\n"
+        "care,g1,poll,yes,p_35,,,0.35,\n"
+        "access,,interviews,yes,c,1,1,0.25,\n"
+        "access,,survey,no,s_zero,,,0,\n"
+        "access,,poll,no,p_zero,,,0,\n"
+        "silent,,interviews,no,,0,0,0,\n"
+        "silent,,survey,no,,,,0,\n"
+        "silent,,poll,no,,,,0,\n"
     )
     assert path.read_text(encoding="utf-8") == expected
 
@@ -329,10 +329,10 @@ def test_sorting_csv_prominence_of_thirds_has_four_decimals(
     (path,) = write_sorting(a, tmp_path / "out")
     lines = path.read_text(encoding="utf-8").splitlines()
     # 2 of 3 participants = 0.666..., 1/3 = 0.333...; survey 1/3 and 2/3
-    assert lines[1] == "t,,interviews,yes,a,2,2,0.6667"
-    assert lines[2] == "t,,survey,yes,s,,,0.3333"
-    assert lines[3] == "u,,interviews,yes,b,1,1,0.3333"
-    assert lines[4] == "u,,survey,yes,r,,,0.6667"
+    assert lines[1] == "t,,interviews,yes,a,2,2,0.6667,"
+    assert lines[2] == "t,,survey,yes,s,,,0.3333,"
+    assert lines[3] == "u,,interviews,yes,b,1,1,0.3333,"
+    assert lines[4] == "u,,survey,yes,r,,,0.6667,"
 
 
 # ---------------------------------------------------------------------------- codebook findings
