@@ -3,41 +3,74 @@
 from __future__ import annotations
 
 import html
+import re
 
 from triangulate.outputs.model import Bullets, Heading, Para, Report, Table
 
+_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")  # not between two letters or digits
+_LIST_NUMBER = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
+_LEADING = re.compile(r"^(?:#{1,6}|[-+])(?=\s|$)")
+_BREAK = re.compile(r"^(?:-\s*){3,}$")
 
-def _md(text: str) -> str:
-    """Plain text made inert in Markdown: no HTML, links, code, emphasis or table breaks."""
+
+def _inline(text: str, cell: bool = False) -> str:
+    """Plain text made inert as CommonMark inline content (a heading, or a table cell).
+
+    Escapes only what could start markup: HTML and entities (as character references), backslash
+    escapes, code spans, emphasis (an underscore inside a word, as in ``person_centred_care``,
+    cannot start emphasis and stays as it is), links, strikethrough, and a ``|`` inside a table
+    cell. Whitespace runs become one space (a report cell is one line).
+    """
     t = html.escape(" ".join(text.split()), quote=False)
-    for ch in "\\`*[]|":
+    t = t.replace("\\", "\\\\")
+    for ch in "`*[]~":
         t = t.replace(ch, "\\" + ch)
-    if t.startswith(("#", "-", "+", ">", "=")) or (t[:1].isdigit() and ". " in t[:6]):
-        t = "\\" + t
+    t = _UNDERSCORE.sub(r"\\_", t)
+    if cell:
+        t = t.replace("|", "\\|")
     return t
 
 
+def _block(text: str) -> str:
+    """Plain text made inert as a paragraph or a list item's text.
+
+    Besides what ``_inline`` escapes, the line must not start a heading, list or thematic break:
+    "1. Conspiracist ideation" is written ``1\\. Conspiracist ideation`` (the backslash goes before
+    the dot, where CommonMark reads it as an escape, never before the digit).
+    """
+    t = _inline(text)
+    if _LEADING.match(t) or _BREAK.match(t):
+        return "\\" + t
+    return _LIST_NUMBER.sub(r"\1\\\2", t, count=1)
+
+
+def _heading(text: str) -> str:
+    """Inline text for an ATX heading: a trailing ``#`` would be read as its closing sequence."""
+    t = _inline(text)
+    return t[:-1] + "\\#" if t.endswith("#") else t
+
+
 def render_markdown(rep: Report) -> str:
-    out = [f"# {_md(rep.title)}", ""]
+    out = [f"# {_heading(rep.title)}", ""]
     for b in rep.blocks:
         if isinstance(b, Heading):
-            out += ["#" * b.level + " " + _md(b.text), ""]
+            out += ["#" * b.level + " " + _heading(b.text), ""]
         elif isinstance(b, Para):
             if b.text:
-                out += [_md(b.text), ""]
+                out += [_block(b.text), ""]
         elif isinstance(b, Bullets):
             for item in b.items:
                 indent = "  " if item.startswith("    ") else ""
-                out.append(f"{indent}- {_md(item)}")
+                out.append(f"{indent}- {_block(item.strip())}")
             out.append("")
         elif isinstance(b, Table):
-            out.append("| " + " | ".join(_md(h) for h in b.header) + " |")
+            out.append("| " + " | ".join(_inline(h, cell=True) for h in b.header) + " |")
             out.append(
                 "|"
                 + "|".join("---:" if i in b.numeric_cols else "---" for i in range(len(b.header)))
                 + "|"
             )
             for row in b.rows:
-                out.append("| " + " | ".join(_md(c) for c in row) + " |")
+                out.append("| " + " | ".join(_inline(c, cell=True) for c in row) + " |")
             out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
