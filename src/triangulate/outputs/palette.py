@@ -177,10 +177,10 @@ def category_styles(protocol: Protocol) -> dict[str, CategoryStyle]:
     marks = _marks([c.label or c.id for c in protocol.categories])
     styles: dict[str, CategoryStyle] = {}
     for c, mark in zip(protocol.categories, marks):
-        role = role_of.get(c.id)
+        found = role_of.get(c.id)
         colour: str
-        if role is not None:
-            colour = ROLE_COLOURS[role]
+        if found is not None:
+            colour = ROLE_COLOURS[found]
         elif c.color:
             colour = c.color.upper()
         else:
