@@ -18,7 +18,7 @@ from triangulate import __version__
 
 Cli = Callable[..., Result]
 TEXT_OUTPUTS = ("sorting.csv", "convergence_matrix.csv", "summary.json", "report.md", "report.html")
-ALL_OUTPUTS = {*TEXT_OUTPUTS, "convergence_matrix.xlsx"}
+ALL_OUTPUTS = {*TEXT_OUTPUTS, "convergence_matrix.xlsx", "convergence.svg", "report.docx"}
 
 INTERVIEWS = {"id": "interviews", "kind": "excerpts", "path": "data/interviews.csv"}
 SURVEY = {"id": "survey", "kind": "survey", "path": "data/survey.csv"}
@@ -195,13 +195,11 @@ def test_run_sample_matrix(sample_run: tuple[Path, Result, Result]) -> None:
 def test_run_is_deterministic(sample_run: tuple[Path, Result, Result]) -> None:
     project, _first, second = sample_run
     assert second.exit_code == 0, str(second)
-    for name in TEXT_OUTPUTS:
+    # every output byte for byte, the .xlsx and .docx included (spec 10, v2)
+    for name in ALL_OUTPUTS:
         assert (project / "out" / name).read_bytes() == (
             project.parent / "first_out" / name
         ).read_bytes(), name
-    assert xlsx_cells(project / "out" / "convergence_matrix.xlsx") == xlsx_cells(
-        project.parent / "first_out" / "convergence_matrix.xlsx"
-    )
 
 
 def test_run_sample_with_strict_fails_on_its_unsorted_codes(cli: Cli, tmp_path: Path) -> None:
@@ -229,54 +227,69 @@ def as_text(v: Any) -> str:
     return "" if v is None else str(v)
 
 
-def test_xlsx_sheets_headers_fills_and_values(sample_run: tuple[Path, Result, Result]) -> None:
+def test_xlsx_sheets_labels_fills_borders_and_values(
+    sample_run: tuple[Path, Result, Result],
+) -> None:
     from openpyxl import load_workbook
 
     out = sample_run[0] / "out"
     wb = load_workbook(out / "convergence_matrix.xlsx")
     try:
-        assert wb.sheetnames == ["Matrix", "Sorting", "Agreement", "Decisions"]
+        assert wb.sheetnames == [
+            "Matrix",
+            "Joint display",
+            "Coding",
+            "Sorting",
+            "Agreement",
+            "Decisions",
+            "Legend",
+        ]
+        # the matrix: labels, never ids; category cells filled with the category's colour
         ws = wb["Matrix"]
+        header = [c.value for c in ws[1]]
+        assert header[0] == "Theme" and header[-1] == "Category"
+        assert "Staff in-depth interviews" in header
+        themes = [ws.cell(row=i, column=1).value for i in range(2, ws.max_row + 1)]
+        assert themes[0] == "Care Coordinators embody a person-centered, place-based approach"
+        assert "person_centered_care" not in themes
+        cats = [ws.cell(row=i, column=len(header)) for i in range(2, ws.max_row + 1)]
+        assert {c.value.split("\n")[0] for c in cats} == {
+            "F  Full agreement",
+            "P  Partial agreement",
+            "S  Silence",
+        }
+        assert cats[0].value == "F  Full agreement\nreviewers agreed"
+        fills = {c.value: c.fill.fgColor.rgb for c in cats}
+        assert len(set(fills.values())) == 3 and all(c.fill.fill_type == "solid" for c in cats)
+        head = ws.cell(row=1, column=1)
+        assert head.font.bold and head.font.name == "Arial" and head.border.bottom.style == "thin"
+        assert ws.cell(row=2, column=1).border.left.style == "thin"
+        assert ws.print_title_rows == "$1:$1"
+        assert ws.page_setup.orientation == "landscape"
+        assert ws.sheet_properties.pageSetUpPr.fitToPage  # one page wide (the default width)
+        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
+        # Coding: every column of the CSV, the same values with labels for ids
+        c = wb["Coding"]
         csv_rows = read_csv(out / "convergence_matrix.csv")
-        header = list(csv_rows[0])
-        assert [c.value for c in ws[1][: len(header)]] == header
-        assert all(c.font.bold for c in ws[1][: len(header)])
-        for i, csv_row in enumerate(csv_rows, start=2):
-            cells = [as_text(c.value) for c in ws[i][: len(header)]]
-            assert cells == list(csv_row.values()), i
-        # category cells are filled, one colour per category: 'final' of a full and a silence row
-        final_col = header.index("final") + 1
-        fills = {}
-        for i, csv_row in enumerate(csv_rows, start=2):
-            cell = ws.cell(row=i, column=final_col)
-            assert cell.fill.fill_type == "solid", (i, csv_row["final"])
-            fills.setdefault(csv_row["final"], set()).add(cell.fill.fgColor.rgb)
-        assert all(len(v) == 1 for v in fills.values())  # one colour per category
-        assert len({next(iter(v)) for v in fills.values()}) == len(
-            fills
-        )  # different categories differ
-        # a non-category cell is not filled
-        assert ws.cell(row=2, column=1).fill.fill_type is None
-
-        s = wb["Sorting"]
-        srows = read_csv(out / "sorting.csv")
-        assert [c.value for c in s[1]] == list(srows[0])
-        for i, csv_row in enumerate(srows, start=2):
-            cells = [c.value for c in s[i]]
-            assert [as_text(v) for v in cells[:5]] == list(csv_row.values())[:5]
-            assert (
-                as_text(cells[5]) == csv_row["excerpts"]
-                and as_text(cells[6]) == csv_row["participants"]
-            )
-            assert cells[7] == pytest.approx(float(csv_row["prominence"]))
-
-        assert [c.value for c in wb["Agreement"][1]][:3] == ["scope", "over", "units"]
-        assert wb["Agreement"].max_row >= 2
+        cols = list(csv_rows[0])
+        assert [x.value for x in c[1]] == cols
+        final = c.cell(row=2, column=cols.index("final") + 1)
+        assert final.value == "Full agreement" and final.fill.fill_type == "solid"
+        assert c.cell(row=2, column=cols.index("status") + 1).value == csv_rows[0]["status"]
+        assert c.cell(row=2, column=cols.index("rationale") + 1).value == csv_rows[0]["rationale"]
+        # Agreement: the reason beside each undefined statistic
+        a = wb["Agreement"]
+        rows = [[x.value for x in r] for r in a.iter_rows(min_row=2)]
+        undefined = [r for r in rows if r[2] is None]
+        assert undefined and all(r[4] for r in undefined)
+        assert any("three or more reviewers" in r[4] for r in undefined)
         d = wb["Decisions"]
-        assert [c.value for c in d[1]][:4] == ["theme", "source_a", "source_b", "category"]
         assert d.max_row == 2  # the sample has one decision
-        assert d.cell(row=2, column=1).value == "coordinator_client_relationship"
+        assert d.cell(row=2, column=4).value == "Partial agreement"
         assert d.cell(row=2, column=4).fill.fill_type == "solid"
+        legend = wb["Legend"]
+        assert [legend.cell(row=i, column=1).value for i in range(2, 6)] == ["F", "P", "D", "S"]
+        assert "Legend" not in [x.value for x in ws[1]]  # not beside the matrix any more
     finally:
         wb.close()
 

@@ -48,13 +48,13 @@ def test_report_shows_the_dispute_each_view_and_its_settlement(sample_run: Path)
     assert "| Cohen's kappa | 0.720 |" in section
     assert "| Krippendorff's alpha (nominal) | 0.735 |" in section
     # Confusion table: bb (rows) by pl (columns); the one disagreement sits at partial x full.
-    assert "| partial_agreement | 1 | 0 | 0 | 0 |" in section
+    assert "| Partial agreement | 1 | 0 | 0 | 0 |" in section  # category cells show labels
 
 
 def test_counts_with_denominators_per_group_and_pair(sample_run: Path) -> None:
     md = (sample_run / "out" / "report.md").read_text()
-    assert "| full_agreement | Full agreement | 4/7 (57%) |" in md
-    assert "| silence | Silence | 2/7 (29%) |" in md
+    assert "| Full agreement | Full agreement | 4/7 (57%) |" in md  # category cells: labels
+    assert "| Silence | Silence | 2/7 (29%) |" in md
     # Three overarching themes: 2, 3 and 2 factors.
     assert (
         "| Relationship-centered perinatal care | 1/2 (50%) | 1/2 (50%) | 0/2 (0%) | 0/2 (0%) |"
@@ -82,16 +82,18 @@ def test_methods_paragraph_carries_the_real_numbers_and_citation(sample_run: Pat
 
 def test_joint_display_row(sample_run: Path) -> None:
     md = (sample_run / "out" / "report.md").read_text()
+    joint = md.split("**Joint display", 1)[1]
     row = next(
         line
-        for line in md.splitlines()
+        for line in joint.splitlines()
         if line.startswith("| Facilitator: designated point of contact")
     )
     cells = [c.strip() for c in row.strip("|").split("|")]
     # 8 of the 18 staff participants; 65% of the 17 partners who answered that panel of Table 1.
-    assert cells[1] == "8/18 participants (44%)"
-    assert cells[2] == "65% of 17 respondents"
-    assert cells[3].startswith("\u201c") and cells[4] == "full_agreement"
+    assert cells[1] == "8/18 (44%) participants"
+    assert cells[2].endswith(": 65% of 17 respondents")  # the survey item is named
+    assert len(cells[2]) > len(": 65% of 17 respondents")
+    assert cells[3].startswith("\u201c") and cells[4] == "Full agreement"
 
 
 class _Collect(HTMLParser):
@@ -116,9 +118,10 @@ def test_html_is_self_contained_and_printable(sample_run: Path) -> None:
     assert "script" not in p.tags and "link" not in p.tags and "img" not in p.tags
     assert "style" in p.tags and "@media print" in html
     assert "Step 5: Researcher comparison" in "".join(p.text)
-    # A colour per category, from the protocol.
-    for color in ("#1b9e77", "#e6ab02", "#d95f02", "#7570b3"):
+    # A colour per category, from the colour-blind-safe palette (palette.py), and its figure.
+    for color in ("#004D80", "#56B4E9", "#D55E00", "#EEEEEE"):
         assert color in html
+    assert "<svg" in html and "<figure" in html
 
 
 def test_redacted_report_has_no_excerpt_text_or_participant_ids(

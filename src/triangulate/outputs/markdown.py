@@ -5,7 +5,17 @@ from __future__ import annotations
 import html
 import re
 
-from triangulate.outputs.model import Bullets, Heading, Para, Report, Table
+from triangulate.outputs.model import (
+    Block,
+    Bullets,
+    Details,
+    Figure,
+    Heading,
+    Notice,
+    Para,
+    Report,
+    Table,
+)
 
 _UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")  # not between two letters or digits
 _LIST_NUMBER = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
@@ -50,20 +60,45 @@ def _heading(text: str) -> str:
     return t[:-1] + "\\#" if t.endswith("#") else t
 
 
-def render_markdown(rep: Report) -> str:
-    out = [f"# {_heading(rep.title)}", ""]
-    for b in rep.blocks:
+def category_text(cell: str, labels: dict[str, str]) -> list[str]:
+    """A category cell's lines with each category id replaced by its label."""
+    out = []
+    for line in cell.split("\n"):
+        head, sep, tail = line.rpartition(": ")
+        if sep and tail in labels:
+            out.append(f"{head}: {labels[tail]}")
+        else:
+            out.append(labels.get(line, line))
+    return out
+
+
+def _cell(text: str) -> str:
+    return " \u00b7 ".join(_inline(part, cell=True) for part in text.split("\n") if part.strip())
+
+
+def _blocks(rep: Report, blocks: list[Block], out: list[str]) -> None:
+    labels = {k: s.label for k, s in rep.styles.items()} or rep.labels
+    for b in blocks:
         if isinstance(b, Heading):
             out += ["#" * b.level + " " + _heading(b.text), ""]
         elif isinstance(b, Para):
             if b.text:
                 out += [_block(b.text), ""]
+        elif isinstance(b, Notice):
+            out += ["> **" + _inline(b.text) + "**", ""]
+        elif isinstance(b, Figure):
+            out += [f"![{_inline(b.caption)}]({b.path})", ""]
+        elif isinstance(b, Details):
+            out += ["### " + _heading(b.summary), ""]
+            _blocks(rep, b.blocks, out)
         elif isinstance(b, Bullets):
             for item in b.items:
                 indent = "  " if item.startswith("    ") else ""
                 out.append(f"{indent}- {_block(item.strip())}")
             out.append("")
         elif isinstance(b, Table):
+            if b.caption:
+                out += ["**" + _inline(b.caption) + "**", ""]
             out.append("| " + " | ".join(_inline(h, cell=True) for h in b.header) + " |")
             out.append(
                 "|"
@@ -71,6 +106,17 @@ def render_markdown(rep: Report) -> str:
                 + "|"
             )
             for row in b.rows:
-                out.append("| " + " | ".join(_inline(c, cell=True) for c in row) + " |")
+                cells = [
+                    _cell("\n".join(category_text(c, labels)) if i in b.category_cols else c)
+                    for i, c in enumerate(row)
+                ]
+                out.append("| " + " | ".join(cells) + " |")
             out.append("")
+            if b.note:
+                out += [_block(b.note), ""]
+
+
+def render_markdown(rep: Report) -> str:
+    out = [f"# {_heading(rep.title)}", ""]
+    _blocks(rep, rep.blocks, out)
     return "\n".join(out).rstrip("\n") + "\n"

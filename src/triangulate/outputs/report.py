@@ -6,13 +6,33 @@ Renderers live beside it: ``markdown.py`` (report.md) and ``html.py`` (report.ht
 from __future__ import annotations
 
 from triangulate import __version__
+from triangulate.outputs.display import (
+    SILENCE_TEXT,
+    anchor,
+    category_cell,
+    finding,
+    joint_table,
+    matrix_table,
+    silence,
+    status_text,
+)
+from triangulate.outputs.figure import render_svg
 from triangulate.outputs.html import render_html
 from triangulate.outputs.markdown import render_markdown
-from triangulate.outputs.model import Block, Bullets, Heading, Para, Report, Table
+from triangulate.outputs.model import (
+    Block,
+    Bullets,
+    Details,
+    Figure,
+    Heading,
+    Notice,
+    Para,
+    Report,
+    Table,
+)
+from triangulate.outputs.palette import category_styles
 from triangulate.outputs.tabular import (
     SORTING_COLUMNS,
-    matrix_columns,
-    matrix_rows,
     sorting_rows,
 )
 from triangulate.project.loading import sha256_file
@@ -109,6 +129,7 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
         title=f"Triangulation report: {project.file.title}",
         colors={c.id: c.color or "#dddddd" for c in protocol.categories},
         labels={c.id: c.label for c in protocol.categories},
+        styles=category_styles(protocol),
     )
     units = analysis.units
     n = len(units)
@@ -119,7 +140,21 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
     def step(sid: str, default: str) -> str:
         return steps.get(sid, default)
 
+    theme_names = {t.id: t.display for t in project.codebook.themes}
+    group_names = {g.id: g.label or g.id for g in project.codebook.groups}
+
     # ---- overview
+    open_units = (
+        statuses.get("proposed", 0) + statuses.get("disputed", 0) + statuses.get("uncoded", 0)
+    )
+    if open_units:
+        rep.add(
+            Notice(
+                f"Draft: {open_units} of {n} units have no reviewed category yet "
+                f"({statuses.get('proposed', 0)} the rule's proposal, not reviewed; "
+                f"{statuses.get('disputed', 0)} disputed; {statuses.get('uncoded', 0)} uncoded)."
+            )
+        )
     rep.add(
         Para(
             f"{n} units (theme x source pair) over {len(project.codebook.themes)} themes and "
@@ -134,17 +169,17 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
         Para(f"{protocol.title}. {protocol.citation}"),
         Para(f"Rule: {protocol.rule_text()}."),
         Table(
-            ["category", "label", "definition"],
-            [[c.id, c.label, c.definition] for c in protocol.categories],
+            ["category", "definition"],
+            [[c.id, c.definition] for c in protocol.categories],
             category_cols=(0,),
         ),
         Table(
-            ["dimension", "label", "description"],
-            [[d.id, d.label, d.description or ""] for d in protocol.dimensions],
+            ["dimension", "description"],
+            [[d.label, d.description or ""] for d in protocol.dimensions],
         ),
         Table(
-            ["source", "label", "kind", "file"],
-            [[s.id, s.display, s.kind, s.path] for s in project.file.sources],
+            ["source", "kind", "file"],
+            [[s.display, s.kind, s.path] for s in project.file.sources],
         ),
     )
 
@@ -158,37 +193,36 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
         ),
         Table(
             SORTING_COLUMNS,
-            [r[:4] + [r[4].replace(";", "; ")] + r[5:] for r in sorting_rows(analysis)],
+            [
+                [
+                    theme_names.get(r[0], r[0]),
+                    group_names.get(r[1], r[1]),
+                    project.source_label(r[2]),
+                ]
+                + r[3:4]
+                + [r[4].replace(";", "; ")]
+                + r[5:]
+                for r in sorting_rows(analysis)
+            ],
             numeric_cols=(5, 6, 7),
         ),
     )
 
-    # ---- step 2
+    # ---- step 2: Farmer's convergence coding matrix and the figure
     rep.add(Heading(2, step("convergence_coding", "Convergence coding"), "convergence-coding"))
-    full_cols = matrix_columns(analysis)
-    v1_cols = full_cols[: full_cols.index("note") + 1]  # v2 columns: in the CSV (and below)
-    keep = [i for i, c in enumerate(v1_cols) if c not in ("group", "rationale")]
-    cols = [full_cols[i] for i in keep]
-    cat_cols = tuple(
-        i for i, c in enumerate(cols) if c in ("proposed", "final", *analysis.reviewers)
-    )
     rep.add(
         Para(
-            "The convergence matrix: one row per theme and pair of sources (rationales below; all columns in convergence_matrix.csv)."
+            "The convergence coding matrix compares what each source says about each theme. Each "
+            "theme links to its evidence below; every column is also in convergence_matrix.csv, "
+            "with the ids."
         ),
-        Table(cols, [[r[i] for i in keep] for r in matrix_rows(analysis)], category_cols=cat_cols),
-        Para(
-            "Why each proposal (from the dimension tags), and the rationale for each final category:"
-        ),
-        Bullets(
-            [
-                line
-                for u in units
-                for line in [
-                    f"{u.theme.id} ({u.source_a} / {u.source_b}): proposed {u.proposed or 'none'}: {u.reason}"
-                ]
-                + ([f"    {u.status}: {u.rationale}"] if u.rationale else [])
-            ]
+        matrix_table(analysis),
+        Figure(
+            render_svg(analysis),
+            "Figure: the final category of each theme (rows) in each pair of sources (columns); "
+            "colour and letter as in the legend (also convergence.svg).",
+            "convergence.svg",
+            "figure",
         ),
     )
 
@@ -254,37 +288,7 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
     rep.add(Para("By source pair:"), Table(["pair", *protocol.category_ids], prow))
 
     # ---- joint display
-    rep.add(Heading(3, "Joint display: statistics by theme", "joint-display"))
-    jheader = (
-        ["theme"]
-        + [f"{sid} prominence" for sid in project.source_ids]
-        + ["exemplar excerpt", "category"]
-    )
-    jrows = []
-    units_of: dict[str, list[Unit]] = {}  # each theme's units, found once (not a scan per theme)
-    for u in units:
-        units_of.setdefault(u.theme.id, []).append(u)
-    for t in project.codebook.themes:
-        cells = [t.display]
-        exemplar = ""
-        for sid in project.source_ids:
-            ts = analysis.sorting[(t.id, sid)]
-            cells.append(prominence_text(ts) if ts.present else "absent")
-            if not exemplar and ts.kind == "excerpts" and ts.excerpt_rows and not redact:
-                r = ts.excerpt_rows[0]
-                exemplar = f"\u201c{' '.join(r.text.split())}\u201d ({r.participant})"
-        finals = sorted(
-            {
-                u.final or "disputed" if u.final or u.status == "disputed" else "uncoded"
-                for u in units_of.get(t.id, ())
-            }
-        )
-        cells += [
-            exemplar if not redact else "(redacted)",
-            "; ".join(finals) if finals else "no unit",
-        ]
-        jrows.append(cells)
-    rep.add(Table(jheader, jrows, category_cols=(len(jheader) - 1,)))
+    rep.add(Heading(3, "Joint display", "joint-display-section"), joint_table(analysis, redact))
 
     # ---- step 4
     rep.add(
@@ -342,34 +346,15 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
     )
     _researcher_section(rep, analysis)
 
-    # ---- evidence for silences and disagreements
-    rep.add(Heading(2, "Silences and disagreements: the evidence", "evidence"))
-    flagged = [
-        u
-        for u in units
-        if u.final in (protocol.rules.one_source, protocol.rules.none) or u.status == "disputed"
-    ]
-    if not flagged:
-        rep.add(Para("No unit ended in silence or disagreement."))
-    for u in flagged:
-        rep.add(
-            Heading(3, f"{u.theme.display} ({u.source_a} / {u.source_b}): {u.final or 'disputed'}")
+    # ---- evidence, theme by theme (collapsed on screen, printed expanded)
+    rep.add(Heading(2, "Evidence by theme", "evidence"))
+    rep.add(
+        Para(
+            "Each theme's evidence in each pair of sources, with the reviewers' codes, decisions "
+            "and rationales: every silence and disagreement included."
         )
-        if u.theme.definition:
-            rep.add(Para(f"Definition: {u.theme.definition}"))
-        items = []
-        for ts in (u.a, u.b):
-            head = f"{ts.source}: " + (
-                f"present, prominence {prominence_text(ts)}"
-                if ts.present
-                else "silent" + (" (not collected)" if u.note and not ts.present else "")
-            )
-            items.append(head)
-            if ts.present:
-                items += [f"    {line}" for line in evidence_lines(ts, redact)]
-        rep.add(Bullets(items))
-        if u.rationale:
-            rep.add(Para(f"Rationale: {u.rationale}"))
+    )
+    _evidence_by_theme(rep, analysis, redact)
 
     # ---- methods paragraph
     rep.add(Heading(2, "Methods text", "methods"), Para(methods_paragraph(analysis)))
@@ -388,6 +373,53 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
         prov.append(["decisions.jsonl", f"sha256:{sha256_file(d)}"])
     rep.add(Table(["input", "version or SHA-256"], prov))
     return rep
+
+
+def _evidence_by_theme(rep: Report, analysis: Analysis, redact: bool) -> None:
+    protocol = analysis.project.protocol
+    labels = {c.id: c.label for c in protocol.categories}
+    units_of: dict[str, list[Unit]] = {}
+    for u in analysis.units:
+        units_of.setdefault(u.theme.id, []).append(u)
+    for t in analysis.project.codebook.themes:
+        units = units_of.get(t.id)
+        if not units:
+            continue
+        finals = sorted({labels.get(c, c) for c in (category_cell(u) for u in units)})
+        blocks: list[Block] = []
+        if t.definition:
+            blocks.append(Para(f"Definition: {t.definition}"))
+        for u in units:
+            pair = f"{analysis.project.source_label(u.source_a)} / {analysis.project.source_label(u.source_b)}"
+            final = labels.get(category_cell(u), category_cell(u))
+            items = [f"{pair}: {final} ({status_text(u)})"]
+            for ts in (u.a, u.b):
+                text, _ = finding(analysis, t.id, ts.source)
+                label = analysis.project.source_label(ts.source)
+                if ts.present:
+                    items.append(f"    {label}: present, prominence {prominence_text(ts)}")
+                    if text:
+                        items.append(f"    finding: {text}")
+                    items += [f"    {line}" for line in evidence_lines(ts, redact)]
+                else:
+                    why = silence(u) or "not_raised"
+                    items.append(f"    {label}: {SILENCE_TEXT.get(why, why)}")
+            for r in analysis.reviewers:
+                c = u.codes.get(r)
+                if c is not None and c.category:
+                    items.append(
+                        f"    reviewer {r}: {labels.get(c.category, c.category)}"
+                        + (f" - {c.rationale}" if c.rationale else "")
+                    )
+            d = u.decision
+            if d is not None:
+                items.append(
+                    f"    decided {labels.get(d.category, d.category)} by {d.decided_by or 'unknown'}: {d.rationale}"
+                )
+            elif u.rationale:
+                items.append(f"    rationale: {u.rationale}")
+            blocks.append(Bullets(items))
+        rep.add(Details(f"{t.display}: {', '.join(finals)}", blocks, anchor(t.id)))
 
 
 def _join(items: list[str]) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from triangulate.files import atomic_write_bytes, atomic_write_text
+from triangulate.outputs.figure import render_svg
 from triangulate.outputs.html import render_html
 from triangulate.outputs.markdown import render_markdown
 from triangulate.outputs.report import build_report
@@ -17,7 +18,7 @@ from triangulate.outputs.tabular import (
     summary_json,
     to_csv,
 )
-from triangulate.project.paths import ALL_OUTPUTS
+from triangulate.project.paths import ALL_OUTPUTS, FIGURE_SVG, REPORT_DOCX
 from triangulate.protocol.analysis import Analysis
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def write_all(
     analysis: Analysis, out: Path, redact: bool = False, progress: Progress | None = None
 ) -> list[Path]:
     """Write every output. ``progress(task, done, total)``, when given, hears each file as it is written."""
+    from triangulate.outputs.word import render_docx
     from triangulate.outputs.xlsx import render_xlsx
 
     def step(done: int) -> None:
@@ -57,7 +59,19 @@ def write_all(
     step(5)
     atomic_write_bytes(out / "convergence_matrix.xlsx", render_xlsx(analysis))
     step(6)
+    atomic_write_text(out / FIGURE_SVG, render_svg(analysis))
+    step(7)
+    atomic_write_bytes(out / REPORT_DOCX, render_docx(rep))
+    step(8)
     written += [
-        out / n for n in ("summary.json", "report.md", "report.html", "convergence_matrix.xlsx")
+        out / n
+        for n in (
+            "summary.json",
+            "report.md",
+            "report.html",
+            "convergence_matrix.xlsx",
+            FIGURE_SVG,
+            REPORT_DOCX,
+        )
     ]
     return written

@@ -1,128 +1,232 @@
-"""convergence_matrix.xlsx: the matrix with a fill per category, plus sorting, agreement and decisions."""
+"""convergence_matrix.xlsx, written with XlsxWriter: byte-identical across runs, fast at 12k units.
+
+Sheets: ``Matrix`` (the convergence coding matrix as in the report: labels, finding and
+prominence per source, each dimension's outcome, the category's colour and mark), ``Joint
+display``, ``Coding`` (every column of convergence_matrix.csv with labels for ids), ``Sorting``,
+``Agreement`` (each statistic with its n, and the reason beside an undefined one), ``Decisions``
+and ``Legend`` (its own sheet, so it never widens a printed page). Every sheet has borders, a named
+font, a bold header row repeated on each printed page, landscape pages fitted to the page width.
+
+Cells are typed: text is written as a string cell (never read as a formula, so no visible ``'``
+is needed; the CSV files keep their guard), numbers as numbers. Control characters XML cannot
+hold become spaces. Document properties are fixed, so two runs give the same bytes.
+"""
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Set as AbstractSet
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from triangulate.files import neutralise
-from triangulate.outputs.html import _tint
+from triangulate.outputs.display import joint_table, matrix_table
+from triangulate.outputs.palette import category_styles
 from triangulate.outputs.tabular import SORTING_COLUMNS, matrix_columns, matrix_rows, sorting_rows
-from triangulate.protocol.analysis import Analysis
 
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # characters an .xlsx cannot hold
+if TYPE_CHECKING:
+    from triangulate.outputs.model import Table
+    from triangulate.protocol.analysis import Analysis
+
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
+FONT = "Arial"
+FIXED_CREATED = datetime(2000, 1, 1)
+STATISTICS = (
+    ("percent", "percent agreement"),
+    ("cohen_kappa", "Cohen's kappa"),
+    ("fleiss_kappa", "Fleiss' kappa"),
+    ("krippendorff_alpha", "Krippendorff's alpha (nominal)"),
+    ("krippendorff_alpha_ci95", "Krippendorff's alpha, 95% bootstrap interval"),
+    ("gwet_ac1", "Gwet's AC1"),
+)
 
 
 def safe_cell(value: Any) -> Any:
-    """A cell value that can neither break the workbook nor run as a formula.
+    """A cell value an .xlsx can hold: control characters XML forbids become spaces.
 
-    Control characters that XML 1.0 forbids (a vertical tab pasted from Excel, say) become spaces,
-    then text that a spreadsheet would read as a formula is neutralised.
+    No formula guard is added: every text is written as a typed string cell, which a spreadsheet
+    shows as text and never evaluates.
     """
     if not isinstance(value, str):
         return value
-    return neutralise(_XML_ILLEGAL.sub(" ", value))
+    return _XML_ILLEGAL.sub(" ", value)
+
+
+class _Writer:
+    def __init__(self, analysis: Analysis) -> None:
+        import xlsxwriter
+
+        self.buf = io.BytesIO()
+        self.wb = xlsxwriter.Workbook(
+            self.buf,
+            {
+                "in_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
+        self.wb.set_properties(
+            {
+                "title": f"Convergence matrix: {analysis.project.file.title}",
+                "author": "triangulate",
+                "comments": "Written by triangulate; the CSV files hold the same data with ids.",
+                "created": FIXED_CREATED,
+            }
+        )
+        base = {"font_name": FONT, "font_size": 10, "border": 1, "border_color": "#999999"}
+        self.text = self.wb.add_format({**base, "valign": "top"})
+        self.wrap = self.wb.add_format({**base, "valign": "top", "text_wrap": True})
+        self.num = self.wb.add_format({**base, "valign": "top", "num_format": "0.####"})
+        self.head = self.wb.add_format(
+            {**base, "bold": True, "bg_color": "#E6E6E6", "valign": "top", "text_wrap": True}
+        )
+        self.styles = category_styles(analysis.project.protocol)
+        self.cat = {
+            cid: self.wb.add_format(
+                {
+                    **base,
+                    "bold": True,
+                    "valign": "top",
+                    "text_wrap": True,
+                    "bg_color": s.colour,
+                    "font_color": s.text,
+                }
+            )
+            for cid, s in self.styles.items()
+        }
+
+    def sheet(
+        self,
+        name: str,
+        header: list[str],
+        rows: list[list[Any]],
+        widths: list[float] | None = None,
+        category_cols: set[int] | frozenset[int] = frozenset(),
+        cell_text: dict[str, str] | None = None,
+    ) -> Any:
+        ws = self.wb.add_worksheet(name)
+        ncols = len(header)
+        if widths is None:
+            widths = [
+                min(max(10.0, max([len(str(h))] + [len(str(r[i])) for r in rows[:300]]) + 2), 48.0)
+                for i, h in enumerate(header)
+            ]
+        for i, w in enumerate(widths):
+            ws.set_column(i, i, w)
+        wrap_cols = {i for i, w in enumerate(widths) if w >= 20}
+        for c, h in enumerate(header):
+            ws.write_string(0, c, safe_cell(h), self.head)
+        for r, row in enumerate(rows, start=1):
+            for c, v in enumerate(row):
+                if c in category_cols and isinstance(v, tuple):  # (category id, text shown)
+                    ws.write_string(r, c, safe_cell(v[1]), self.cat[v[0]])
+                elif c in category_cols and isinstance(v, str) and v in self.cat:
+                    shown = (cell_text or {}).get(v, v)
+                    ws.write_string(r, c, safe_cell(shown), self.cat[v])
+                elif v is None or v == "":
+                    ws.write_blank(r, c, None, self.wrap if c in wrap_cols else self.text)
+                elif isinstance(v, bool):
+                    ws.write_string(r, c, "yes" if v else "no", self.text)
+                elif isinstance(v, (int, float)):
+                    ws.write_number(r, c, v, self.num)
+                else:
+                    ws.write_string(
+                        r, c, safe_cell(str(v)), self.wrap if c in wrap_cols else self.text
+                    )
+        ws.freeze_panes(1, 0)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4; Letter users' printers scale to fit the width anyway
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+        ws.print_area(0, 0, max(len(rows), 1), ncols - 1)
+        if rows:
+            ws.autofilter(0, 0, len(rows), ncols - 1)
+        return ws
+
+    def table(self, name: str, t: Table, widths: list[float]) -> None:
+        labels = {cid: f"{s.mark}  {s.label}" for cid, s in self.styles.items()}
+        rows: list[list[Any]] = []
+        for row in t.rows:
+            out: list[Any] = []
+            for i, v in enumerate(row):
+                if i in t.category_cols:
+                    first, _, rest = v.partition("\n")
+                    if first in self.cat and "\n" not in rest:  # one category: a filled cell
+                        out.append((first, labels[first] + (f"\n{rest}" if rest else "")))
+                        continue
+                    v = "\n".join(
+                        f"{h}: {labels[k]}" if s and k in labels else labels.get(ln, ln)
+                        for ln in v.split("\n")
+                        for h, s, k in [ln.rpartition(": ")]
+                    )
+                out.append(v)
+            rows.append(out)
+        self.sheet(name, t.header, rows, widths, set(t.category_cols), labels)
+
+    def close(self) -> bytes:
+        self.wb.close()
+        return self.buf.getvalue()
 
 
 def render_xlsx(analysis: Analysis) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    project = analysis.project
+    protocol = project.protocol
+    w = _Writer(analysis)
+    theme_names = {t.id: t.display for t in project.codebook.themes}
+    group_names = {g.id: g.label or g.id for g in project.codebook.groups}
 
-    protocol = analysis.project.protocol
-    fills = {
-        c.id: PatternFill("solid", fgColor=_tint(c.color or "#dddddd")[1:].upper())
-        for c in protocol.categories
-    }
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    wb = Workbook()
+    # the convergence coding matrix, as in the report
+    m = matrix_table(analysis)
+    ndims = len(protocol.dimension_ids)
+    nsrc = len(m.header) - 2 - ndims
+    w.table("Matrix", m, [30.0] + [30.0] * nsrc + [14.0] * ndims + [22.0])
 
-    def sheet(
-        ws: Any,
-        columns: list[str],
-        rows: list[list[Any]],
-        category_cols: AbstractSet[int] = frozenset(),
-    ) -> None:
-        ws.append([safe_cell(c) for c in columns])
-        for cell in ws[1]:
-            cell.font = bold
-        for row in rows:
-            ws.append([safe_cell(v) for v in row])
-        for r_idx, row in enumerate(rows, start=2):
-            for c_idx in category_cols:
-                v = row[c_idx]
-                if v in fills:
-                    ws.cell(row=r_idx, column=c_idx + 1).fill = fills[v]
-        ws.freeze_panes = "A2"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_title_rows = "1:1"
-        if rows:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-        for i, col in enumerate(columns, start=1):
-            longest = max([len(str(col))] + [len(str(r[i - 1])) for r in rows[:500]])
-            ws.column_dimensions[get_column_letter(i)].width = min(max(10, longest + 2), 60)
-            if longest > 60:  # long text (rationales): wrap instead of running off the sheet
-                for r_idx, cell in enumerate(ws[get_column_letter(i)][1:], start=2):
-                    cell.alignment = wrap
-                    lines = -(-len(str(cell.value or "")) // 56)
-                    current = ws.row_dimensions[r_idx].height or 15
-                    ws.row_dimensions[r_idx].height = max(current, 15 * max(lines, 1))
+    j = joint_table(analysis)
+    jw = [30.0] + [24.0] * (len(j.header) - 1)
+    for i in j.category_cols:
+        jw[i] = 22.0
+    w.table("Joint display", j, jw)
 
-    ws = wb.active
-    ws.title = "Matrix"
+    # every column of the CSV, with labels for ids
     cols = matrix_columns(analysis)
     cat_cols = {i for i, c in enumerate(cols) if c in ("proposed", "final", *analysis.reviewers)}
-    sheet(ws, cols, matrix_rows(analysis), cat_cols)
-    legend_col = len(cols) + 2
-    ws.cell(row=1, column=legend_col, value="Legend").font = bold
-    for i, c in enumerate(protocol.categories, start=2):
-        cell = ws.cell(row=i, column=legend_col, value=safe_cell(f"{c.id}: {c.label}"))
-        cell.fill = fills[c.id]
-    ws.column_dimensions[get_column_letter(legend_col)].width = 34
+    labels = {c.id: c.label for c in protocol.categories}
+    src = {s: project.source_label(s) for s in project.source_ids}
+    rows: list[list[Any]] = []
+    for r in matrix_rows(analysis):
+        row: list[Any] = list(r)
+        for i, c in enumerate(cols):
+            if c == "theme":
+                row[i] = theme_names.get(r[i], r[i])
+            elif c == "group":
+                row[i] = group_names.get(r[i], r[i])
+            elif c in ("source_a", "source_b"):
+                row[i] = src.get(r[i], r[i])
+        rows.append(row)
+    widths = [
+        28.0 if c in ("theme", "finding_a", "finding_b") else 40.0 if c == "rationale" else 16.0
+        for c in cols
+    ]
+    w.sheet("Coding", cols, rows, widths, cat_cols, labels)
 
     srows: list[list[Any]] = []
     for r in sorting_rows(analysis):
-        srows.append(
-            r[:5] + [int(r[5]) if r[5] else None, int(r[6]) if r[6] else None, float(r[7])] + r[8:]
-        )
-    sheet(wb.create_sheet("Sorting"), SORTING_COLUMNS, srows)
+        row = list(r)
+        row[0] = theme_names.get(r[0], r[0])
+        row[1] = group_names.get(r[1], r[1])
+        row[2] = src.get(r[2], r[2])
+        row[5] = int(r[5]) if r[5] else None
+        row[6] = int(r[6]) if r[6] else None
+        row[7] = float(r[7])
+        srows.append(row)
+    w.sheet("Sorting", list(SORTING_COLUMNS), srows)
 
-    ag = analysis.agreement
-    arows: list[list[Any]] = []
-    if ag is not None:
-        arows.append(
-            [
-                "(all)",
-                "categories",
-                ag.get("units"),
-                *(
-                    ag.get(k)
-                    for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
-                ),
-            ]
-        )
-        for d, v in (ag.get("by_dimension") or {}).items():
-            arows.append(
-                [
-                    "(dimension)",
-                    d,
-                    v.get("units"),
-                    *(
-                        v.get(k)
-                        for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
-                    ),
-                ]
-            )
-    sheet(
-        wb.create_sheet("Agreement"),
-        ["scope", "over", "units", "percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"],
-        arows,
+    w.sheet(
+        "Agreement",
+        ["scope", "statistic", "value", "units (n)", "reason when undefined"],
+        _agreement_rows(analysis),
+        [30.0, 34.0, 10.0, 10.0, 60.0],
     )
 
     drows: list[list[Any]] = []
@@ -130,9 +234,9 @@ def render_xlsx(analysis: Analysis) -> bytes:
         for d in u.decisions:
             drows.append(
                 [
-                    d.theme,
-                    d.source_a,
-                    d.source_b,
+                    theme_names.get(d.theme, d.theme),
+                    src.get(d.source_a, d.source_a),
+                    src.get(d.source_b, d.source_b),
                     d.category,
                     d.rationale,
                     d.decided_by,
@@ -140,8 +244,8 @@ def render_xlsx(analysis: Analysis) -> bytes:
                     d.line,
                 ]
             )
-    sheet(
-        wb.create_sheet("Decisions"),
+    w.sheet(
+        "Decisions",
         [
             "theme",
             "source_a",
@@ -153,8 +257,61 @@ def render_xlsx(analysis: Analysis) -> bytes:
             "line",
         ],
         drows,
+        [28.0, 18.0, 18.0, 18.0, 48.0, 14.0, 22.0, 6.0],
         {3},
+        labels,
     )
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+
+    w.sheet(
+        "Legend",
+        ["mark", "category", "definition"],
+        [[s.mark, cid, c.definition] for (cid, s), c in zip(w.styles.items(), protocol.categories)],
+        [8.0, 24.0, 70.0],
+        {1},
+        labels,
+    )
+    return w.close()
+
+
+def _agreement_rows(analysis: Analysis) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+
+    def add(scope: str, stats: dict[str, Any]) -> None:
+        notes = stats.get("notes") or {}
+        n = stats.get("units")
+        for key, name in STATISTICS:
+            if key not in stats:
+                continue
+            v = stats.get(key)
+            if isinstance(v, list):
+                v = "\u2013".join(f"{x:.3f}" for x in v) if v else None
+            reason = "" if v is not None else str(notes.get(key, "undefined for these data"))
+            rows.append([scope, name, v, n, reason])
+
+    both = _as_dict(getattr(analysis, "agreement_all_units", None)) is not None
+    for key, scope in (("agreement", "two-source units"), ("agreement_all_units", "all units")):
+        ag = _as_dict(getattr(analysis, key, None))
+        if ag is None:
+            continue
+        add(f"categories, {scope}" if both else "categories", ag)
+        for d, v in (ag.get("by_dimension") or {}).items():
+            label = next((x.label for x in analysis.project.protocol.dimensions if x.id == d), d)
+            stats = _as_dict(v)
+            if stats is not None:
+                add(f"{label} (yes/no)" + (f", {scope}" if both else ""), stats)
+    return rows
+
+
+def _as_dict(x: Any) -> dict[str, Any] | None:
+    """Agreement figures as a dict, whether given as a dict, a dataclass or a pydantic model."""
+    import dataclasses
+
+    if isinstance(x, dict):
+        return x
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return dataclasses.asdict(x)
+    dump = getattr(x, "model_dump", None) or getattr(x, "to_dict", None)
+    if callable(dump):
+        got = dump()
+        return got if isinstance(got, dict) else None
+    return None

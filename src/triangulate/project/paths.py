@@ -18,7 +18,18 @@ SUMMARY_JSON = "summary.json"
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 MATRIX_XLSX = "convergence_matrix.xlsx"
-ALL_OUTPUTS = (SORTING_CSV, MATRIX_CSV, SUMMARY_JSON, REPORT_MD, REPORT_HTML, MATRIX_XLSX)
+FIGURE_SVG = "convergence.svg"
+REPORT_DOCX = "report.docx"
+ALL_OUTPUTS = (
+    SORTING_CSV,
+    MATRIX_CSV,
+    SUMMARY_JSON,
+    REPORT_MD,
+    REPORT_HTML,
+    MATRIX_XLSX,
+    FIGURE_SVG,
+    REPORT_DOCX,
+)
 """Every file ``run`` writes into the output folder, in the order it writes them."""
 
 
