@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from triangulate.project.models import SourceSpec
-from triangulate.project.yamlio import _c_parser_ok, _CLoader, _Loader, parse_yaml
 from triangulate.sources.columns import ExcerptView, read_excerpts_fast
 from triangulate.sources.load import load_source
 
@@ -177,42 +176,3 @@ def test_views_index_like_lists(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(view) == 3 and view[-1].excerpt_id == "E7" and [r.row for r in view[0:2]] == [5, 7]
     with pytest.raises(IndexError):
         view[3]
-
-
-# ---------------------------------------------------------------------------- YAML: libyaml first
-
-
-def test_large_yaml_parses_the_same_with_libyaml() -> None:
-    if _CLoader is None:
-        pytest.skip("PyYAML without libyaml")
-    themes = "".join(
-        f"  - id: theme_{i}\n    label: Theme {i}\n    definition: >-\n      What theme {i} means.\n"
-        f"    codes:\n      interviews: [a-{i}, b-{i}]\n      survey:\n        - q-{i}\n"
-        for i in range(80)
-    )
-    text = "groups: []\nthemes:\n" + themes
-    assert _c_parser_ok(text)
-    c_doc, c_found = parse_yaml(text, "codebook.yaml", _CLoader)
-    py_doc, py_found = parse_yaml(text, "codebook.yaml", _Loader)
-    assert c_doc is not None and py_doc is not None and not c_found and not py_found
-    assert (c_doc.data, c_doc.positions, c_doc.values) == (
-        py_doc.data,
-        py_doc.positions,
-        py_doc.values,
-    )
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "a:\tb\n" * 2000,  # tabs
-        "[" * 5000 + "]" * 5000,  # deep nesting: libyaml would recurse in C
-        "- " * 5000 + "x\n",
-        "k: [a, ? b]\n" * 1000,
-        "k: {a: , b: c}\n" * 1000,
-        "k: |#\n  x\n" * 1000,
-        "k: v\ufeff\n" * 2000,
-    ],
-)
-def test_risky_yaml_uses_the_python_parser(text: str) -> None:
-    assert not _c_parser_ok(text)
