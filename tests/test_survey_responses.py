@@ -290,7 +290,9 @@ def test_missing_pyreadstat_is_a_clear_finding(
     )
     data, findings = load_source(tmp_path, spec, [])
     assert data is None and [f.code for f in findings] == ["data.needs-extra"]
-    assert "pip install 'triangulate[spss]'" in findings[0].message
+    # issue 13 item 17: 'triangulate[spss]' from PyPI installs an unrelated project of that name
+    assert "`pip install pyreadstat`" in findings[0].message
+    assert "triangulate[spss]" not in findings[0].message
     assert exit_code_for(findings) == 2
 
 
@@ -340,3 +342,24 @@ def test_property_endorsed_never_exceeds_respondents(
         return
     for r in data.survey:
         assert r.endorsed is not None and 0 <= r.endorsed <= r.respondents
+
+
+def test_no_text_recommends_installing_triangulate_from_pypi() -> None:
+    """Issue 13 item 17: `pip install 'triangulate[spss]'` installs an unrelated PyPI project; the
+    docs and messages give the install that works (pyreadstat, or '.[spss]' from a checkout)."""
+    from triangulate.findings import CATALOGUE
+
+    repo = Path(__file__).resolve().parents[1]
+    texts = {
+        p: p.read_text(encoding="utf-8")
+        for p in [repo / "README.md", *(repo / "docs").glob("*.md")]
+    }
+    texts[repo / "findings CATALOGUE"] = repr(CATALOGUE)
+    for p, text in texts.items():
+        for bad in (
+            "pip install 'triangulate[",
+            'pip install "triangulate[',
+            "pip install triangulate[",
+        ):
+            assert bad not in text, p
+    assert "pip install pyreadstat" in texts[repo / "docs" / "interop.md"]

@@ -432,9 +432,9 @@ CATALOGUE: dict[str, Code] = {
         "Make each line one JSON object (`{...}`), or remove the line.",
     ),
     "data.needs-extra": Code(
-        "Reading a file needs an optional extra that is not installed (pyreadstat for .sav/.dta: pip install 'triangulate[spss]').",
-        "data/partner_survey.sav: error: reading .sav files needs pyreadstat, which is not installed: pip install 'triangulate[spss]' (or export the data as CSV) [data.needs-extra]",
-        "Install the extra the message names, or export the data as CSV.",
+        "Reading a file needs an optional extra that is not installed (pyreadstat for .sav/.dta: pip install pyreadstat, in the environment that runs triangulate).",
+        "data/partner_survey.sav: error: reading .sav files needs pyreadstat, which is not installed: run `pip install pyreadstat` in the environment that runs triangulate (or `pip install '.[spss]'` in a triangulate checkout), or export the data as CSV [data.needs-extra]",
+        "Run `pip install pyreadstat` with the same Python (or `pip install '.[spss]'` from a triangulate checkout; not `triangulate[spss]`: that PyPI name is an unrelated project), or export the data as CSV.",
     ),
     "data.endorse-unmatched": Code(
         "An 'endorse' value of a survey_responses code matches no answer and no value label of its column (a typo?).",

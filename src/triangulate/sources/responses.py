@@ -109,8 +109,9 @@ def _read_stat(path: Path, shown: str) -> tuple[ResponseTable | None, list[Findi
         return None, [
             error(
                 "data.needs-extra",
-                f"reading {path.suffix} files needs pyreadstat, which is not installed: "
-                "pip install 'triangulate[spss]' (or export the data as CSV)",
+                f"reading {path.suffix} files needs pyreadstat, which is not installed: run "
+                "`pip install pyreadstat` in the environment that runs triangulate (or "
+                "`pip install '.[spss]'` in a triangulate checkout), or export the data as CSV",
                 loc,
             )
         ]
