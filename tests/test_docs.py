@@ -257,3 +257,13 @@ def test_the_workflow_validate_step_works_under_actions(monkeypatch: pytest.Monk
 def test_fuzzing_page_documents_the_campaign_command() -> None:
     page = (DOCS / "fuzzing.md").read_text(encoding="utf-8")
     assert "HYPOTHESIS_PROFILE=long python -m pytest tests/test_fuzz.py" in page
+
+
+def test_every_schema_property_is_described_and_every_schema_has_an_id() -> None:
+    """Issue 13 item 19: editors show a property's description on hover."""
+    from triangulate.project.schema import build_schema, undescribed
+
+    for sf in SCHEMA_FILES:
+        schema = build_schema(sf)
+        assert schema["$id"] == f"urn:triangulate:schema:v2:{sf.name}"
+        assert undescribed(schema) == [], sf.name

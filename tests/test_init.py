@@ -131,10 +131,12 @@ def test_init_never_overwrites_a_project(tmp_path: Path, cli: Callable[..., Any]
     data_files(tmp_path)
     args = ["init", "study", "-s", "a=data/focus.csv", "-s", "b=data/survey.csv"]
     assert cli(args, cwd=tmp_path, input="").exit_code == 0
-    before = {p.name: p.read_bytes() for p in (tmp_path / "study").iterdir()}
+    before = {p.name: p.read_bytes() for p in (tmp_path / "study").rglob("*") if p.is_file()}
     r = cli([*args, "--title", "Other"], cwd=tmp_path, input="")
     assert r.exit_code == 2 and "never overwrites" in r.stderr
-    assert {p.name: p.read_bytes() for p in (tmp_path / "study").iterdir()} == before
+    assert {
+        p.name: p.read_bytes() for p in (tmp_path / "study").rglob("*") if p.is_file()
+    } == before
 
 
 def test_import_codebook_then_init_keeps_the_codebook(
@@ -204,7 +206,18 @@ def test_init_stops_on_unreadable_sources(tmp_path: Path, cli: Callable[..., Any
 def test_interactive_answers_fill_the_gaps(tmp_path: Path) -> None:
     data_files(tmp_path)
     answers = iter(
-        ["My study", "farmer-2006", "oops", "", "a=data/focus.csv", "b=data/survey.csv:survey", ""]
+        [
+            "My study",
+            "farmer-2006",
+            "oops",
+            "",
+            "a=data/focus.csv",
+            "b=data/survey.csv:survey",
+            "",
+            "BB, pl",  # not an id: asked again
+            "",
+            "bb, pl pl",
+        ]
     )
     asked: list[str] = []
 
@@ -221,9 +234,14 @@ def test_interactive_answers_fill_the_gaps(tmp_path: Path) -> None:
         "Data",
         "Data",
         "Data",
+        "Reviewer",
+        "reviewer",
+        "Reviewer",
     ]
     project = yaml.safe_load((tmp_path / "study" / "triangulate.yaml").read_text(encoding="utf-8"))
     assert project["title"] == "My study" and project["protocol"] == "farmer-2006"
+    assert project["reviewers"] == ["bb", "pl"]
+    assert "triangulate converge study --reviewer ID (ID: bb, pl)" in result.next_steps[-1]
     assert [s["id"] for s in project["sources"]] == ["a", "b"]
     assert result.codes == {"a": ["trust"], "b": ["point-person", "yes"]}
 
@@ -241,6 +259,7 @@ def test_flags_given_means_no_questions(tmp_path: Path) -> None:
         sources=[SourceArg("a", "data/focus.csv", None)],
         ask=ask,
         cwd=tmp_path,
+        reviewers=[],
     )
     assert result.next_steps[0].startswith("Add a second source")
 
@@ -310,8 +329,71 @@ def test_init_in_a_real_terminal(tmp_path: Path) -> None:
     child.sendline("Terminal study")
     child.expect("Protocol")
     child.sendline("")  # the default: farmer-2006
+    child.expect("Reviewer ids")
+    child.sendline("bb, pl")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before
     project = yaml.safe_load((tmp_path / "study" / "triangulate.yaml").read_text(encoding="utf-8"))
     assert project["title"] == "Terminal study" and project["protocol"] == "farmer-2006"
+    assert project["reviewers"] == ["bb", "pl"]
+
+
+# ---------------------------------------------------------------------------- issue 13 items 18, 19
+
+
+def test_walkthrough_from_a_qda_export_says_what_comes_next(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """Issue 13 item 18: the README's QDA walkthrough ended in '0/3 ... uncoded 3' with no hint.
+    Without a terminal, --reviewer gives the reviewers; init and run end with the next step."""
+    data_files(tmp_path)
+    args = ["init", "study", "-s", "interviews=exports/study.qdpx", "-s", "network=data/survey.csv"]
+    r = cli([*args], cwd=tmp_path, input="")
+    assert r.exit_code == 0, r
+    assert "reviewers" not in yaml.safe_load((tmp_path / "study" / "triangulate.yaml").read_text())
+    assert "Add reviewers to triangulate.yaml (reviewers: [ab, cd])" in r.stdout
+    (tmp_path / "study" / "codebook.yaml").write_text(
+        "themes:\n  - id: contact\n    codes: {interviews: [point-person], network: [point-person]}\n",
+        encoding="utf-8",
+    )
+    run = cli(["run", "study"], cwd=tmp_path)
+    assert run.exit_code == 0, run
+    last = run.stdout.strip().splitlines()[-1]
+    assert last.startswith("next: 1 unit(s) await reviewers: add them to triangulate.yaml")
+    assert "`triangulate converge study --reviewer ID`" in last
+
+    r3 = cli(["init", "two", *args[2:], "-r", "bb,pl", "--reviewer", "kt"], cwd=tmp_path, input="")
+    assert r3.exit_code == 0, r3
+    project = yaml.safe_load((tmp_path / "two" / "triangulate.yaml").read_text(encoding="utf-8"))
+    assert project["reviewers"] == ["bb", "pl", "kt"]
+    assert "triangulate converge two --reviewer ID (ID: bb, pl, kt)" in r3.stdout
+    (tmp_path / "two" / "codebook.yaml").write_text(
+        (tmp_path / "study" / "codebook.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    run = cli(["run", "two"], cwd=tmp_path)
+    assert run.stdout.strip().splitlines()[-1] == (
+        "next: 1 unit(s) await reviewers: `triangulate converge two --reviewer bb` (also: pl, kt)"
+    )
+    bad = cli(["init", "three", *args[2:], "-r", "B B"], cwd=tmp_path, input="")
+    assert bad.exit_code == 2 and "reviewer id 'B'" in bad.stderr
+
+
+def test_init_writes_schema_modelines_and_the_schemas_beside_them(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """Issue 13 item 19: editors hover and check the files init writes (YAML language server)."""
+    import json
+
+    data_files(tmp_path)
+    r = cli(
+        ["init", "s", "-s", "a=data/focus.csv", "-s", "b=data/survey.csv"], cwd=tmp_path, input=""
+    )
+    assert r.exit_code == 0, r
+    root = tmp_path / "s"
+    for name, kind in (("triangulate.yaml", "project"), ("codebook.yaml", "codebook")):
+        first = (root / name).read_text(encoding="utf-8").splitlines()[0]
+        assert first == f"# yaml-language-server: $schema=schemas/{kind}.schema.json"
+        schema = json.loads((root / "schemas" / f"{kind}.schema.json").read_text(encoding="utf-8"))
+        assert schema["$id"].startswith("urn:triangulate:")
+    assert cli(["validate", "s"], cwd=tmp_path).exit_code == 0

@@ -529,6 +529,13 @@ def _run(project: Path, strict: bool, quiet: bool, redact: bool) -> int:
             f"Cohen's kappa {fmt_stat(ag.get('cohen_kappa'))}, Krippendorff's alpha {fmt_stat(ag.get('krippendorff_alpha'))}"
         )
     typer.echo(f"Wrote {len(paths)} files to {_rel(out)}/: {', '.join(p.name for p in paths)}")
+    from triangulate.project.init import next_step_after_run
+
+    step = next_step_after_run(
+        str(project), list(a.project.file.reviewers), statuses, list(a.reviewers)
+    )
+    if step:
+        typer.echo(step)
     return 0
 
 
@@ -823,15 +830,24 @@ def init(
             help="A data source (repeatable, in order); KIND is excerpts, survey or survey_responses, guessed from the file when left out.",
         ),
     ] = None,
+    reviewer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reviewer",
+            "-r",
+            metavar="ID",
+            help="A reviewer id (repeatable, or comma-separated): who codes convergence; written as 'reviewers:'. Asked for at a terminal when left out.",
+        ),
+    ] = None,
 ) -> int:
     """Create a project: triangulate.yaml, and a draft codebook.yaml listing every code found.
 
     Asks for missing values only when standard input is a terminal. Never overwrites: an existing
     project stops it, and an existing codebook.yaml is kept (run import-codebook first to seed it).
 
-    Example: triangulate init my-study --protocol farmer-2006 --source interviews=export.qdpx --source survey=data/survey.sav
+    Example: triangulate init my-study --protocol farmer-2006 --source interviews=export.qdpx --source survey=data/survey.sav --reviewer bb --reviewer pl
     """
-    from triangulate.project.init import init_project, parse_source_arg
+    from triangulate.project.init import init_project, parse_reviewers, parse_source_arg
 
     args = [parse_source_arg(s) for s in source or []]
     result = init_project(
@@ -840,6 +856,7 @@ def init(
         protocol=protocol,
         sources=args,
         ask=_init_ask() if sys.stdin.isatty() else None,
+        reviewers=parse_reviewers(reviewer) if reviewer is not None else None,
     )
     _print_findings(result.findings)
     for sid in result.inferred:

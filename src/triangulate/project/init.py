@@ -63,6 +63,68 @@ def parse_source_arg(value: str) -> SourceArg:
     return SourceArg(sid, rest.strip(), kind)
 
 
+def parse_reviewers(values: list[str]) -> list[str]:
+    """Reviewer ids from ``--reviewer`` values or an answer: ``bb, pl`` or ``bb pl``, each once."""
+    out: list[str] = []
+    for value in values:
+        for rid in re.split(r"[,\s]+", value.strip()):
+            if not rid:
+                continue
+            if not _ID.match(rid):
+                raise UsageError(
+                    f"reviewer id '{rid}' may only hold lowercase letters, digits, '_' and '-' "
+                    "(it names the worksheet reviews/<id>.csv)"
+                )
+            if rid not in out:
+                out.append(rid)
+    return out
+
+
+SCHEMA_DIR = "schemas"  # where init puts the JSON Schemas in a project, for editors
+
+
+def modeline(kind: str) -> str:
+    """The first line of a YAML file init writes: editors with the YAML language server (VS Code,
+    JetBrains, Neovim) then complete and check it against the schema init put beside it."""
+    return f"# yaml-language-server: $schema={SCHEMA_DIR}/{kind}.schema.json\n"
+
+
+def write_project_schemas(root: Path) -> list[Path]:
+    """The project and codebook schemas in ``root/schemas/`` (created only when missing)."""
+    from triangulate.project.schema import render_schemas
+    from triangulate.sources.refi.qdc import write_new
+
+    written = []
+    for name, text in render_schemas().items():
+        if name in ("project.schema.json", "codebook.schema.json"):
+            path = root / SCHEMA_DIR / name
+            if write_new(path, text):
+                written.append(path)
+    return written
+
+
+def next_step_after_run(
+    project_arg: str, reviewers: list[str], statuses: dict[str, int], coded_by: list[str]
+) -> str | None:
+    """The one line ``run`` ends with: what the team does next, or None when nothing is left."""
+    arg = f" {project_arg}" if project_arg not in ("", ".") else ""
+    open_units = statuses.get("uncoded", 0) + statuses.get("proposed", 0)
+    if open_units:
+        if not reviewers:
+            return (
+                f"next: {open_units} unit(s) await reviewers: add them to triangulate.yaml "
+                f"(reviewers: [ab, cd]), then each runs `triangulate converge{arg} --reviewer ID`"
+            )
+        todo = [r for r in reviewers if r not in coded_by] or reviewers
+        return (
+            f"next: {open_units} unit(s) await reviewers: `triangulate converge{arg} --reviewer {todo[0]}`"
+            + (f" (also: {', '.join(todo[1:])})" if len(todo) > 1 else "")
+        )
+    if statuses.get("disputed", 0):
+        return f"next: settle the {statuses['disputed']} disputed unit(s) with `triangulate review{arg}`"
+    return None
+
+
 def infer_kind(path: Path) -> str:
     """.qdpx: excerpts; .sav/.dta: survey_responses; tables by their header."""
     suffix = path.suffix.lower()
@@ -175,6 +237,7 @@ def init_project(
     sources: list[SourceArg] | None = None,
     ask: Ask | None = None,
     cwd: Path | None = None,
+    reviewers: list[str] | None = None,
 ) -> InitResult:
     """Scaffold a project in ``directory``. Raises UsageError (exit 2) when it cannot."""
     from triangulate.findings import exit_code_for
@@ -233,6 +296,19 @@ def init_project(
             "give the data sources: --source ID=PATH[:kind] (repeatable), e.g. --source interviews=data/export.qdpx"
         )
 
+    if reviewers is None and ask:
+        while True:
+            answer = ask(
+                "Reviewer ids, separated by commas (who codes convergence, e.g. bb, pl; empty: none yet)",
+                "",
+            )
+            try:
+                reviewers = parse_reviewers([answer])
+                break
+            except UsageError as exc:
+                ask(f"{exc.message}. Press Enter to try again", "")
+    reviewers = parse_reviewers(reviewers or [])
+
     seen: set[str] = set()
     entries: list[dict[str, Any]] = []
     codes: dict[str, list[str]] = {}
@@ -279,10 +355,12 @@ def init_project(
         "protocol": protocol,
         "codebook": "codebook.yaml",
         "sources": entries,
+        **({"reviewers": reviewers} if reviewers else {}),
         "output": "out",
     }
     text = (
-        "# Written by `triangulate init`. Paths are relative to this folder; the format is in the spec (section 2).\n"
+        modeline("project")
+        + "# Written by `triangulate init`. Paths are relative to this folder; the format is in the spec (section 2).\n"
         + yaml.safe_dump(
             project, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
         )
@@ -294,9 +372,10 @@ def init_project(
             f"{root / 'triangulate.yaml'} already exists; 'init' never overwrites a project"
         )
     written.append(root / "triangulate.yaml")
-    kept = not write_new(root / "codebook.yaml", codebook_draft(codes))
+    kept = not write_new(root / "codebook.yaml", modeline("codebook") + codebook_draft(codes))
     if not kept:
         written.append(root / "codebook.yaml")
+    written += write_project_schemas(root)
 
     shown = _relpath(root, cwd) if not directory.is_absolute() else str(root)
     shown_arg = "" if shown == "." else f" {shown}"
@@ -315,6 +394,16 @@ def init_project(
                 )
                 break
     steps += [f"triangulate validate{shown_arg}", f"triangulate run{shown_arg}"]
+    if reviewers:
+        steps.append(
+            f"Each reviewer codes the units: triangulate converge{shown_arg} --reviewer ID "
+            f"(ID: {', '.join(reviewers)})"
+        )
+    else:
+        steps.append(
+            "Add reviewers to triangulate.yaml (reviewers: [ab, cd]); each then codes the units "
+            f"with triangulate converge{shown_arg} --reviewer ID"
+        )
     if len(args) < 2:
         steps.insert(
             0, "Add a second source to triangulate.yaml: triangulation compares at least two"

@@ -79,6 +79,7 @@ class Group(_Strict):
     id: Id
     label: str | None = None
     description: str | None = None
+    guid: str | None = None  # the QDA folder or code set it came from (import-codebook)
 
 
 class Theme(_Strict):
@@ -88,6 +89,7 @@ class Theme(_Strict):
     definition: str | None = None
     codes: dict[str, list[str]] = Field(default_factory=dict)
     not_collected: list[str] = Field(default_factory=list)
+    guid: str | None = None  # the QDA code or folder it came from (import-codebook)
     questions: list[str] = Field(
         default_factory=list, description="Ids of the research questions this theme answers."
     )
@@ -124,6 +126,7 @@ class Codebook(_Strict):
     groups: list[Group] = Field(default_factory=list)
     themes: list[Theme] = Field(default_factory=list)
     questions: list[Question] = Field(default_factory=list)
+    guids: dict[str, dict[str, str]] = Field(default_factory=dict)  # source -> code -> QDA GUID
 
     def question(self, qid: str) -> Question | None:
         for q in self.questions:
