@@ -43,19 +43,6 @@ class Location:
             "field": self.field,
         }
 
-    def describe(self) -> str:
-        parts: list[str] = []
-        if self.file:
-            parts.append(self.file)
-        if self.row is not None:
-            # a table row whose record starts on another line (a cell above spans lines)
-            parts.append(f"row {self.row}" + (f" (line {self.line})" if self.line else ""))
-        elif self.line is not None:
-            parts.append(f"line {self.line}" + (f", column {self.column}" if self.column else ""))
-        if self.field:
-            parts.append(f"'{self.field}'")
-        return ", ".join(parts)
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -75,10 +62,6 @@ class Finding:
             "message": self.message,
             "location": self.location.to_dict(),
         }
-
-    def __str__(self) -> str:
-        where = self.location.describe()
-        return f"{where + ': ' if where else ''}{self.severity.value} [{self.code}] {self.message}"
 
 
 # Finding codes whose errors mean "could not run" (exit 2) rather than "inputs have errors" (exit 1).

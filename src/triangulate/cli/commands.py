@@ -564,11 +564,11 @@ def _interactive_code(result: PipelineResult, reviewer: str, redo: bool) -> int:
             "add it under 'reviewers' in triangulate.yaml"
         )
     console = Console(highlight=False)
-    code_loop(a, reviewer, console, _ask(console), redo=redo)
+    code_loop(a, reviewer, console, _ask(), redo=redo)
     return 0
 
 
-def _ask(console: object) -> Callable[[str], str]:
+def _ask() -> Callable[[str], str]:
     """Read one answer; end of input (Ctrl-D) raises EOFError, which the walks take as
     "cancel this unit without saving, and stop"."""
 
@@ -648,7 +648,7 @@ def review(
             "permissions (or attributes) and run this again."
         )
     console = Console(highlight=False)
-    review_loop(a, units, as_.strip(), console, _ask(console), revise=revise)
+    review_loop(a, units, as_.strip(), console, _ask(), revise=revise)
     return 0
 
 
@@ -909,13 +909,9 @@ def import_codebook(
 
     Example: triangulate import-codebook export.qdpx --source interviews --output my-study/codebook.yaml
     """
+    from triangulate.files import write_new_file
     from triangulate.findings import UsageError, exit_code_for
-    from triangulate.sources.refi.qdc import (
-        codebook_yaml,
-        draft_codebook,
-        read_code_tree,
-        write_new,
-    )
+    from triangulate.sources.refi.qdc import codebook_yaml, draft_codebook, read_code_tree
 
     _check_source_id(source, "--source")
     exists = f"{output} already exists; import-codebook never overwrites it (choose another --output, or move the file away)"
@@ -926,7 +922,7 @@ def import_codebook(
     if roots is None:
         return exit_code_for(findings) or 1
     draft = draft_codebook(roots, source)
-    if not write_new(output, codebook_yaml(draft, file.name, source)):
+    if not write_new_file(output, codebook_yaml(draft, file.name, source)):
         raise UsageError(exists)
     n = sum(len(c) for t in draft["themes"] for c in t["codes"].values())
     typer.echo(
@@ -958,10 +954,11 @@ def export_codebook(
 
     Example: triangulate export-codebook my-study --output themes.qdc
     """
+    from triangulate.files import write_new_file
     from triangulate.findings import Location, UsageError, error, exit_code_for
     from triangulate.project.loading import check_codebook, find_project_file, load_yaml_model
     from triangulate.project.models import Codebook, ProjectFile
-    from triangulate.sources.refi.qdc import export_qdc, write_new
+    from triangulate.sources.refi.qdc import export_qdc
 
     pfile = find_project_file(project)
     if pfile is None:
@@ -1001,7 +998,7 @@ def export_codebook(
     if force:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8", newline="\n")
-    elif not write_new(output, text):
+    elif not write_new_file(output, text):
         raise UsageError(
             f"{output} already exists; give --force to overwrite it, or choose another --output"
         )

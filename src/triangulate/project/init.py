@@ -240,11 +240,11 @@ def init_project(
     reviewers: list[str] | None = None,
 ) -> InitResult:
     """Scaffold a project in ``directory``. Raises UsageError (exit 2) when it cannot."""
+    from triangulate.files import write_new_file as write_new
     from triangulate.findings import exit_code_for
     from triangulate.project.loading import builtin_protocol_ids, resolve_protocol
     from triangulate.project.models import SourceSpec
     from triangulate.project.paths import PROJECT_FILENAMES
-    from triangulate.sources.refi.qdc import write_new
 
     cwd = cwd or Path.cwd()
     root = directory if directory.is_absolute() else cwd / directory

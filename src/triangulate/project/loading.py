@@ -49,7 +49,6 @@ M = TypeVar("M", bound=BaseModel)
 @dataclass
 class Project:
     root: Path
-    project_path: Path
     file: ProjectFile
     protocol: Protocol
     protocol_file: Path
@@ -712,7 +711,7 @@ def load_project(path: Path, progress: Progress | None = None) -> LoadResult:
 
     if protocol is None or codebook is None or len(sources) != len(pf.sources):
         return LoadResult(None, findings)
-    project = Project(root, pfile, pf, protocol, protocol_file, codebook, sources, inputs)
+    project = Project(root, pf, protocol, protocol_file, codebook, sources, inputs)
     return LoadResult(project, findings)
 
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, overload
 from triangulate.findings import Finding, Location, warning
 from triangulate.inputs import LIMITS
 from triangulate.progress import Progress
+from triangulate.sources.rows import EXCERPT_COLUMNS
 
 if TYPE_CHECKING:
     from triangulate.sources.rows import ExcerptRow
@@ -42,7 +43,6 @@ FAST_SUFFIXES: dict[str, str | None] = {
     ".txt": None,
     ".tsv": "\t",
 }  # None: detected (, ; tab)
-EXCERPT_COLUMNS = ("excerpt_id", "participant", "code", "text")
 
 
 def fast_min_bytes() -> int:

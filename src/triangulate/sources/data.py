@@ -20,7 +20,6 @@ class SourceData:
     def is_excerpts(self) -> bool:
         return self.spec.kind == "excerpts"
 
-    _by_code: dict[str, list[ExcerptRow]] | None = None
     _columns: ExcerptColumns | None = None
     _survey_by_code: tuple[int, dict[str, list[SurveyRow]]] | None = None
 
@@ -65,12 +64,3 @@ class SourceData:
         if self.is_excerpts:
             return set(self.excerpt_columns().by_code())
         return {r.code for r in self.survey}
-
-    def excerpt_rows_by_code(self) -> dict[str, list[ExcerptRow]]:
-        """Rows grouped by code, in file order (computed once)."""
-        if self._by_code is None:
-            groups: dict[str, list[ExcerptRow]] = {}
-            for r in self.excerpts:
-                groups.setdefault(r.code, []).append(r)
-            self._by_code = groups
-        return self._by_code

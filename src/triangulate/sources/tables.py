@@ -36,7 +36,6 @@ MAX_CELL = 10 * 1024 * 1024  # characters in one CSV cell
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024  # bytes, all members of a workbook together
 MAX_XLSX_MEMBERS = 10_000
 MAX_XLSX_CELLS = 20_000_000  # cells visited in one sheet, counting the gaps a sparse sheet pads
-SUPPORTED = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson")
 
 
 @dataclass

@@ -145,17 +145,6 @@ def codebook_yaml(draft: dict[str, Any], origin: str, source_id: str) -> str:
     return header + body
 
 
-def write_new(path: Path, text: str) -> bool:
-    """Create ``path`` with ``text``; False (and nothing written) when it already exists."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with path.open("x", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-    except FileExistsError:
-        return False
-    return True
-
-
 # ---------------------------------------------------------------------------- export
 
 

@@ -290,7 +290,6 @@ class QdaProject:
     selection_case: dict[str, str]  # selection guid -> case name
     docs: list[TextDoc]
     skipped: Counter[str]  # kind of selection -> codings skipped
-    xml_name: str = ""
 
 
 def _selections(doc_el: Element) -> list[Selection]:
@@ -590,7 +589,6 @@ def read_qdpx(
             return None, findings + [
                 error("refi.malformed", "the project XML is nested too deeply", Location(xml_loc))
             ]
-        project.xml_name = info.filename
         if texts:
             findings += _load_texts(zf, members, project, shown, budget)
     return project, findings
@@ -1184,7 +1182,6 @@ def resolve_code_forms(data: SourceData, codebook: Codebook) -> list[Finding]:
     for r in data.excerpts:
         if r.code_path is not None and r.code != r.code_path and r.code_path in listed:
             r.code = r.code_path
-    data._by_code = None
     paths: dict[str, list[str]] = {}
     for r in data.excerpts:
         if r.code_path is not None:
