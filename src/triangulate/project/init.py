@@ -91,8 +91,8 @@ def modeline(kind: str) -> str:
 
 def write_project_schemas(root: Path) -> list[Path]:
     """The project and codebook schemas in ``root/schemas/`` (created only when missing)."""
+    from triangulate.files import write_new_file as write_new
     from triangulate.project.schema import render_schemas
-    from triangulate.sources.refi.qdc import write_new
 
     written = []
     for name, text in render_schemas().items():
