@@ -176,3 +176,52 @@ def test_views_index_like_lists(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(view) == 3 and view[-1].excerpt_id == "E7" and [r.row for r in view[0:2]] == [5, 7]
     with pytest.raises(IndexError):
         view[3]
+
+
+# ---------------------------------------------------------------------------- .jsonl and .xlsx, column by column
+
+JCELL = st.one_of(
+    st.sampled_from(["a", "", " ", "P1", " c1 ", "x;Y", "é", "\n", "1"]),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.none(),
+)
+
+
+def _write_format(root: Path, fmt: str, header: list[str], rows: list[list[object]]) -> str:
+    import json
+
+    import openpyxl
+
+    name = f"data.{fmt}"
+    if fmt == "jsonl":
+        lines = [json.dumps(dict(zip(header, r))) for r in rows]
+        (root / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.append(header)
+        for r in rows:
+            ws.append(r)
+        wb.save(root / name)
+    return name
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.lists(JCELL, min_size=5, max_size=5), min_size=1, max_size=10),
+    fmt=st.sampled_from(["jsonl", "xlsx"]),
+)
+def test_jsonl_and_xlsx_read_column_by_column_as_row_by_row(
+    rows: list[list[object]], fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = ["excerpt_id", "participant", "code", "text", "substance"]
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        name = _write_format(root, fmt, header, rows)
+        fast = _load(root, True, monkeypatch, name)
+        careful = _load(root, False, monkeypatch, name)
+        assert fast == careful

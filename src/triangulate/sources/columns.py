@@ -36,6 +36,7 @@ from triangulate.sources.rows import EXCERPT_COLUMNS
 
 if TYPE_CHECKING:
     from triangulate.sources.rows import ExcerptRow
+    from triangulate.sources.tables import Table
 
 
 FAST_SUFFIXES: dict[str, str | None] = {
@@ -410,7 +411,6 @@ def _parse_fast(
     if note is not None:
         findings.append(note)
 
-    import numpy as np
     import pandas as pd
 
     try:
@@ -444,9 +444,27 @@ def _parse_fast(
         return None
     cols = {name: df.iloc[:, p] for name, p in zip(wanted, positions)}
     del df  # the columns the tool does not use go with it
+    n = len(cols["text"])
+    rows = range(2, n + 2)  # one record per line, no blank line: row i is line i + 2
+    built = _build(cols, wanted, rows, lambda i: Location(shown, row=rows[i], field="text"))
+    if built is None:
+        return None
+    return built[0], findings + built[1]
+
+
+def _build(
+    cols: dict[str, Any],
+    wanted: list[str],
+    rows: Sequence[int],
+    text_location: Callable[[int], Location],
+) -> tuple[ExcerptColumns, list[Finding]] | None:
+    """Excerpt columns from whole columns of cells (pandas Series or lists of str); None when a
+    required value is empty (the careful reader then reports each one)."""
+    import numpy as np
+    import pandas as pd
 
     def coded(series: Any, strip: bool) -> Coded | None:
-        ids, uniques = pd.factorize(series, sort=False)
+        ids, uniques = pd.factorize(np.asarray(series, dtype=object), sort=False)
         values = [str(u) for u in uniques]
         if not strip:
             return Coded(ids, values)
@@ -463,7 +481,7 @@ def _parse_fast(
     code = coded(cols["code"], True) if who is not None else None
     if eid is None or who is None or code is None:
         return None
-    text = cols["text"].to_numpy(dtype=object)
+    text = np.asarray(cols["text"], dtype=object)
     from triangulate.sources.rows import split_tags
 
     tags: dict[str, Coded] = {}
@@ -472,16 +490,30 @@ def _parse_fast(
         assert cells is not None
         cells.values = [split_tags(c) for c in cells.values]
         tags[d] = cells
-    del cols
-    n = len(text)
-    rows = range(2, n + 2)  # one record per line, no blank line: row i is line i + 2
+    findings: list[Finding] = []
     blank = np.flatnonzero((text == "") | np.frompyfunc(str.isspace, 1, 1)(text).astype(bool))
     if len(blank):
         findings.append(
             warning(
                 "data.empty-text",
                 f"{len(blank)} coding(s) have no excerpt text (first shown here); reports will show them as empty",
-                Location(shown, row=rows[int(blank[0])], field="text"),
+                text_location(int(blank[0])),
             )
         )
     return ExcerptColumns(eid, who, code, text, tags, rows), findings
+
+
+def columns_from_table(
+    table: Table, dimensions: list[str]
+) -> tuple[ExcerptColumns, list[Finding]] | None:
+    """A large excerpts table read by the careful reader (.xlsx, .jsonl, an odd CSV), held column
+    by column like the fast reader's; None when the row-by-row parse must report something (a
+    missing column or value) or a row's record spans lines (its location needs the line)."""
+    if table.lines is not None or any(table.index(c) is None for c in EXCERPT_COLUMNS):
+        return None
+    wanted = list(EXCERPT_COLUMNS) + [d for d in dimensions if table.index(d) is not None]
+    transposed: Sequence[Sequence[str]] = table.by_column or (
+        list(zip(*table.rows)) if table.rows else [() for _ in table.columns]
+    )
+    cols = {name: transposed[table.columns.index(name)] for name in wanted}
+    return _build(cols, wanted, table.row_numbers, lambda i: table.loc(i, "text"))

@@ -16,7 +16,7 @@ from triangulate.sources.rows import (
     SurveyRow,
     split_tags,
 )
-from triangulate.sources.tables import Table, read_table, split_sheet
+from triangulate.sources.tables import Table, ensure_rows, read_table, split_sheet
 
 if TYPE_CHECKING:
     from triangulate.progress import Progress
@@ -44,15 +44,33 @@ def load_source(
         from triangulate.sources.responses import load_responses  # respondent-level data (spec 4.3)
 
         return load_responses(root, spec)
-    table, findings = read_table(root / base, base, sheet)
+    large = spec.kind == "excerpts" and _large(root / base)
+    table, findings = read_table(root / base, base, sheet, rows=not large)
     if table is None:
         return None, findings
     data = SourceData(spec, spec.path)
     if spec.kind == "excerpts":
+        if large:
+            from triangulate.sources.columns import columns_from_table
+
+            built = columns_from_table(table, dimensions)  # column by column, as the fast reader
+            if built is not None:
+                data.attach_columns(built[0])
+                return data, findings + built[1]
+            ensure_rows(table)
         findings += _parse_excerpts(table, data, dimensions)
     elif spec.kind == "survey":
         findings += _parse_survey(table, data, dimensions)
     return data, findings
+
+
+def _large(path: Path) -> bool:
+    from triangulate.sources.columns import fast_min_bytes
+
+    try:
+        return path.stat().st_size >= fast_min_bytes()
+    except OSError:
+        return False
 
 
 def _require(table: Table, names: tuple[str, ...], kind: str) -> list[Finding]:

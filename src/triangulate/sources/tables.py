@@ -24,6 +24,7 @@ import json
 import math
 import threading
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -50,6 +51,7 @@ class Table:
     lines: list[int] | None = None
     encoding: str | None = None  # as read: "utf-8", "utf-8-sig", "utf-16", "cp1252"; None: .xlsx
     delimiter: str | None = None  # as read: ",", ";" or "\t"; None for .xlsx and .jsonl
+    by_column: list[Sequence[str]] | None = None  # the same cells column by column, when read so
 
     def index(self, name: str) -> int | None:
         try:
@@ -82,6 +84,13 @@ class Table:
         return None
 
 
+def ensure_rows(table: Table) -> Table:
+    """Fill ``rows`` from ``by_column`` when a reader left them out."""
+    if not table.rows and table.by_column and table.row_numbers:
+        table.rows = list(map(list, zip(*table.by_column)))
+    return table
+
+
 def split_sheet(path: str) -> tuple[str, str | None]:
     """``data/file.xlsx#Sheet 2`` -> (``data/file.xlsx``, ``Sheet 2``)."""
     if "#" in path:
@@ -92,11 +101,18 @@ def split_sheet(path: str) -> tuple[str, str | None]:
 
 
 def read_table(
-    path: Path, shown: str, sheet: str | None = None, *, limit: int | None = None
+    path: Path,
+    shown: str,
+    sheet: str | None = None,
+    *,
+    limit: int | None = None,
+    rows: bool = True,
 ) -> tuple[Table | None, list[Finding]]:
     """Read a table file. Returns (table, findings); table is None when nothing usable was read.
 
     ``limit`` bounds the file's size in bytes (default: ``inputs.LIMITS`` for tables/workbooks).
+    ``rows=False`` lets a reader that reads column by column (.jsonl) leave ``rows`` empty and
+    fill ``by_column`` only (see :func:`ensure_rows`).
     """
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
@@ -125,7 +141,7 @@ def read_table(
     if suffix == ".tsv":
         return _read_delimited(raw, shown, "\t")
     if suffix in (".jsonl", ".ndjson"):
-        return _read_jsonl(raw, shown)
+        return _read_jsonl(raw, shown, rows)
     return None, [
         error(
             "data.unsupported-format",
@@ -467,6 +483,8 @@ def _cell_text(value: Any) -> str:
 
 
 def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None, list[Finding]]:
+    """Read one sheet: with python-calamine (Rust) when it can give exactly what openpyxl gives,
+    else with openpyxl, the reference (same values, findings and row numbers either way)."""
     bad = error(
         "data.malformed",
         "not a readable .xlsx workbook; open it in Excel and save it again as .xlsx, or export CSV",
@@ -487,23 +505,216 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
                         Location(shown),
                     )
                 ]
+            fast = _read_xlsx_calamine(path, zf, shown, sheet)
     except Exception:
         return None, [bad]
+    if fast is not None:
+        return fast
+    return _read_xlsx_openpyxl(path, shown, sheet, bad)
+
+
+def xlsx_reader() -> str:
+    """Which reader reads workbooks: "calamine" or "openpyxl" (``TRIANGULATE_XLSX_READER``
+    forces one; tests compare the two)."""
+    import os
+
+    forced = os.environ.get("TRIANGULATE_XLSX_READER", "")
+    if forced in ("calamine", "openpyxl"):
+        return forced
+    return "calamine"
+
+
+def _sheet_part(zf: zipfile.ZipFile, name: str | None, index: int) -> str | None:
+    """The zip member of a sheet (by name, else the ``index``-th sheet), from workbook.xml and its
+    relationships; None when they cannot be followed."""
+    import re
+
+    try:
+        wb = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return None
+    sheets = re.findall(r"<(?:\w+:)?sheet\b([^>]*)/?>", wb)
+    chosen = None
+    for k, attrs in enumerate(sheets):
+        m_name = re.search(r'\bname="([^"]*)"', attrs)
+        if (name is not None and m_name and _xml_unescape(m_name.group(1)) == name) or (
+            name is None and k == index
+        ):
+            chosen = attrs
+            break
+    if chosen is None:
+        return None
+    m_id = re.search(r'\br:id="([^"]*)"', chosen) or re.search(r'\b\w+:id="([^"]*)"', chosen)
+    if m_id is None:
+        return None
+    for rel in re.findall(r"<(?:\w+:)?Relationship\b([^>]*)/?>", rels):
+        if re.search(rf'\bId="{re.escape(m_id.group(1))}"', rel):
+            m_t = re.search(r'\bTarget="([^"]*)"', rel)
+            if m_t is None:
+                return None
+            target = m_t.group(1)
+            return target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return None
+
+
+def _xml_unescape(text: str) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(text, {"&quot;": '"', "&apos;": "'"})
+
+
+def _has_error_cells(zf: zipfile.ZipFile, member: str) -> bool:
+    """Whether the sheet holds error cells (#N/A, #DIV/0!, ...): openpyxl reads their text,
+    calamine an empty cell, so such a sheet is read by openpyxl."""
+    tail = b""
+    with zf.open(member) as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                return False
+            if b't="e"' in tail + chunk or b"t='e'" in tail + chunk:
+                return True
+            tail = chunk[-8:]
+
+
+_EXACT = 2.0**53  # floats at or above this may be integers openpyxl reads exactly and calamine not
+
+
+def _read_xlsx_calamine(
+    path: Path, zf: zipfile.ZipFile, shown: str, sheet: str | None
+) -> tuple[Table | None, list[Finding]] | None:
+    """None: leave the workbook to openpyxl (calamine missing or failing, a sheet that is not a
+    worksheet, error cells, huge integers, a sheet too large to hold as a grid)."""
+    if xlsx_reader() != "calamine":
+        return None
+    try:
+        import python_calamine as pc
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    try:
+        raw = path.read_bytes()
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(raw))
+        metas = wb.sheets_metadata
+        if sheet is not None:
+            if sheet not in wb.sheet_names:
+                return None  # openpyxl words the error (and lists its sheet names)
+            k = wb.sheet_names.index(sheet)
+        else:
+            works = [i for i, m in enumerate(metas) if m.typ == pc.SheetTypeEnum.WorkSheet]
+            if not works:
+                return None
+            k = works[0]
+        if metas[k].typ != pc.SheetTypeEnum.WorkSheet:
+            return None
+        member = _sheet_part(zf, wb.sheet_names[k], k)
+        if member is None or member not in zf.namelist() or _has_error_cells(zf, member):
+            return None
+        ws = wb.get_sheet_by_index(k)
+        end = ws.end
+        if end is not None and (end[0] + 1) * (end[1] + 1) > MAX_XLSX_CELLS:
+            return None  # openpyxl reads row by row and stops at the budget, naming the row
+        grid = ws.to_python(skip_empty_area=False)
+    except Exception:
+        return None
+    from triangulate.digests import remember
+
+    remember(path, raw)
+    del raw
+    return _table_from_rows(grid, shown, _calamine_cells)
+
+
+_STR = frozenset({str})
+
+
+def _calamine_cells(values: Any) -> list[str] | None:
+    if set(map(type, values)) <= _STR:
+        return values  # type: ignore[no-any-return]  # a fresh list of str from to_python
+    out: list[str] = []
+    for v in values:
+        if v.__class__ is str:
+            out.append(v)
+        elif v.__class__ is float:
+            if not -_EXACT < v < _EXACT:
+                return None
+            out.append(str(int(v)) if v.is_integer() else repr(v))
+        elif v.__class__ is date:
+            out.append(datetime(v.year, v.month, v.day).isoformat())  # openpyxl gives a datetime
+        else:
+            out.append(_cell_text(v))
+    return out
+
+
+def _openpyxl_cells(values: Any) -> list[str] | None:
+    return [_cell_text(v) for v in values]
+
+
+def _table_from_rows(
+    rows: Any, shown: str, cells_of: Any
+) -> tuple[Table | None, list[Finding]] | None:
+    findings: list[Finding] = []
+    table: Table | None = None
+    budget = MAX_XLSX_CELLS
+    for rownum, values in enumerate(rows, start=1):
+        budget -= max(len(values), 1)
+        if budget < 0:
+            return None, [
+                error(
+                    "data.too-large",
+                    f"the sheet spans more than {MAX_XLSX_CELLS:,} cells (row {rownum} and beyond); refusing to "
+                    "read further (delete stray cells far from the table, or export the sheet as CSV)",
+                    Location(shown, row=rownum),
+                )
+            ]
+        cells = cells_of(values)
+        if cells is None:
+            return None  # the calamine path gives up: openpyxl reads it
+        if table is None:
+            if not "".join(cells).strip():
+                continue
+            while cells and not cells[-1].strip():
+                cells.pop()
+            cols, hf = _header(cells, shown)
+            findings += hf
+            table = Table(shown, cols)
+            continue
+        if not "".join(cells).strip():
+            continue
+        n = len(table.columns)
+        if len(cells) > n:
+            if "".join(cells[n:]).strip():
+                findings.append(
+                    error(
+                        "data.ragged-row",
+                        f"row has values beyond the {n} header columns; give them a header",
+                        Location(shown, row=rownum),
+                    )
+                )
+                continue
+            cells = cells[:n]
+        elif len(cells) < n:
+            cells += [""] * (n - len(cells))
+        table.rows.append(cells)
+        table.row_numbers.append(rownum)
+    if table is None:
+        findings.append(
+            error(
+                "data.empty",
+                "the sheet is empty; it needs a header row and data rows",
+                Location(shown),
+            )
+        )
+        return None, findings
+    return table, findings
+
+
+def _read_xlsx_openpyxl(
+    path: Path, shown: str, sheet: str | None, bad: Finding
+) -> tuple[Table | None, list[Finding]]:
     import openpyxl  # deferred: only needed for workbooks
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (
-        InvalidFileException,
-        zipfile.BadZipFile,
-        KeyError,
-        ValueError,
-        TypeError,
-        OSError,
-        IndexError,
-    ):
-        return None, [bad]
     except Exception:
         return None, [bad]
     try:
@@ -520,97 +731,71 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
             ws = wb[sheet]
         else:
             ws = wb.worksheets[0]
-        findings: list[Finding] = []
-        table: Table | None = None
         if hasattr(ws, "reset_dimensions"):
             # The declared dimension (e.g. A1:XFD1048576) is only a hint; trusting it would pad every
             # row to it. Rows then hold the cells they really have.
             ws.reset_dimensions()
-        budget = MAX_XLSX_CELLS
-        for rownum, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            budget -= max(len(values), 1)
-            if budget < 0:
-                return None, [
-                    error(
-                        "data.too-large",
-                        f"the sheet spans more than {MAX_XLSX_CELLS:,} cells (row {rownum} and beyond); refusing to "
-                        "read further (delete stray cells far from the table, or export the sheet as CSV)",
-                        Location(shown, row=rownum),
-                    )
-                ]
-            cells = [_cell_text(v) for v in values]
-            if table is None:
-                if not any(c.strip() for c in cells):
-                    continue
-                while cells and not cells[-1].strip():
-                    cells.pop()
-                cols, hf = _header(cells, shown)
-                findings += hf
-                table = Table(shown, cols)
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            n = len(table.columns)
-            if len(cells) > n:
-                if any(c.strip() for c in cells[n:]):
-                    findings.append(
-                        error(
-                            "data.ragged-row",
-                            f"row has values beyond the {n} header columns; give them a header",
-                            Location(shown, row=rownum),
-                        )
-                    )
-                    continue
-                cells = cells[:n]
-            elif len(cells) < n:
-                cells += [""] * (n - len(cells))
-            table.rows.append(cells)
-            table.row_numbers.append(rownum)
+        result = _table_from_rows(ws.iter_rows(values_only=True), shown, _openpyxl_cells)
+        assert result is not None  # only the calamine path gives up
+        return result
     except Exception:
         return None, [bad]
     finally:
         wb.close()
-    if table is None:
-        findings.append(
-            error(
-                "data.empty",
-                "the sheet is empty; it needs a header row and data rows",
-                Location(shown),
-            )
-        )
-        return None, findings
-    return table, findings
 
 
-def _read_jsonl(raw: bytes, shown: str) -> tuple[Table | None, list[Finding]]:
+_JSON_SPACE = " \t\r\n"
+
+
+def _json_scanner() -> Any:
+    """The json module's C scanner: one call per line instead of json.loads' three Python-level
+    calls. It accepts exactly what json.loads accepts of a value without surrounding whitespace."""
+    from json import scanner
+
+    return scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+
+def _read_jsonl(raw: bytes, shown: str, rows: bool = True) -> tuple[Table | None, list[Finding]]:
+    """``rows=False``: only ``by_column`` is filled (``ensure_rows`` makes the rows when needed)."""
     text, encoding, findings = decode_text(raw, shown)
     if text is None:
         return None, findings
-    records: list[tuple[int, dict[str, Any]]] = []
+    scan = _json_scanner()
+    linenos: list[int] = []
+    objs: list[dict[str, Any]] = []
     lines = text.splitlines()
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        s = line.strip(_JSON_SPACE)
         try:
-            obj = json.loads(line)
-        except (
-            ValueError,
-            RecursionError,
-        ) as exc:  # JSONDecodeError, or an integer too long to convert
-            msg = getattr(
-                exc,
-                "msg",
-                "too deeply nested" if isinstance(exc, RecursionError) else "a number is too long",
-            )
-            findings.append(
-                error(
-                    "data.bad-json",
-                    f"line is not valid JSON ({msg}); make it one JSON object or remove it",
-                    Location(shown, line=lineno),
+            obj, end = scan(s, 0)
+            ok = end == len(s)
+        except (StopIteration, ValueError, RecursionError):
+            ok = False
+        if not ok:
+            try:
+                obj = json.loads(line)  # for its message (or it is valid after all)
+            except (
+                ValueError,
+                RecursionError,
+            ) as exc:  # JSONDecodeError, or an integer too long to convert
+                msg = getattr(
+                    exc,
+                    "msg",
+                    "too deeply nested"
+                    if isinstance(exc, RecursionError)
+                    else "a number is too long",
                 )
-            )
-            continue
-        if not isinstance(obj, dict):
+                findings.append(
+                    error(
+                        "data.bad-json",
+                        f"line is not valid JSON ({msg}); make it one JSON object or remove it",
+                        Location(shown, line=lineno),
+                    )
+                )
+                continue
+        if obj.__class__ is not dict and not isinstance(obj, dict):
             findings.append(
                 error(
                     "data.bad-json",
@@ -619,30 +804,40 @@ def _read_jsonl(raw: bytes, shown: str) -> tuple[Table | None, list[Finding]]:
                 )
             )
             continue
-        records.append((lineno, obj))
-    columns: list[str] = []
-    seen: set[str] = set()
-    for _, obj in records:
-        for k in obj:
-            if k not in seen:
-                seen.add(k)
-                columns.append(k)
-    if not records:
+        objs.append(obj)
+        linenos.append(lineno)
+    del lines, text
+    if not objs:
         if not findings:
             findings.append(error("data.empty", "the file has no JSON objects", Location(shown)))
         return None, findings
-    table = Table(shown, columns, line_based=True, encoding=encoding)
-    for lineno, obj in records:
-        row = []
-        for c in columns:
-            v = obj.get(c)
-            row.append(
+    first = objs[0].keys()
+    uniform = len(first) > 1 and all(obj.keys() == first for obj in objs)
+    if uniform:  # every record has the same keys (the usual export): one C-level pass
+        from operator import itemgetter
+
+        columns = list(first)
+        raw_cols: list[Any] = list(zip(*map(itemgetter(*columns), objs)))
+    else:
+        columns = list(dict.fromkeys(k for obj in objs for k in obj))
+        raw_cols = [[obj.get(c) for obj in objs] for c in columns]
+    del objs
+    cells: list[Any] = []
+    for col in raw_cols:
+        if not set(map(type, col)) <= _STR:
+            col = [
                 v
                 if isinstance(v, str)
-                else _cell_text(v)
-                if not isinstance(v, (dict, list))
                 else json.dumps(v)
-            )
-        table.rows.append(row)
-        table.row_numbers.append(lineno)
+                if isinstance(v, (dict, list))
+                else _cell_text(v)
+                for v in col
+            ]
+        cells.append(col)
+    del raw_cols
+    table = Table(shown, columns, line_based=True, encoding=encoding)
+    table.by_column = cells
+    table.row_numbers = linenos
+    if rows:
+        ensure_rows(table)
     return table, findings
