@@ -21,6 +21,7 @@ from triangulate.sources.refi.qdc import (
     draft_codebook,
     export_qdc,
     read_code_tree,
+    read_codebook,
     slug,
 )
 
@@ -80,25 +81,36 @@ def test_annex_example_codebook(tmp_path: Path) -> None:
         "label": "Economy",
         "definition": "Anything about jobs or taxes or business",
         "codes": {"interviews": ["Economy"]},
+        "guid": "{d7aa29da-519b-4946-9b90-253b6db8fd0a}",
     }
 
 
-def test_nested_codebook_one_theme_per_top_level_code(tmp_path: Path) -> None:
+def test_nested_codebook_folders_are_groups_of_themes(tmp_path: Path) -> None:
     text = NESTED_QDC.replace("SETS", "")
     assert xsd_errors(text, CODEBOOK_XSD) == []
     roots, _ = read_code_tree(write(tmp_path, "c.qdc", text), "c.qdc")
     assert roots is not None
     draft = draft_codebook(roots, "staff")
+    assert draft["groups"] == [
+        {
+            "id": "access_to_care",
+            "label": "Access to care",
+            "description": "How families reach services",
+            "guid": "{5215CC69-B628-4E02-AFB9-9BEEAEE55808}",
+        }
+    ]
     assert themes_of(draft, "staff") == {
-        "access_to_care": [
-            "point-person",
-            "transport",
-            "Access to care/Barriers/other",
-        ],  # 'other' twice: by path
+        "point-person": ["point-person"],
+        "barriers": ["transport", "Access to care/Barriers/other"],  # 'other' twice: by path
         "trust": ["Trust", "Trust/other"],  # a codable top-level code is its own theme's first code
         "empty_folder": [],
     }
-    assert draft["themes"][0]["definition"] == "How families reach services"
+    assert [t.get("group") for t in draft["themes"]] == [
+        "access_to_care",
+        "access_to_care",
+        None,
+        None,
+    ]
 
 
 def test_taguette_empty_sets_and_member_codes_are_tolerated(tmp_path: Path) -> None:
@@ -122,10 +134,9 @@ def test_import_from_a_qdpx(tmp_path: Path) -> None:
     path = b.write(tmp_path / "export.qdpx")
     roots, findings = read_code_tree(path, "export.qdpx")
     assert findings == [] and roots is not None
-    assert themes_of(draft_codebook(roots, "interviews")) == {
-        "access": ["point-person"],
-        "trust": ["Trust"],
-    }
+    draft = draft_codebook(roots, "interviews")
+    assert themes_of(draft) == {"point-person": ["point-person"], "trust": ["Trust"]}
+    assert [g["label"] for g in draft["groups"]] == ["Access"]
 
 
 def test_theme_ids_are_slugs_and_unique() -> None:
@@ -190,11 +201,14 @@ def test_import_codebook_command_writes_a_loadable_codebook(
         cwd=tmp_path,
     )
     assert r.exit_code == 0, r
-    assert "3 theme(s), 5 code(s) of source 'staff'" in r.stdout
+    assert "1 group(s), 4 theme(s), 5 code(s) of source 'staff'" in r.stdout
     text = (tmp_path / "study" / "codebook.yaml").read_text(encoding="utf-8")
-    assert text.startswith("# Drafted by `triangulate import-codebook` from c.qdc")
+    assert text.startswith(
+        "# yaml-language-server: $schema=schemas/codebook.schema.json\n"
+        "# Drafted by `triangulate import-codebook` from c.qdc"
+    )
     cb = Codebook.model_validate(yaml.safe_load(text))
-    assert [t.id for t in cb.themes] == ["access_to_care", "trust", "empty_folder"]
+    assert [t.id for t in cb.themes] == ["point-person", "barriers", "trust", "empty_folder"]
 
 
 def test_import_codebook_never_overwrites(tmp_path: Path, cli: Callable[..., Any]) -> None:
@@ -317,7 +331,10 @@ def test_property_export_validates_and_imports_back(themes: list[tuple[str, list
     roots, _ = parse_code_tree(child(root, "Codes"))
     draft = draft_codebook(roots, "s")
     Codebook.model_validate(draft)
-    assert len(draft["themes"]) == len(themes)
+    # each exported theme is a folder: with codes it comes back as a group of one theme per code
+    kept = [list(dict.fromkeys(c for c in map(_xml_chars, cs) if c.strip())) for _, cs in themes]
+    assert len(draft.get("groups", [])) == sum(1 for cs in kept if cs)
+    assert len(draft["themes"]) == sum(len(cs) or 1 for cs in kept)
     for i, ((label, codes), node) in enumerate(zip(themes, roots)):
         assert node.codable is False
         assert node.name == (
@@ -339,3 +356,142 @@ def test_codebook_yaml_header_is_a_comment_and_round_trips() -> None:
     text = codebook_yaml(draft, "evil\nname.qdc", "s")
     assert all(line.startswith("#") for line in text.splitlines()[:5])
     assert yaml.safe_load(text) == draft
+
+
+# ---------------------------------------------------------------------------- issue 13 item 19
+
+
+def test_nvivo_non_codable_folder_is_a_group_of_themes(tmp_path: Path) -> None:
+    """NVivo exports every code under a non-codable folder: it was one theme of 86 codes."""
+    b = QdpxBuilder()
+    nodes = b.code("Nodes", codable=False)
+    for k in range(86):
+        b.code(f"code {k:02d}", parent=nodes)
+    roots, sets, findings = read_codebook(b.write(tmp_path / "nvivo.qdpx"), "nvivo.qdpx")
+    assert roots is not None and findings == [] and sets == []
+    draft = draft_codebook(roots, "interviews", sets)
+    assert [g["id"] for g in draft["groups"]] == ["nodes"]
+    assert len(draft["themes"]) == 86
+    assert draft["themes"][5] == {
+        "id": "code_05",
+        "label": "code 05",
+        "group": "nodes",
+        "codes": {"interviews": ["code 05"]},
+        "guid": roots[0].children[5].raw_guid,
+    }
+
+
+ATLAS_SETS = """<?xml version="1.0" encoding="UTF-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="ATLAS.ti">
+  <Codes>
+    <Code guid="11111111-0000-4000-8000-000000000001" name="point-person" isCodable="true"/>
+    <Code guid="11111111-0000-4000-8000-000000000002" name="front desk" isCodable="true"/>
+    <Code guid="11111111-0000-4000-8000-000000000003" name="trust" isCodable="true"/>
+    <Code guid="11111111-0000-4000-8000-000000000004" name="loose" isCodable="true"/>
+  </Codes>
+  <Sets>
+    <Set guid="22222222-0000-4000-8000-000000000001" name="Referral pathways">
+      <Description>Who families are sent to</Description>
+      <MemberCode guid="11111111-0000-4000-8000-000000000001"/>
+      <MemberCode guid="11111111-0000-4000-8000-000000000002"/>
+    </Set>
+    <Set guid="22222222-0000-4000-8000-000000000002" name="Relationships">
+      <MemberCode guid="11111111-0000-4000-8000-000000000003"/>
+      <MemberCode guid="11111111-0000-4000-8000-000000000001"/>
+    </Set>
+    <Set guid="22222222-0000-4000-8000-000000000003" name="Unused"/>
+  </Sets>
+</CodeBook>
+"""
+
+
+def test_atlas_code_groups_become_groups(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    """ATLAS.ti's code groups (<Sets>) were ignored: each becomes a group of its codes' themes; a
+    code in two groups joins the first; a group that holds no theme is counted in the header."""
+    assert xsd_errors(ATLAS_SETS, CODEBOOK_XSD) == []
+    path = write(tmp_path, "atlas.qdc", ATLAS_SETS)
+    roots, sets, findings = read_codebook(path, "atlas.qdc")
+    assert roots is not None and findings == [] and len(sets) == 3
+    draft = draft_codebook(roots, "interviews", sets)
+    assert draft["groups"] == [
+        {
+            "id": "referral_pathways",
+            "label": "Referral pathways",
+            "description": "Who families are sent to",
+            "guid": "22222222-0000-4000-8000-000000000001",
+        },
+        {
+            "id": "relationships",
+            "label": "Relationships",
+            "guid": "22222222-0000-4000-8000-000000000002",
+        },
+    ]
+    assert {t["id"]: t.get("group") for t in draft["themes"]} == {
+        "point-person": "referral_pathways",  # also in Relationships: the first set wins
+        "front_desk": "referral_pathways",
+        "trust": "relationships",
+        "loose": None,
+    }
+    r = cli(["import-codebook", str(path), "--output", str(tmp_path / "cb.yaml")])
+    assert r.exit_code == 0, r
+    text = (tmp_path / "cb.yaml").read_text(encoding="utf-8")
+    assert "# 1 code set(s) group no theme here and are left out." in text
+    Codebook.model_validate(yaml.safe_load(text))
+
+
+def test_export_keeps_the_qda_projects_guids(tmp_path: Path) -> None:
+    """A round trip into the QDA program must not duplicate codes: the codebook keeps each code's,
+    theme's and group's GUID (as the file wrote it) and export-codebook writes them back."""
+    text = NESTED_QDC.replace("SETS", "")
+    roots, sets, _ = read_codebook(write(tmp_path, "c.qdc", text), "c.qdc")
+    assert roots is not None
+    cb = Codebook.model_validate(
+        yaml.safe_load(codebook_yaml(draft_codebook(roots, "staff", sets), "c.qdc", "staff", sets))
+    )
+    assert cb.guids["staff"]["point-person"] == "d7aa29da-519b-4946-9b90-253b6db8fd0a"
+    xml, findings = export_qdc(cb, ["staff"])
+    assert xml is not None and findings == [] and xsd_errors(xml, CODEBOOK_XSD) == []
+    (tmp_path / "back.qdc").write_text(xml, encoding="utf-8")
+    back, _, _ = read_codebook(tmp_path / "back.qdc", "back.qdc")
+    assert back is not None
+
+    def shape(nodes: list[Any]) -> list[Any]:
+        return [(n.raw_guid.lower(), n.name, n.codable, shape(n.children)) for n in nodes]
+
+    # the same codes under the same GUIDs; 'Empty folder' and 'Trust' (a codable code with a child)
+    # come back as they were; only the folder 'Barriers' has its codes right beneath it as before
+    assert shape(back) == [
+        (
+            "{5215cc69-b628-4e02-afb9-9beeaee55808}",
+            "Access to care",
+            False,
+            [
+                ("d7aa29da-519b-4946-9b90-253b6db8fd0a", "point-person", True, []),
+                (
+                    "0dcef2f5-e55c-49da-8c33-9b0803c7aeb4",
+                    "Barriers",
+                    False,
+                    [
+                        ("7c108712-b650-4892-ac0b-fc9a10190c3b", "transport", True, []),
+                        (
+                            "12365523-1035-4afa-9e7b-281fe0bc51c5",
+                            "Access to care/Barriers/other",
+                            True,
+                            [],
+                        ),
+                    ],
+                ),
+            ],
+        ),
+        (
+            "9fa9bcb7-5b59-47a9-8c3e-f65cffdc7520",
+            "Trust",
+            True,
+            [("9fa9bcb7-5b59-47a9-8c3e-f65cffdc7521", "Trust/other", True, [])],
+        ),
+        ("9fa9bcb7-5b59-47a9-8c3e-f65cffdc7522", "Empty folder", False, []),
+    ]
+    # a GUID given twice (an edit) is used once; the second code gets a derived one
+    cb.guids["staff"]["transport"] = cb.guids["staff"]["point-person"]
+    xml2, _ = export_qdc(cb, ["staff"])
+    assert xml2 is not None and xml2.count("d7aa29da-519b-4946-9b90-253b6db8fd0a") == 1

@@ -903,30 +903,34 @@ def import_codebook(
 ) -> int:
     """Seed a codebook.yaml from a .qdc or .qdpx code tree.
 
-    One theme per top-level code or folder; the codable codes beneath it become that theme's codes
-    for the source given by --source (by name, or by full path 'Parent/child' where two codes share
-    a name). The output file is never overwritten.
+    A top-level folder holding codes becomes a group (overarching theme) and each code or folder
+    in it a theme; other top-level codes become themes; code sets (ATLAS.ti code groups) group the
+    themes no folder groups. A theme's codes, for the source given by --source, are the codable
+    codes beneath it (by name, or by full path 'Parent/child' where two codes share a name). The
+    file's GUIDs are kept (guid/guids keys) so that export-codebook gives the same codes back.
+    The output file is never overwritten.
 
     Example: triangulate import-codebook export.qdpx --source interviews --output my-study/codebook.yaml
     """
     from triangulate.files import write_new_file
     from triangulate.findings import UsageError, exit_code_for
-    from triangulate.sources.refi.qdc import codebook_yaml, draft_codebook, read_code_tree
+    from triangulate.sources.refi.qdc import codebook_yaml, draft_codebook, read_codebook
 
     _check_source_id(source, "--source")
     exists = f"{output} already exists; import-codebook never overwrites it (choose another --output, or move the file away)"
     if output.exists():
         raise UsageError(exists)
-    roots, findings = read_code_tree(file, str(file))
+    roots, sets, findings = read_codebook(file, str(file))
     _print_findings(findings)
     if roots is None:
         return exit_code_for(findings) or 1
-    draft = draft_codebook(roots, source)
-    if not write_new_file(output, codebook_yaml(draft, file.name, source)):
+    draft = draft_codebook(roots, source, sets)
+    if not write_new_file(output, codebook_yaml(draft, file.name, source, sets)):
         raise UsageError(exists)
     n = sum(len(c) for t in draft["themes"] for c in t["codes"].values())
+    groups = len(draft.get("groups", []))
     typer.echo(
-        f"Wrote {_rel(output)}: {len(draft['themes'])} theme(s), {n} code(s) of source '{source}'."
+        f"Wrote {_rel(output)}: {groups} group(s), {len(draft['themes'])} theme(s), {n} code(s) of source '{source}'."
     )
     typer.echo(
         "Next: edit the themes (merge, rename, add definitions and the other sources' codes), then 'triangulate validate'."

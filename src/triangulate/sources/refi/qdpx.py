@@ -193,6 +193,48 @@ class CodeNode:
     path: str  # names from the top-level code down, joined by '/'
     description: str = ""
     children: list[CodeNode] = field(default_factory=list)
+    raw_guid: str = ""  # the GUID as the file writes it (braces and case kept), for exports
+
+
+@dataclass
+class CodeSet:
+    """A ``Sets/Set`` of codes (ATLAS.ti code groups, NVivo sets): member code GUIDs, normalised."""
+
+    guid: str  # as written
+    name: str
+    description: str
+    members: list[str]
+
+
+_GUID_FORM = re.compile(
+    r"\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?"
+)
+
+
+def is_guid(value: str) -> bool:
+    """Whether ``value`` is a GUID as REFI-QDA writes one (braces optional, both or neither)."""
+    return bool(_GUID_FORM.fullmatch(value)) and value.startswith("{") == value.endswith("}")
+
+
+def parse_sets(parent: Element | None) -> list[CodeSet]:
+    """The ``Set`` elements under ``parent``'s ``Sets`` (a .qdc's CodeBook, or a project).
+    Member codes use ``guid=`` in a .qdc and ``targetGUID=`` in a project: both are read."""
+    sets_el = child(parent, "Sets") if parent is not None else None
+    out: list[CodeSet] = []
+    for st in children(sets_el, "Set") if sets_el is not None else []:
+        desc_el = child(st, "Description")
+        members = [
+            norm_guid(m.get("targetGUID") or m.get("guid")) for m in children(st, "MemberCode")
+        ]
+        out.append(
+            CodeSet(
+                (st.get("guid") or "").strip(),
+                (st.get("name") or "").strip() or "set",
+                " ".join((desc_el.text or "").split()) if desc_el is not None else "",
+                [m for m in members if m],
+            )
+        )
+    return out
 
 
 def _bool_attr(value: str | None, default: bool) -> bool:
@@ -228,6 +270,7 @@ def parse_code_tree(codes_el: Element | None) -> tuple[list[CodeNode], dict[str,
             _bool_attr(el.get("isCodable"), True),
             f"{parent.path}/{name}" if parent else name,
             " ".join((desc_el.text or "").split()) if desc_el is not None else "",
+            raw_guid=(el.get("guid") or "").strip(),
         )
         (parent.children if parent else roots).append(node)
         index.setdefault(guid, node)
@@ -290,6 +333,7 @@ class QdaProject:
     selection_case: dict[str, str]  # selection guid -> case name
     docs: list[TextDoc]
     skipped: Counter[str]  # kind of selection -> codings skipped
+    sets: list[CodeSet] = field(default_factory=list)
 
 
 def _selections(doc_el: Element) -> list[Selection]:
@@ -405,7 +449,16 @@ def build_project(root: Element) -> QdaProject:
                 ] += n
     name = (root.get("name") or "").strip()
     return QdaProject(
-        name, roots, index, users, case_names, source_cases, selection_case, docs, skipped
+        name,
+        roots,
+        index,
+        users,
+        case_names,
+        source_cases,
+        selection_case,
+        docs,
+        skipped,
+        sets=parse_sets(root),
     )
 
 
