@@ -18,7 +18,13 @@ from triangulate import __version__
 
 Cli = Callable[..., Result]
 TEXT_OUTPUTS = ("sorting.csv", "convergence_matrix.csv", "summary.json", "report.md", "report.html")
-ALL_OUTPUTS = {*TEXT_OUTPUTS, "convergence_matrix.xlsx", "convergence.svg", "report.docx"}
+ALL_OUTPUTS = {
+    *TEXT_OUTPUTS,
+    "convergence_matrix.xlsx",
+    "convergence.svg",
+    "report.docx",
+    "manifest.json",
+}
 
 INTERVIEWS = {"id": "interviews", "kind": "excerpts", "path": "data/interviews.csv"}
 SURVEY = {"id": "survey", "kind": "survey", "path": "data/survey.csv"}

@@ -247,11 +247,13 @@ def test_the_workflow_validate_step_works_under_actions(monkeypatch: pytest.Monk
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     r = invoke(["validate", str(SAMPLE)])
     assert r.exit_code == 0, str(r)
-    lines = r.stdout.splitlines()
+    *lines, summary = r.stdout.splitlines()
     assert lines and all(
         line.startswith("::warning file=") and ",title=data.unsorted-code::" in line
         for line in lines
     )
+    # more warnings than GitHub shows per step: the summary line says so
+    assert summary.startswith(f"triangulate: 0 error(s), {len(lines)} warning(s); GitHub shows")
 
 
 def test_fuzzing_page_documents_the_campaign_command() -> None:

@@ -85,18 +85,23 @@ def test_init_from_flags_writes_a_project_that_validates(
         "protocol": "blebu-2023",
         "codebook": "codebook.yaml",
         "sources": [
-            {"id": "interviews", "kind": "excerpts", "path": "../exports/study.qdpx"},
-            {"id": "network", "kind": "survey", "path": "../data/survey.csv"},
-            {"id": "focus", "kind": "excerpts", "path": "../data/focus.csv"},
+            # files outside the project folder are copied into it (spec v2 section 1)
+            {"id": "interviews", "kind": "excerpts", "path": "data/study.qdpx"},
+            {"id": "network", "kind": "survey", "path": "data/survey.csv"},
+            {"id": "focus", "kind": "excerpts", "path": "data/focus.csv"},
             {
                 "id": "partners",
                 "kind": "survey_responses",
-                "path": "../data/responses.csv",
+                "path": "data/responses.csv",
                 "codes": {"id": {"column": "id"}, "Q1": {"column": "Q1"}},
             },
         ],
         "output": "out",
     }
+    assert (root / "data" / "survey.csv").read_bytes() == (
+        tmp_path / "data" / "survey.csv"
+    ).read_bytes()
+    assert "Copied data/survey.csv to study/data/survey.csv" in r.stdout
     codebook = (root / "codebook.yaml").read_text(encoding="utf-8")
     assert yaml.safe_load(codebook) == {"themes": []}
     to_sort = codebook[codebook.index("# to sort:") :]
@@ -131,12 +136,15 @@ def test_init_never_overwrites_a_project(tmp_path: Path, cli: Callable[..., Any]
     data_files(tmp_path)
     args = ["init", "study", "-s", "a=data/focus.csv", "-s", "b=data/survey.csv"]
     assert cli(args, cwd=tmp_path, input="").exit_code == 0
-    before = {p.name: p.read_bytes() for p in (tmp_path / "study").rglob("*") if p.is_file()}
+
+    def files() -> dict[str, bytes]:
+        study = tmp_path / "study"
+        return {str(p.relative_to(study)): p.read_bytes() for p in study.rglob("*") if p.is_file()}
+
+    before = files()
     r = cli([*args, "--title", "Other"], cwd=tmp_path, input="")
     assert r.exit_code == 2 and "never overwrites" in r.stderr
-    assert {
-        p.name: p.read_bytes() for p in (tmp_path / "study").rglob("*") if p.is_file()
-    } == before
+    assert files() == before
 
 
 def test_import_codebook_then_init_keeps_the_codebook(

@@ -259,6 +259,7 @@ def test_github_escaping_is_exactly_the_actions_toolkit() -> None:
     assert render_github([f, w]).splitlines() == [
         "::error file=data/a%2Cb%3Ac%25.csv,line=7,title=data.ragged-row::column 'text': 100%25 sure: a, b%0D%0Anext line%0Alast",
         "::warning file=x.yaml,line=3,col=5,title=yaml.unknown-key::key: value, again",
+        "triangulate: 1 error(s), 1 warning(s)",  # the summary line (issue 13 item 19)
     ]
     assert escape_data("%\r\n:,") == "%25%0D%0A:,"
     assert escape_property("%\r\n:,") == "%25%0D%0A%3A%2C"
@@ -284,7 +285,9 @@ def test_github_format_from_the_cli_and_by_environment(
         "::error file=data/a%2Cb%3Ac%25.csv,line=2,title=data.not-a-number::"
         "column 'respondents': 'respondents' must be a whole number, not 'ten, maybe: 10%25'"
     )
-    assert all(x.startswith(("::error ", "::warning ")) for x in r.stdout.splitlines())
+    *annotations, summary = r.stdout.splitlines()
+    assert all(x.startswith(("::error ", "::warning ")) for x in annotations)
+    assert summary.startswith("triangulate: 1 error(s)")
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     auto = invoke(["validate", "."], cwd=project)
     assert auto.stdout == r.stdout and auto.exit_code == 1

@@ -50,6 +50,9 @@ class Finding:
     severity: Severity
     message: str
     location: Location = field(default_factory=Location)
+    # Values from the data quoted in ``message`` (excerpt text, participant, case or source names):
+    # a redacting renderer (``--redact``, ``--format github``) leaves them out. Never rendered.
+    data: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def is_error(self) -> bool:
@@ -86,6 +89,9 @@ class Code:
     example: str
     fix: str
     severity: str = ""  # when the code is both: "error or warning" (else read from the example)
+    # The message may quote data (excerpt text, participant, case or source names): when a finding
+    # of this code marks no ``data``, a redacting renderer shows the meaning instead of the message.
+    quotes_data: bool = False
 
 
 # The catalogue: every finding code the tool can emit, in the order the docs list them. Codes are
@@ -170,6 +176,11 @@ CATALOGUE: dict[str, Code] = {
         "An output file would overwrite an input file (a source, the codebook, a worksheet).",
         "triangulate.yaml:14:9: error: the output folder 'data' would overwrite the input data/sorting.csv (with sorting.csv); choose another 'output' folder [project.output-collision]",
         "Point `output` at a folder that holds none of the project's inputs (the default `out` is safe).",
+    ),
+    "project.path-outside": Code(
+        "A path the project names (a source, the codebook, the protocol, findings, narrative or the output folder) leaves the project folder, directly, as an absolute path or through a symlink.",
+        "triangulate.yaml:14:9: error: 'output' is ../../shared/out, which is outside the project folder; keep every path inside the project, or give --allow-outside if you mean it [project.path-outside]",
+        "Move the file into the project folder (or point at a copy there). If you trust the project and mean it, run the command with `--allow-outside`.",
     ),
     "protocol.not-found": Code(
         "The protocol id is not built in and no such protocol file exists.",
@@ -333,6 +344,17 @@ CATALOGUE: dict[str, Code] = {
         "are read as Windows-1252 (the message then names the first such line and how many more).",
         "data/interviews.csv:3: warning: data/interviews.csv is not UTF-8 (first non-UTF-8 character on line 3); it was read as Windows-1252, as Excel writes 'CSV' files. Check accented characters, or save it as 'CSV UTF-8' to silence this [data.cp1252-encoding]",
         "Save the file as *CSV UTF-8*; until then check that accented characters came out right.",
+        quotes_data=True,
+    ),
+    "data.lone-surrogate": Code(
+        "A text holds half of a character (a lone surrogate, usually a `\\ud83d` escape that lost the other half of an emoji); it is shown as U+FFFD (�).",
+        "codebook.yaml:12:12: warning: 'themes[0].label' holds half of a character (a lone surrogate escape such as \\ud83d); it is read as � [data.lone-surrogate]",
+        "Write the character itself (UTF-8), or give both halves of the escape (`\\ud83d\\ude00`).",
+    ),
+    "data.control-characters": Code(
+        "A text holds control characters (an escape sequence, a bell, a carriage return): the tool shows them visibly (`␛[2J`) wherever it prints them, never raw.",
+        "data/interviews.csv: row 7, column 'text': warning: the cell holds control characters (shown as ␛[2J); they are printed visibly, never sent to the terminal raw [data.control-characters]",
+        "Remove the control characters from the cell (usually pasted from a terminal or a broken export).",
     ),
     "data.dialect": Code(
         "A note (severity info: it never fails a command, not even with `--strict`): a `.csv` file was "
@@ -438,6 +460,7 @@ CATALOGUE: dict[str, Code] = {
         "A REFI-QDA file exceeds the size or entry-count limits and is not read.",
         "data/project.qdpx: error: the project XML project.qde expands to more than 256 MB; it is not read [refi.too-large]",
         "Export a smaller project (fewer sources), or export the codings as CSV.",
+        quotes_data=True,
     ),
     "refi.unsafe-xml": Code(
         "A REFI-QDA XML file declares a DTD or entities; it is refused (exports never need them).",
@@ -448,11 +471,13 @@ CATALOGUE: dict[str, Code] = {
         "A text source's plain text is not in the .qdpx (or cannot be decoded); its codings are skipped.",
         "data/project.qdpx: warning: source 'Interview 3' names internal://3f2a7c1e-0b1d-4c59-9a43-5d7e0c2b8f11.txt, which is not in the archive; its 12 coding(s) are skipped [qdpx.missing-text]",
         "Export the project again with its sources included (plain-text sources, or documents converted to text).",
+        quotes_data=True,
     ),
     "qdpx.position-mismatch": Code(
         "A coded selection does not land on sensible text (outside the text, empty, or splitting a word, character or line break).",
         "data/project.qdpx: warning: source 'Interview 3': 4 coded selection(s) do not land on sensible text when read as Unicode code points; the first (9F1C..., 120-131) splits a word. Check the excerpts; if they are shifted, set 'positions:' for this source [qdpx.position-mismatch]",
         "Check a few excerpts in the report; if they are shifted, set `positions: utf16` (or `codepoints`) on the source.",
+        quotes_data=True,
     ),
     "qdpx.long-excerpt": Code(
         "A coded selection is longer than the tool keeps as evidence text (200,000 characters, or 2,000 once the archive's excerpts reach 64 Mi characters); its text is shortened, its counts are not.",
@@ -468,6 +493,7 @@ CATALOGUE: dict[str, Code] = {
         "A coding points at a case rather than a code (NVivo does this); it is skipped.",
         "data/project.qdpx: warning: 3 coding(s) point at a case rather than a code (first: case 'P07'); they are skipped [qdpx.case-coding]",
         "Nothing to do if cases are only used to group sources; code the text itself to include it.",
+        quotes_data=True,
     ),
     "qdpx.unknown-code": Code(
         "A coding points at a code GUID the project does not define; it is skipped.",
@@ -498,6 +524,7 @@ CATALOGUE: dict[str, Code] = {
         "A .qdpx source belongs to more than one case; the first case names its participant.",
         "data/project.qdpx: warning: source 'Focus group 2' belongs to 3 cases (P1, P2, P3); 5 selection(s) not assigned to a case are counted as participant 'P1' [qdpx.ambiguous-case]",
         "Assign each selection to one case in the QDA software, or accept the first case as the participant.",
+        quotes_data=True,
     ),
     "review.missing-column": Code(
         "A worksheet lacks a required column.",
@@ -582,14 +609,51 @@ CODES: dict[str, str] = {code: entry.meaning for code, entry in CATALOGUE.items(
 CODE_DOCS: dict[str, Code] = CATALOGUE
 
 
-def error(code: str, message: str, location: Location | None = None) -> Finding:
+def error(
+    code: str, message: str, location: Location | None = None, data: tuple[str, ...] = ()
+) -> Finding:
     assert code in CATALOGUE, code
-    return Finding(code, Severity.ERROR, message, location or Location())
+    return Finding(code, Severity.ERROR, message, location or Location(), data)
 
 
-def warning(code: str, message: str, location: Location | None = None) -> Finding:
+def warning(
+    code: str, message: str, location: Location | None = None, data: tuple[str, ...] = ()
+) -> Finding:
     assert code in CATALOGUE, code
-    return Finding(code, Severity.WARNING, message, location or Location())
+    return Finding(code, Severity.WARNING, message, location or Location(), data)
+
+
+REDACTED = "[redacted]"
+
+
+def redacted(f: Finding) -> Finding:
+    """``f`` as a redacting renderer shows it: the message without the data it quotes, and no
+    location ``field`` for codes that quote data (a .qdpx finding's field is a source's name)."""
+    import dataclasses
+
+    location = f.location
+    entry = CATALOGUE.get(f.code)
+    if entry is not None and entry.quotes_data and location.field is not None:
+        location = dataclasses.replace(location, field=None)
+    return dataclasses.replace(f, message=redacted_message(f), location=location, data=())
+
+
+def redacted_message(f: Finding) -> str:
+    """``f.message`` without the data it quotes (for ``--redact`` and CI logs).
+
+    Each value the finding marks in ``data`` is replaced by ``[redacted]``; a finding of a code
+    whose messages quote data but that marks none gets its code's meaning instead.
+    """
+    message = f.message
+    values = [v for v in f.data if v.strip()]
+    if values:
+        for v in sorted(values, key=len, reverse=True):
+            message = message.replace(repr(v)[1:-1], REDACTED).replace(v, REDACTED)
+        return message
+    entry = CATALOGUE.get(f.code)
+    if entry is not None and entry.quotes_data:
+        return f"{entry.meaning.rstrip('.')} (details left out: they quote the data)"
+    return message
 
 
 def info(code: str, message: str, location: Location | None = None) -> Finding:

@@ -35,10 +35,13 @@ class PipelineResult:
         return any(f.is_error for f in self.findings)
 
 
-def analyse_path(path: Path, progress: Progress | None = None) -> PipelineResult:
+def analyse_path(
+    path: Path, progress: Progress | None = None, allow_outside: bool = False
+) -> PipelineResult:
     """Load and analyse a project. ``progress(task, done, total)``, when given, hears how far the
-    slow steps (reading large sources) have got; the library itself never prints."""
-    loaded = load_project(path, progress)
+    slow steps (reading large sources) have got; the library itself never prints. Paths that leave
+    the project folder are errors unless ``allow_outside`` (spec section 1)."""
+    loaded = load_project(path, progress, allow_outside)
     if loaded.project is None:
         return PipelineResult(None, loaded.findings)
     return PipelineResult(*_analyse(loaded.project, loaded.findings))

@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 from triangulate import __version__
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress, TaskID
 
     from triangulate.findings import Finding, TriangulateError
@@ -43,6 +44,15 @@ COMMAND_ORDER = [
 
 
 class _OrderedGroup(TyperGroup):
+    def invoke(self, ctx: Any) -> Any:
+        # A reader that closed the pipe early (``triangulate sort | head -1``) ends the command
+        # quietly with exit 0; click's own handler would exit 1, failing 'set -o pipefail' scripts.
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            raise typer.Exit(0) from None
+
     def list_commands(self, ctx: Any) -> list[str]:
         names = super().list_commands(ctx)
         return sorted(
@@ -76,7 +86,17 @@ ProjectArg = Annotated[
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit 1).")]
 QuietOpt = Annotated[
-    bool, typer.Option("--quiet", "-q", help="Print only errors and the final summary.")
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="Print only errors and the final summary (no progress bars)."
+    ),
+]
+AllowOutsideOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside",
+        help="Let the project's paths (sources, codebook, protocol, output, ...) leave the project folder. Only for projects you trust.",
+    ),
 ]
 
 
@@ -108,29 +128,44 @@ def _root(
 
 
 def _stderr(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    """One message on stderr; control characters from the data are shown visibly, never raw."""
+    from triangulate.text import visible
+
+    sys.stderr.write(visible(text, one_line=False) + "\n")
     sys.stderr.flush()
 
 
-def _format_finding(f: Finding) -> str:
+def _echo(text: str) -> None:
+    """One line on stdout, with control characters and newlines from the data shown visibly."""
+    from triangulate.text import visible
+
+    typer.echo(visible(text))
+
+
+def _format_finding(f: Finding, redact: bool = False) -> str:
     from triangulate.cli.render import format_finding
 
-    return format_finding(f)
+    return format_finding(f, redact)
 
 
-def _print_findings(findings: list[Finding], quiet: bool = False, per_code: int = 3) -> None:
-    """Every error, and up to ``per_code`` warnings of each code (the rest counted)."""
+def _print_findings(
+    findings: list[Finding], quiet: bool = False, per_code: int = 3, redact: bool = False
+) -> None:
+    """Every error, and up to ``per_code`` warnings of each code (the rest counted).
+
+    With ``redact``, messages leave out the data they would quote (excerpts, participant names).
+    """
     shown: dict[str, int] = {}
     hidden: dict[str, int] = {}
     for f in findings:
         if f.is_error:
-            _stderr(_format_finding(f))
+            _stderr(_format_finding(f, redact))
             continue
         if quiet:
             continue
         if shown.get(f.code, 0) < per_code:
             shown[f.code] = shown.get(f.code, 0) + 1
-            _stderr(_format_finding(f))
+            _stderr(_format_finding(f, redact))
         else:
             hidden[f.code] = hidden.get(f.code, 0) + 1
     for code, n in hidden.items():
@@ -163,12 +198,12 @@ class _ProgressBar:
 
     DELAY = 1.0
 
-    def __init__(self) -> None:
+    def __init__(self, quiet: bool = False) -> None:
         import time
 
         self._clock = time.monotonic
         self._start = self._clock()
-        self._enabled = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+        self._enabled = not quiet and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
         self._latest: dict[str, tuple[int, int]] = {}
@@ -180,7 +215,6 @@ class _ProgressBar:
         if self._progress is None:
             if self._clock() - self._start < self.DELAY or done >= total:
                 return
-            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 Progress,
@@ -194,7 +228,7 @@ class _ProgressBar:
                 BarColumn(),
                 TaskProgressColumn(),
                 TimeElapsedColumn(),
-                console=Console(stderr=True, highlight=False),
+                console=_console(stderr=True),
                 transient=True,
             )
             self._progress.start()
@@ -211,16 +245,16 @@ class _ProgressBar:
             self._progress = None
 
 
-def _analyse(project: Path) -> PipelineResult:
+def _analyse(project: Path, quiet: bool = False, allow_outside: bool = False) -> PipelineResult:
     """Run the pipeline; finding paths are made relative to the current directory for display."""
     import dataclasses
 
     from triangulate.pipeline import analyse_path
     from triangulate.project.loading import find_project_file
 
-    bar = _ProgressBar()
+    bar = _ProgressBar(quiet)
     try:
-        result = analyse_path(project, progress=bar)
+        result = analyse_path(project, progress=bar, allow_outside=allow_outside)
     finally:
         bar.close()
     pfile = find_project_file(project)
@@ -238,13 +272,15 @@ def _analyse(project: Path) -> PipelineResult:
     return result
 
 
-def _analyse_checked(project: Path, strict: bool, quiet: bool) -> tuple[PipelineResult, int]:
+def _analyse_checked(
+    project: Path, strict: bool, quiet: bool, allow_outside: bool = False, redact: bool = False
+) -> tuple[PipelineResult, int]:
     """Analyse, print the findings, and decide whether the command may go on.
 
     Returns the result with ``analysis`` set to None when it may not, and the exit code to use.
     """
-    result = _analyse(project)
-    _print_findings(result.findings, quiet)
+    result = _analyse(project, quiet, allow_outside)
+    _print_findings(result.findings, quiet, redact=redact)
     code = _finish(result.findings, strict)
     if code or result.analysis is None:
         result.analysis = None
@@ -288,6 +324,14 @@ def validate(
             help="Do not report these finding codes or prefixes (repeatable), e.g. data.unsorted-code.",
         ),
     ] = None,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact",
+            help="Leave excerpt text and participant, case and source names out of the messages (always so with --format github).",
+        ),
+    ] = False,
+    allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Check a project: project file, protocol, codebook, every source, worksheets and decisions.
 
@@ -303,22 +347,40 @@ def validate(
         if bad := unknown_patterns(patterns):
             raise UsageError(
                 f"{option} {', '.join(repr(p) for p in bad)}: no finding code is or starts with that "
-                "(the codes are listed in docs/findings.md)"
+                "(run 'triangulate explain' to list them)"
             )
-    result = _analyse(project)
+    result = _analyse(project, allow_outside=allow_outside)
     findings = select_findings(result.findings, select or [], ignore or [])
     fmt = format or (Format.github if os.environ.get("GITHUB_ACTIONS") == "true" else Format.text)
-    text = render(findings, fmt.value)
+    text = render(findings, fmt.value, redact)
     if fmt is Format.text:
         if text:
             _stderr(text)
+            _stderr("('triangulate explain CODE' says what a code means and how to fix it)")
         errors = sum(1 for f in findings if f.is_error)
         typer.echo(f"{errors} error(s), {len(findings) - errors} warning(s)")
     elif text:
         typer.echo(text)
+    if fmt is Format.github:
+        _github_step_summary(findings)
     from triangulate.findings import exit_code_for
 
     return exit_code_for(findings, strict)
+
+
+def _github_step_summary(findings: list[Finding]) -> None:
+    """Append the findings to $GITHUB_STEP_SUMMARY when GitHub Actions sets it (all of them: the
+    annotations show only the first ten of each kind)."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    from triangulate.cli.render import github_step_summary
+
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(github_step_summary(findings))
+    except OSError as exc:
+        _stderr(f"warning: could not write the step summary {target}: {exc.strerror or exc}")
 
 
 @app.command()
@@ -364,7 +426,10 @@ def schema(
 
 @app.command("sort")
 def sort_cmd(
-    project: ProjectArg = Path("."), strict: StrictOpt = False, quiet: QuietOpt = False
+    project: ProjectArg = Path("."),
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Step 1, sorting: which themes each source speaks to, and how prominently.
 
@@ -372,7 +437,7 @@ def sort_cmd(
 
     Example: triangulate sort sample_data/mamas_neighborhood
     """
-    result, code = _analyse_checked(project, strict, quiet)
+    result, code = _analyse_checked(project, strict, quiet, allow_outside)
     if result.analysis is None:
         return code
     from triangulate.outputs.tabular import sorting_rows
@@ -384,7 +449,7 @@ def sort_cmd(
         ["theme", "source", "present", "codes", "excerpts", "participants", "prominence"],
         [[r[0], r[2], r[3], r[4], r[5], r[6], r[7]] for r in sorting_rows(a)],
     )
-    typer.echo(f"Wrote {', '.join(_rel(p) for p in paths)}")
+    _echo(f"Wrote {', '.join(_rel(p) for p in paths)}")
     return 0
 
 
@@ -404,6 +469,7 @@ def converge(
     ] = False,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
+    allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Step 2, convergence coding: one unit per theme and pair of sources, with the rule's proposal.
 
@@ -419,7 +485,7 @@ def converge(
     """
     if reviewer is not None:
         _need_terminal("triangulate converge --reviewer")  # before the (long) analysis
-    result, code = _analyse_checked(project, strict, quiet)
+    result, code = _analyse_checked(project, strict, quiet, allow_outside)
     if result.analysis is None:
         return code
     if reviewer is not None:
@@ -448,12 +514,12 @@ def converge(
     blank_findings = write_blank_findings(a.project, a.sorting)
     paths = write_matrix(a, a.project.output_dir)
     for p in written:
-        typer.echo(f"Wrote blank worksheet {_rel(p)} ({len(a.units)} units to code)")
+        _echo(f"Wrote blank worksheet {_rel(p)} ({len(a.units)} units to code)")
     if blank_findings is not None:
-        typer.echo(
+        _echo(
             f"Wrote blank findings table {_rel(blank_findings)}: summarise what each source says about each theme"
         )
-    typer.echo(f"Wrote {', '.join(_rel(p) for p in paths)}")
+    _echo(f"Wrote {', '.join(_rel(p) for p in paths)}")
     return 0
 
 
@@ -466,9 +532,10 @@ def report(
         bool,
         typer.Option(
             "--redact",
-            help="Leave all excerpt text and participant ids out of the report, for sharing.",
+            help="Leave all excerpt text and participant ids out of the report and the messages, for sharing.",
         ),
     ] = False,
+    allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Write every output: sorting.csv, convergence_matrix.csv/.xlsx, summary.json, report.md/.html.
 
@@ -476,7 +543,7 @@ def report(
 
     Example: triangulate report my-study --redact
     """
-    return _run(project, strict, quiet, redact)
+    return _run(project, strict, quiet, redact, allow_outside)
 
 
 @app.command()
@@ -487,33 +554,35 @@ def run(
     redact: Annotated[
         bool,
         typer.Option(
-            "--redact", help="Leave all excerpt text and participant ids out of the report."
+            "--redact",
+            help="Leave all excerpt text and participant ids out of the report and the messages.",
         ),
     ] = False,
+    allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Validate, sort, converge (proposals only) and report, without any prompt.
 
     Example: triangulate run sample_data/mamas_neighborhood
     """
-    return _run(project, strict, quiet, redact)
+    return _run(project, strict, quiet, redact, allow_outside)
 
 
-def _run(project: Path, strict: bool, quiet: bool, redact: bool) -> int:
-    result, code = _analyse_checked(project, strict, quiet)
+def _run(project: Path, strict: bool, quiet: bool, redact: bool, allow_outside: bool) -> int:
+    result, code = _analyse_checked(project, strict, quiet, allow_outside, redact)
     if result.analysis is None:
         return code
     from triangulate.outputs.write import write_all
 
     a = result.analysis
     out = a.project.output_dir
-    bar = _ProgressBar()
+    bar = _ProgressBar(quiet)
     try:
         paths = write_all(a, out, redact=redact, progress=bar)
     finally:
         bar.close()
     counts, statuses = a.counts(), a.statuses()
     n = len(a.units)
-    typer.echo(f"{a.project.file.title}: {n} units, protocol {a.project.protocol.id}")
+    _echo(f"{a.project.file.title}: {n} units, protocol {a.project.protocol.id}")
     _table(["category", "units"], [[c, f"{k}/{n}"] for c, k in counts.items()])
     typer.echo(
         "statuses: "
@@ -528,14 +597,14 @@ def _run(project: Path, strict: bool, quiet: bool, redact: bool) -> int:
             f"reviewer agreement over {ag.get('units')} unit(s): percent {fmt_stat(ag.get('percent'))}, "
             f"Cohen's kappa {fmt_stat(ag.get('cohen_kappa'))}, Krippendorff's alpha {fmt_stat(ag.get('krippendorff_alpha'))}"
         )
-    typer.echo(f"Wrote {len(paths)} files to {_rel(out)}/: {', '.join(p.name for p in paths)}")
+    _echo(f"Wrote {len(paths)} files to {_rel(out)}/: {', '.join(p.name for p in paths)}")
     from triangulate.project.init import next_step_after_run
 
     step = next_step_after_run(
         str(project), list(a.project.file.reviewers), statuses, list(a.reviewers)
     )
     if step:
-        typer.echo(step)
+        _echo(step)
     return 0
 
 
@@ -551,8 +620,6 @@ def _need_terminal(command: str) -> None:
 
 
 def _interactive_code(result: PipelineResult, reviewer: str, redo: bool) -> int:
-    from rich.console import Console
-
     from triangulate.cli.walks import code_loop
     from triangulate.findings import UsageError
 
@@ -563,7 +630,7 @@ def _interactive_code(result: PipelineResult, reviewer: str, redo: bool) -> int:
             f"'{reviewer}' is not a reviewer of this project (reviewers: {', '.join(a.reviewers) or 'none'}); "
             "add it under 'reviewers' in triangulate.yaml"
         )
-    console = Console(highlight=False)
+    console = _console()
     code_loop(a, reviewer, console, _ask(), redo=redo)
     return 0
 
@@ -606,6 +673,7 @@ def review(
     ] = False,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
+    allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Steps 3-5: adjudicate disputed units in the terminal, into decisions.jsonl (append-only).
 
@@ -617,14 +685,13 @@ def review(
     """
     from triangulate.findings import UsageError
 
+    as_ = _clean_arg(as_)
     if not as_.strip():
         raise UsageError("say who is deciding: triangulate review PROJECT --as NAME")
     _need_terminal("triangulate review")  # before the (long) analysis
-    result, code = _analyse_checked(project, strict, quiet)
+    result, code = _analyse_checked(project, strict, quiet, allow_outside)
     if result.analysis is None:
         return code
-    from rich.console import Console
-
     from triangulate.cli.walks import decisions_appendable, review_loop
     from triangulate.review.session import select_for_review
 
@@ -647,7 +714,7 @@ def review(
             f"{problem}; no decision could be saved, so none is asked for. Fix the file's "
             "permissions (or attributes) and run this again."
         )
-    console = Console(highlight=False)
+    console = _console()
     review_loop(a, units, as_.strip(), console, _ask(), revise=revise)
     return 0
 
@@ -711,6 +778,7 @@ def agreement(
     ] = Format.text,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
+    allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Step 5, researcher comparison: how far the reviewers agree, before adjudication.
 
@@ -722,7 +790,7 @@ def agreement(
     """
     import json
 
-    result, code = _analyse_checked(project, strict, quiet)
+    result, code = _analyse_checked(project, strict, quiet, allow_outside)
     if result.analysis is None:
         return code
     a = result.analysis
@@ -775,18 +843,50 @@ def agreement(
     return 0
 
 
+def _console(**kwargs: Any) -> Console:
+    """A rich console that lets a closed pipe end the command quietly (exit 0), not exit 1."""
+    from rich.console import Console as RichConsole
+
+    class _PipeConsole(RichConsole):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    kwargs.setdefault("highlight", False)
+    return _PipeConsole(**kwargs)
+
+
+def _clean_arg(value: str) -> str:
+    """A command-line value that was not valid UTF-8 (``--as $'Jos\\xe9'`` in a Latin-1 shell):
+    decoded as Windows-1252 when that works, so the name is kept, never a crash when saved."""
+    from triangulate.text import has_surrogates, scrub_text
+
+    if not has_surrogates(value):
+        return value
+    try:
+        raw = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return scrub_text(value)
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
+
+
 def _table(header: list[str], rows: list[list[str]]) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+    from triangulate.text import visible
+
+    console = _console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
     t = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for h in header:
-        t.add_column(h, overflow="fold", min_width=min(len(h), 20))
+        t.add_column(visible(h), overflow="fold", min_width=min(len(h), 20))
     for r in rows:
-        t.add_row(*(Text(c) for c in r))  # Text: user content is never read as markup
+        # Text: user content is never read as markup; visible: nor does it act on the terminal
+        t.add_row(*(Text(visible(c)) for c in r))
     console.print(t)
 
 
@@ -863,8 +963,13 @@ def init(
         typer.echo(
             f"Source '{sid}': read as kind '{result.kinds[sid]}' (add :KIND to --source to choose)"
         )
+    for src, dest in result.copied:
+        _echo(
+            f"Copied {_rel(src)} to {_rel(dest)}: a project keeps its data inside its folder "
+            "(copy the file again when the original changes)"
+        )
     for p in result.written:
-        typer.echo(f"Wrote {_rel(p)}")
+        _echo(f"Wrote {_rel(p)}")
     if result.kept_codebook:
         typer.echo(f"Kept the existing {_rel(result.root / 'codebook.yaml')}")
     n = sum(len(c) for c in result.codes.values())
@@ -1056,8 +1161,28 @@ def _lean_build(args: list[str]) -> Iterator[None]:
         setattr(typer_main, "get_params_from_function", build)  # noqa: B010
 
 
+def _tolerant_stdio() -> None:
+    """A terminal or pipe that cannot encode a character (PYTHONIOENCODING=cp1252, a Windows
+    console) gets a replacement character, never a crash."""
+    for stream in (sys.stdout, sys.stderr, sys.stdin):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="replace")
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader closed the pipe (``triangulate sort | head -1``): stop quietly. Point stdout at
+    /dev/null so that flushing it at exit cannot fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the one place that turns outcomes into exit codes."""
+    _tolerant_stdio()
     # typer vendors click in recent releases; find its exception base without importing click.
     click_exception: type[Exception] = next(
         c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
@@ -1081,11 +1206,12 @@ def main(argv: list[str] | None = None) -> None:
         _print_findings(exc.findings)
         code = exc.exit_code
     except BrokenPipeError:
+        _quiet_broken_pipe()
         code = 0
     except (
         OSError
     ) as exc:  # the file system refused (permissions, a full disk, a file where a folder must be)
-        where = f": {exc.filename}" if exc.filename else ""
+        where = f": {_rel(Path(exc.filename))}" if isinstance(exc.filename, str) else ""
         _stderr(f"error: could not read or write a file{where}: {exc.strerror or exc}")
         code = 2
     except Exception:
@@ -1097,4 +1223,10 @@ def main(argv: list[str] | None = None) -> None:
             "Please report it with the traceback above."
         )
         code = 3
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except (OSError, ValueError):
+        pass
     sys.exit(code)

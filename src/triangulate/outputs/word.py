@@ -10,6 +10,7 @@ are the bytes: fixed document properties and zip entry times.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -80,13 +81,22 @@ def _row_flags(row: Any, header: bool) -> None:
         tr_pr.append(h)
 
 
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_text(text: str) -> str:
+    """Text a Word document can hold: characters XML 1.0 forbids (control characters from the
+    data, lone surrogates) become a space instead of stopping the whole run (issue 13)."""
+    return _XML_ILLEGAL.sub(" ", text)
+
+
 def _write_cell(cell: Any, text: str, bold: bool = False, size: float = 8.0) -> None:
     from docx.shared import Pt
 
     lines = text.split("\n")
     par = cell.paragraphs[0]
     for i, line in enumerate(lines):
-        run = par.add_run(line)
+        run = par.add_run(_xml_text(line))
         run.bold = bold
         run.font.size = Pt(size if i == 0 else size - 1)
         run.font.name = FONT
@@ -108,15 +118,15 @@ def _category_cell(cell: Any, text: str, styles: dict[str, CategoryStyle]) -> No
             par.add_run().add_break()
         first = False
         if style is None:
-            run = par.add_run(line)
+            run = par.add_run(_xml_text(line))
             run.font.size = Pt(8 if i == 0 else 7)
             run.font.name = FONT
             continue
         if prefix:
-            run = par.add_run(prefix)
+            run = par.add_run(_xml_text(prefix))
             run.font.size = Pt(8)
             run.font.name = FONT
-        run = par.add_run(f"{style.mark}  {style.label}")
+        run = par.add_run(_xml_text(f"{style.mark}  {style.label}"))
         run.bold = True
         run.font.size = Pt(8)
         run.font.name = FONT
@@ -135,7 +145,7 @@ def _table(doc: Any, t: Table, styles: dict[str, CategoryStyle]) -> None:
 
     if t.caption:
         cap = doc.add_paragraph()
-        run = cap.add_run(t.caption)
+        run = cap.add_run(_xml_text(t.caption))
         run.bold = True
         run.font.name = FONT
     table = doc.add_table(rows=1 + len(t.rows), cols=len(t.header))
@@ -156,7 +166,7 @@ def _table(doc: Any, t: Table, styles: dict[str, CategoryStyle]) -> None:
         _row_flags(table.rows[r_i], header=False)
     if t.note:
         note = doc.add_paragraph()
-        run = note.add_run(t.note)
+        run = note.add_run(_xml_text(t.note))
         run.font.size = Pt(8)
         run.font.name = FONT
 
@@ -171,24 +181,26 @@ def render_docx(rep: Report) -> bytes:
     normal.font.name = FONT
     normal.font.size = Pt(10)
     props = doc.core_properties
-    props.title = rep.title
+    props.title = _xml_text(rep.title)
     props.author = "triangulate"
     props.last_modified_by = "triangulate"
     props.comments = "Publication tables written by triangulate"
     props.created = FIXED_TIME.replace(tzinfo=None)
     props.modified = FIXED_TIME.replace(tzinfo=None)
     props.revision = 1
-    doc.add_heading(rep.title, level=1)
+    doc.add_heading(_xml_text(rep.title), level=1)
     for b in rep.blocks:
         if isinstance(b, Notice):
             p = doc.add_paragraph()
-            run = p.add_run(b.text)
+            run = p.add_run(_xml_text(b.text))
             run.bold = True
     doc.add_paragraph(
-        "Tables for a manuscript: the convergence coding matrix and the joint display (labels as "
-        "in the report; ids in the CSV files). Category marks: "
-        + "; ".join(f"{s.mark} = {s.label}" for s in rep.styles.values())
-        + "."
+        _xml_text(
+            "Tables for a manuscript: the convergence coding matrix and the joint display (labels "
+            "as in the report; ids in the CSV files). Category marks: "
+            + "; ".join(f"{s.mark} = {s.label}" for s in rep.styles.values())
+            + "."
+        )
     )
     for kind in ("matrix", "joint"):
         t = _publication(rep, kind)
@@ -210,7 +222,7 @@ def render_docx(rep: Report) -> bytes:
             section.page_width, section.page_height = h, w
         doc.add_heading("Methods", level=2)
         for text in methods:
-            doc.add_paragraph(text)
+            doc.add_paragraph(_xml_text(text))
     buf = io.BytesIO()
     doc.save(buf)
     return fixed_zip(buf.getvalue())

@@ -5,9 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from triangulate.files import atomic_write_bytes, atomic_write_text
+from triangulate.files import (
+    STALE_TEMP_SECONDS,
+    atomic_write_bytes,
+    atomic_write_text,
+    folder_lock,
+    remove_stale_temps,
+)
 from triangulate.outputs.figure import render_svg
 from triangulate.outputs.html import render_html
+from triangulate.outputs.manifest import remove_manifest, write_manifest
 from triangulate.outputs.markdown import render_markdown
 from triangulate.outputs.report import build_report
 from triangulate.outputs.tabular import (
@@ -26,12 +33,14 @@ if TYPE_CHECKING:
 
 
 def write_sorting(analysis: Analysis, out: Path) -> list[Path]:
+    remove_manifest(out)  # the set is no longer one run's
     path = out / "sorting.csv"
     atomic_write_text(path, to_csv(SORTING_COLUMNS, sorting_rows(analysis)))
     return [path]
 
 
 def write_matrix(analysis: Analysis, out: Path) -> list[Path]:
+    remove_manifest(out)  # the set is no longer one run's
     path = out / "convergence_matrix.csv"
     atomic_write_text(path, to_csv(matrix_columns(analysis), matrix_rows(analysis)))
     return [path]
@@ -40,7 +49,23 @@ def write_matrix(analysis: Analysis, out: Path) -> list[Path]:
 def write_all(
     analysis: Analysis, out: Path, redact: bool = False, progress: Progress | None = None
 ) -> list[Path]:
-    """Write every output. ``progress(task, done, total)``, when given, hears each file as it is written."""
+    """Write every output, then ``manifest.json`` last (see :mod:`triangulate.outputs.manifest`).
+
+    ``progress(task, done, total)``, when given, hears each file as it is written. Temporary files
+    left in ``out`` by a killed run are removed first.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out) as locked:
+        remove_stale_temps(out, 0.0 if locked else STALE_TEMP_SECONDS)
+        remove_manifest(out)
+        written = _write_all(analysis, out, redact, progress)
+        written.append(write_manifest(out, written))
+    return written
+
+
+def _write_all(
+    analysis: Analysis, out: Path, redact: bool, progress: Progress | None
+) -> list[Path]:
     from triangulate.outputs.word import render_docx
     from triangulate.outputs.xlsx import render_xlsx
 
@@ -57,12 +82,12 @@ def write_all(
     step(4)
     atomic_write_text(out / "report.html", render_html(rep))
     step(5)
-    atomic_write_bytes(out / "convergence_matrix.xlsx", render_xlsx(analysis))
+    atomic_write_bytes(out / "convergence_matrix.xlsx", render_xlsx(analysis, redact))
     step(6)
     atomic_write_text(out / FIGURE_SVG, render_svg(analysis))
     step(7)
     atomic_write_bytes(out / REPORT_DOCX, render_docx(rep))
-    step(8)
+    step(len(ALL_OUTPUTS))
     written += [
         out / n
         for n in (

@@ -169,7 +169,7 @@ class _Writer:
         return self.buf.getvalue()
 
 
-def render_xlsx(analysis: Analysis) -> bytes:
+def render_xlsx(analysis: Analysis, redact: bool = False) -> bytes:
     project = analysis.project
     protocol = project.protocol
     w = _Writer(analysis)
@@ -182,7 +182,7 @@ def render_xlsx(analysis: Analysis) -> bytes:
     nsrc = len(m.header) - 2 - ndims
     w.table("Matrix", m, [30.0] + [30.0] * nsrc + [14.0] * ndims + [22.0])
 
-    j = joint_table(analysis)
+    j = joint_table(analysis, redact)  # its quotations are excerpts: none under --redact
     jw = [30.0] + [24.0] * (len(j.header) - 1)
     for i in j.category_cols:
         jw[i] = 22.0

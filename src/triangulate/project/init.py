@@ -42,6 +42,8 @@ class InitResult:
     inferred: list[str]  # source ids whose kind was inferred
     findings: list[Finding] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
+    # Source files outside the project folder, copied into it: (given path, copy in the project).
+    copied: list[tuple[Path, Path]] = field(default_factory=list)
 
 
 def parse_source_arg(value: str) -> SourceArg:
@@ -144,6 +146,31 @@ def infer_kind(path: Path) -> str:
     if "code" in cols and "respondents" in cols:
         return "survey"
     return "survey_responses"
+
+
+def _inside(root: Path, path: Path) -> bool:
+    real_root = os.path.realpath(root)
+    try:
+        return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
+    except ValueError:
+        return False
+
+
+def _copy_in(full: Path, root: Path) -> Path:
+    """Where a source outside the project is copied to: ``data/<name>``, or ``data/<stem>-2<ext>``
+    when a different file already has that name (an identical one is reused)."""
+    data = root / "data"
+    candidate = data / full.name
+    n = 1
+    while candidate.exists():
+        try:
+            if candidate.read_bytes() == full.read_bytes():
+                return candidate
+        except OSError:
+            pass
+        n += 1
+        candidate = data / f"{full.stem}-{n}{full.suffix}"
+    return candidate
 
 
 def _relpath(target: Path, root: Path) -> str:
@@ -310,6 +337,7 @@ def init_project(
     reviewers = parse_reviewers(reviewers or [])
 
     seen: set[str] = set()
+    copies: list[tuple[Path, Path]] = []
     entries: list[dict[str, Any]] = []
     codes: dict[str, list[str]] = {}
     kinds: dict[str, str] = {}
@@ -330,7 +358,11 @@ def init_project(
             kind = infer_kind(full)
             inferred.append(a.id)
         kinds[a.id] = kind
-        entry: dict[str, Any] = {"id": a.id, "kind": kind, "path": _relpath(full, root)}
+        stored = full
+        if not _inside(root, full):  # spec section 1: a project keeps its data inside its folder
+            stored = _copy_in(full, root)
+            copies.append((full, stored))
+        entry: dict[str, Any] = {"id": a.id, "kind": kind, "path": _relpath(stored, root)}
         if kind == "survey_responses":
             entry["codes"] = _response_codes(full)
             if not entry["codes"]:
@@ -367,6 +399,16 @@ def init_project(
     )
     root.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    if (root / "triangulate.yaml").exists():
+        raise UsageError(
+            f"{root / 'triangulate.yaml'} already exists; 'init' never overwrites a project"
+        )
+    for src, dest in copies:
+        if not dest.exists():
+            import shutil
+
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
     if not write_new(root / "triangulate.yaml", text):
         raise UsageError(
             f"{root / 'triangulate.yaml'} already exists; 'init' never overwrites a project"
@@ -408,4 +450,4 @@ def init_project(
         steps.insert(
             0, "Add a second source to triangulate.yaml: triangulation compares at least two"
         )
-    return InitResult(root, written, kept, codes, kinds, inferred, findings, steps)
+    return InitResult(root, written, kept, codes, kinds, inferred, findings, steps, copies)

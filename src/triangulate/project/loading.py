@@ -23,6 +23,7 @@ from triangulate.project.yamlio import YamlDoc, parse_yaml, read_text_file
 from triangulate.sources.data import SourceData
 from triangulate.sources.load import load_source
 from triangulate.sources.tables import split_sheet
+from triangulate.sources.unsafe import control_character_findings
 
 if TYPE_CHECKING:
     from triangulate.progress import Progress
@@ -594,13 +595,110 @@ def check_project_file(pf: ProjectFile, doc: YamlDoc | None) -> list[Finding]:
     return findings
 
 
+def is_inside(root: Path, path: Path) -> bool:
+    """Whether ``path``, once every symlink is resolved, is ``root`` or lies beneath it."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    try:
+        return os.path.commonpath([real_root, real]) == real_root
+    except ValueError:  # different drives (Windows)
+        return False
+
+
+def project_paths(pf: ProjectFile, root: Path) -> list[tuple[str, str, Path]]:
+    """Every path the project names, as (key in the project file, value as written, path)."""
+    named: list[tuple[str, str, Path]] = [("codebook", pf.codebook, root / pf.codebook)]
+    if pf.protocol.endswith((".yaml", ".yml")) or "/" in pf.protocol or "\\" in pf.protocol:
+        named.append(("protocol", pf.protocol, root / pf.protocol))
+    for i, s in enumerate(pf.sources):
+        base = split_sheet(s.path)[0]
+        named.append((f"sources[{i}].path", s.path, root / base))
+    for key in ("findings", "narrative"):
+        value = getattr(pf, key, None)
+        if isinstance(value, str) and value:
+            named.append((key, value, root / value))
+    named.append(("output", pf.output, root / pf.output))
+    return named
+
+
+def check_paths_inside(
+    pf: ProjectFile, doc: YamlDoc | None, root: Path, pfile: Path
+) -> tuple[list[Finding], set[str]]:
+    """Spec section 1: every path the project names stays inside the project folder (symlinks
+    resolved). Returns the findings and the keys (``codebook``, ``sources[0].path``, ...) whose
+    paths leave it: the caller reads none of those files, so no message can quote them.
+
+    The fixed paths (``reviews/``, ``decisions.jsonl``) are checked too: a symlink there would make
+    the tool read or append to a file elsewhere.
+    """
+    findings: list[Finding] = []
+    outside: set[str] = set()
+    for key, value, path in project_paths(pf, root):
+        if is_inside(root, path):
+            continue
+        if key == "output" or _regular_or_missing(path):
+            outside.add(key)  # else (a device, a FIFO): the reader refuses it unread, and says why
+        loc = _key_location(doc, key, pfile.name)
+        findings.append(
+            error(
+                "project.path-outside",
+                f"'{key}' is {value}, which is outside the project folder"
+                + (
+                    ""
+                    if os.path.isabs(value) or ".." in Path(value).parts
+                    else " (through a symlink)"
+                )
+                + "; keep every path inside the project, or give --allow-outside if you trust it",
+                loc,
+            )
+        )
+    for name in ("reviews", "decisions.jsonl"):
+        if os.path.lexists(root / name) and not is_inside(root, root / name):
+            if _regular_or_missing(root / name) or name == "reviews":
+                outside.add(name)
+            findings.append(
+                error(
+                    "project.path-outside",
+                    f"{name} is a symlink that leads outside the project folder; "
+                    "replace it with the real folder or file, or give --allow-outside if you trust it",
+                    Location(name),
+                )
+            )
+    return findings, outside
+
+
+def _regular_or_missing(path: Path) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
+
+
+def _key_location(doc: YamlDoc | None, key: str, shown: str) -> Location:
+    if doc is None:
+        return Location(shown)
+    path: list[str | int] = []
+    for part in key.replace("]", "").split("."):
+        name, _, index = part.partition("[")
+        path.append(name)
+        if index:
+            path.append(int(index))
+    return doc.where_value(tuple(path))
+
+
 def check_output(
     pf: ProjectFile, doc: YamlDoc | None, root: Path, pfile: Path, protocol_file: Path | None
 ) -> list[Finding]:
-    """No output file may land on an input: a source, the codebook, a worksheet, the decisions."""
+    """No output file may land on an input: a source, the codebook, a worksheet, the decisions.
+
+    Paths are compared once every symlink is resolved: an output folder that is a symlink to the
+    data folder collides as surely as ``output: data``.
+    """
 
     def key(p: Path) -> str:
-        return os.path.normcase(os.path.abspath(p))
+        return os.path.normcase(os.path.realpath(p))
 
     inputs = {
         key(pfile): pfile.name,
@@ -635,8 +733,14 @@ class LoadResult:
     findings: list[Finding]
 
 
-def load_project(path: Path, progress: Progress | None = None) -> LoadResult:
-    """Load and check everything a project names. ``project`` is None when it cannot be used."""
+def load_project(
+    path: Path, progress: Progress | None = None, allow_outside: bool = False
+) -> LoadResult:
+    """Load and check everything a project names. ``project`` is None when it cannot be used.
+
+    A path that leaves the project folder is an error (``project.path-outside``) and its file is not
+    read, unless ``allow_outside``.
+    """
     pfile = find_project_file(path)
     if pfile is None:
         where = path if not path.is_dir() else path / PROJECT_FILENAMES[0]
@@ -659,12 +763,18 @@ def load_project(path: Path, progress: Progress | None = None) -> LoadResult:
         return LoadResult(None, findings)
     findings += check_project_file(pf, pdoc)
     inputs: dict[str, Path] = {shown_pfile: pfile}
+    outside: set[str] = set()
+    if not allow_outside:
+        f, outside = check_paths_inside(pf, pdoc, root, pfile)
+        findings += f
 
     # protocol
     protocol: Protocol | None = None
     resolved = resolve_protocol(pf.protocol, root)
     protocol_file = Path()
-    if resolved is None:
+    if "protocol" in outside:
+        resolved = None
+    elif resolved is None:
         known = ", ".join(builtin_protocol_ids()) or "none found"
         findings.append(
             error(
@@ -682,8 +792,13 @@ def load_project(path: Path, progress: Progress | None = None) -> LoadResult:
             inputs[f"protocol:{protocol.id}"] = protocol_file
 
     # codebook
-    codebook, cdoc, f = load_yaml_model(root / pf.codebook, pf.codebook, Codebook, "the codebook")
-    findings += f
+    codebook: Codebook | None = None
+    cdoc: YamlDoc | None = None
+    if "codebook" not in outside:
+        codebook, cdoc, f = load_yaml_model(
+            root / pf.codebook, pf.codebook, Codebook, "the codebook"
+        )
+        findings += f
     if codebook is not None:
         findings += check_codebook(codebook, cdoc, pf, pf.codebook)
         inputs[pf.codebook] = root / pf.codebook
@@ -691,10 +806,13 @@ def load_project(path: Path, progress: Progress | None = None) -> LoadResult:
     # sources
     sources: dict[str, SourceData] = {}
     dims = protocol.dimension_ids if protocol else []
-    for spec in pf.sources:
+    for i, spec in enumerate(pf.sources):
+        if f"sources[{i}].path" in outside:
+            continue
         data, f = load_source(root, spec, dims, progress)
         findings += f
         if data is not None:
+            findings += control_character_findings(data)
             sources[spec.id] = data
             inputs[split_sheet(spec.path)[0]] = root / split_sheet(spec.path)[0]
     if codebook is not None and any(
@@ -709,7 +827,7 @@ def load_project(path: Path, progress: Progress | None = None) -> LoadResult:
 
     findings += check_output(pf, pdoc, root, pfile, protocol_file if protocol is not None else None)
 
-    if protocol is None or codebook is None or len(sources) != len(pf.sources):
+    if protocol is None or codebook is None or len(sources) != len(pf.sources) or outside:
         return LoadResult(None, findings)
     project = Project(root, pf, protocol, protocol_file, codebook, sources, inputs)
     return LoadResult(project, findings)

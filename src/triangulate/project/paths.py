@@ -20,6 +20,8 @@ REPORT_HTML = "report.html"
 MATRIX_XLSX = "convergence_matrix.xlsx"
 FIGURE_SVG = "convergence.svg"
 REPORT_DOCX = "report.docx"
+MANIFEST_JSON = "manifest.json"
+"""Written last by ``run``/``report``: every output's SHA-256; present only when the set is complete."""
 ALL_OUTPUTS = (
     SORTING_CSV,
     MATRIX_CSV,
@@ -29,8 +31,9 @@ ALL_OUTPUTS = (
     MATRIX_XLSX,
     FIGURE_SVG,
     REPORT_DOCX,
+    MANIFEST_JSON,
 )
-"""Every file ``run`` writes into the output folder, in the order it writes them."""
+"""Every file ``run`` writes into the output folder, in the order it writes them (the manifest last)."""
 
 
 def worksheet_shown(reviewer: str) -> str:

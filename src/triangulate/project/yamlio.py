@@ -224,7 +224,63 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDoc | None, list[Finding]]:
         ]
     finally:
         loader.dispose()
-    return YamlDoc(file, data, positions, values, numbers), found
+    doc = YamlDoc(file, data, positions, values, numbers)
+    return doc, found + unsafe_text_findings(doc)
+
+
+MAX_TEXT_FINDINGS = 20  # per file and kind; the first ones locate the problem well enough
+
+
+def _at(data: Any, path: KeyPath) -> str:
+    """The string at ``path`` (the last part may be a mapping key that is itself the string)."""
+    node = data
+    for i, part in enumerate(path):
+        if isinstance(node, dict) and part in node:
+            if i == len(path) - 1 and isinstance(part, str) and not isinstance(node[part], str):
+                return part
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return part if isinstance(part, str) else ""
+    return (
+        node if isinstance(node, str) else (path[-1] if path and isinstance(path[-1], str) else "")
+    )
+
+
+def unsafe_text_findings(doc: YamlDoc) -> list[Finding]:
+    """Warnings for text the tool will not take as it is: lone surrogates (replaced by U+FFFD in
+    ``doc.data``, so the text can be written as UTF-8) and control characters (shown visibly
+    wherever printed). Each is located at its value."""
+    from triangulate.findings import warning
+    from triangulate.text import find_unsafe, has_lone_surrogates, scrub
+
+    surrogates, controls = find_unsafe(doc.data)
+    lone = [p for p in surrogates if has_lone_surrogates(_at(doc.data, p))]
+    found: list[Finding] = []
+    for path in lone[:MAX_TEXT_FINDINGS]:
+        where = doc.where_value(path)
+        found.append(
+            warning(
+                "data.lone-surrogate",
+                f"'{where.field or 'the value'}' holds half of a character (a lone surrogate escape such "
+                "as \\ud83d); it is read as \ufffd",
+                where,
+            )
+        )
+    if surrogates:
+        doc.data, _ = scrub(doc.data)
+    for path in controls[:MAX_TEXT_FINDINGS]:
+        where = doc.where_value(path)
+        found.append(
+            warning(
+                "data.control-characters",
+                f"'{where.field or 'the value'}' holds control characters (an escape sequence, a bell, "
+                "a carriage return); they are shown visibly wherever the tool prints them, never raw",
+                where,
+            )
+        )
+    return found
 
 
 def read_text_file(path: Path, shown: str) -> tuple[str | None, list[Finding]]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
+from triangulate.files import encode_text
 from triangulate.findings import Finding, Location, error, warning
 from triangulate.inputs import LIMITS, open_input
 from triangulate.project import paths
 from triangulate.project.loading import Project
 from triangulate.protocol.analysis import Decision, Unit
+from triangulate.text import json_has_surrogate_escape, scrub
 
 DECISION_KEYS = (
     "theme",
@@ -79,6 +82,18 @@ def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
                     )
                 )
             continue
+        halves: list[Any] = []
+        if json_has_surrogate_escape(line):  # a lone "\\ud83d": half an emoji, kept as U+FFFD
+            obj, halves = scrub(obj)
+        if halves:
+            findings.append(
+                warning(
+                    "data.lone-surrogate",
+                    "the line holds half of a character (a lone surrogate escape such as \\ud83d); "
+                    "it is read as \ufffd",
+                    loc,
+                )
+            )
         if not isinstance(obj, dict):
             findings.append(
                 error(
@@ -177,7 +192,7 @@ def append_decision(path: Path, decision: Decision | dict[str, str]) -> None:
     values = decision.as_json() if isinstance(decision, Decision) else decision
     line = json.dumps({k: values.get(k, "") for k in DECISION_KEYS}, ensure_ascii=False) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # the umask applies
     try:
         # A previous crash may have left a cut-short last line: start on a fresh line.
         if os.fstat(fd).st_size > 0:
@@ -185,7 +200,7 @@ def append_decision(path: Path, decision: Decision | dict[str, str]) -> None:
                 fh.seek(-1, os.SEEK_END)
                 if fh.read(1) != b"\n":
                     line = "\n" + line
-        os.write(fd, line.encode("utf-8"))
+        os.write(fd, encode_text(line))  # a lone surrogate becomes U+FFFD, never a lost decision
         os.fsync(fd)
     finally:
         os.close(fd)

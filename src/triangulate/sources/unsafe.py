@@ -1,0 +1,78 @@
+"""Cells holding control characters: a warning located at the cell (spec v2 section 11).
+
+The tool never prints such text raw (see :func:`triangulate.text.visible`); the warning tells the
+team where the data holds escape sequences, bells or stray carriage returns, usually pasted from a
+terminal or left by a broken export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from triangulate.findings import Finding, Location, warning
+from triangulate.sources.data import SourceData
+from triangulate.text import has_controls
+
+MAX_FINDINGS = 20  # per source: the first cells locate the problem well enough
+_CHUNK = 4096
+
+
+def _finding(file: str, row: int, column: str) -> Finding:
+    return warning(
+        "data.control-characters",
+        "the cell holds control characters (an escape sequence, a bell, a carriage return); "
+        "they are shown visibly wherever the tool prints them, never raw",
+        Location(file, row=row, field=column),
+    )
+
+
+def _bad_rows(values: Sequence[Any], limit: int) -> list[int]:
+    """Indexes of the first ``limit`` strings in ``values`` holding control characters."""
+    out: list[int] = []
+    for start in range(0, len(values), _CHUNK):
+        chunk = [str(v) for v in values[start : start + _CHUNK]]
+        if not has_controls("\n".join(chunk)):
+            continue
+        for i, v in enumerate(chunk):
+            if has_controls(v):
+                out.append(start + i)
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def control_character_findings(data: SourceData) -> list[Finding]:
+    found: list[tuple[int, str]] = []
+    if data.is_excerpts and data._columns is None:
+        # rows as read (building the columns here would fix codes a later step may still rename)
+        for r in data.excerpts:
+            for name in ("excerpt_id", "participant", "code", "text"):
+                if has_controls(getattr(r, name)):
+                    found.append((r.row, name))
+            if len(found) >= MAX_FINDINGS:
+                break
+    elif data.is_excerpts:
+        cols = data.excerpt_columns()
+        for name in ("excerpt_id", "participant", "code"):
+            coded = getattr(cols, name)
+            bad_values = {k for k, v in enumerate(coded.values) if has_controls(str(v))}
+            if not bad_values:
+                continue
+            for i, vid in enumerate(coded.ids):
+                if int(vid) in bad_values:
+                    found.append((int(cols.rows[i]), name))
+                    bad_values.discard(int(vid))  # once per distinct value
+                    if not bad_values:
+                        break
+        for i in _bad_rows(cols.text, MAX_FINDINGS):
+            found.append((int(cols.rows[i]), "text"))
+    else:
+        for s in data.survey:
+            for name in ("code", "item"):
+                if has_controls(getattr(s, name)):
+                    found.append((s.row, name))
+            if len(found) >= MAX_FINDINGS:
+                break
+    found.sort()
+    return [_finding(data.file, row, column) for row, column in found[:MAX_FINDINGS]]
