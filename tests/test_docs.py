@@ -269,3 +269,17 @@ def test_every_schema_property_is_described_and_every_schema_has_an_id() -> None
         schema = build_schema(sf)
         assert schema["$id"] == f"urn:triangulate:schema:v2:{sf.name}"
         assert undescribed(schema) == [], sf.name
+
+
+def test_ci_docs_use_action_majors_on_a_current_node_runtime() -> None:
+    """Issue 13 item 19: checkout@v4, setup-python@v5 and upload-artifact@v4 run on the deprecated
+    Node.js 20 runtime; the first majors on Node.js 24 are checkout v5, setup-python v6 and
+    upload-artifact v6 (each action's release notes)."""
+    import re
+
+    text = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
+    first_node24 = {"checkout": 5, "setup-python": 6, "upload-artifact": 6}
+    used = re.findall(r"uses: actions/([a-z-]+)@v(\d+)", text)
+    assert {name for name, _ in used} == set(first_node24)
+    for name, major in used:
+        assert int(major) >= first_node24[name], (name, major)
