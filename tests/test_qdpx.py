@@ -1002,3 +1002,55 @@ def test_xml_that_could_hide_a_doctype_goes_through_defusedxml(tmp_path: Path) -
     assert _errors(path) in (["refi.unsafe-xml"], ["refi.malformed"])
     path.write_bytes(_zip({"project.qde": decl.replace(b"cp037", b"latin-1") + body.encode()}))
     assert _errors(path) == ["refi.unsafe-xml"]
+
+
+# ---------------------------------------------------------------------------- locations and names (issue 13 item 19)
+
+
+def test_qdpx_findings_point_at_the_code_not_at_row_1(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """An unsorted .qdpx code was reported at 'row 1' (a .qdpx has no rows): the finding now names
+    the Code element (its path and GUID) and carries no row, so CI annotations do not land on line 1."""
+    import json
+
+    b = basic(QdpxBuilder(braces=True, upper=True))
+    themes = [
+        {"id": "contact", "codes": {"interviews": ["point-person"], "survey": ["point-person"]}}
+    ]
+    root = _project(tmp_path, b, themes)
+    r = cli(["validate", str(root), "--format", "json"])
+    doc = json.loads(r.stdout)
+    hit = next(
+        f
+        for f in doc["findings"]
+        if f["code"] == "data.unsorted-code" and "direct-contact" in f["message"]
+    )
+    direct = next(c for c in b.codes if c.name == "direct-contact")
+    assert hit["location"]["row"] is None and hit["location"]["line"] is None
+    assert hit["location"]["field"] == f"Code 'direct-contact' {b.g(direct.guid)}"
+    text = cli(["validate", str(root)])
+    line = next(x for x in text.stderr.splitlines() if "direct-contact" in x)
+    assert "row" not in line.split(": warning")[0]
+    gh = cli(["validate", str(root), "--format", "github"])
+    ann = next(x for x in gh.stdout.splitlines() if "direct-contact" in x)
+    assert "line=" not in ann.split("::")[1]
+
+
+def test_unnamed_sources_are_named_by_their_text_file(tmp_path: Path) -> None:
+    b = QdpxBuilder()
+    c = b.code("x")
+    named = b.doc(
+        "",
+        "A first text here.",
+        plain_path="internal://Interview%2003.txt",
+        member="sources/Interview 03.txt",
+    )
+    guid_only = b.doc("", "A second text here.")
+    b.select(named, "A first text here.", [c])
+    b.select(guid_only, "A second text here.", [c])
+    xml = b.xml().replace(' name=""', "")  # no name attribute at all, as some exports write
+    path = tmp_path / "p.qdpx"
+    path.write_bytes(b.zip_bytes(xml))
+    rows, _ = load(path)
+    assert [r.participant for r in rows] == ["Interview 03", guid_only.guid]

@@ -121,7 +121,7 @@ def sorting_findings(project: Project) -> list[Finding]:
                 warning(
                     "data.unsorted-code",
                     f"code '{code}' of source '{sid}' is not sorted into any theme; add it to a theme's codes in the codebook",
-                    Location(data.file.partition("#")[0], row=first_row[code], field="code"),
+                    data.code_location(code, first_row[code]),
                 )
             )
         for t in project.codebook.themes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from triangulate.findings import Location
 from triangulate.project.models import SourceSpec
 from triangulate.sources.columns import ExcerptColumns, ExcerptView
 from triangulate.sources.rows import ExcerptRow, SurveyRow
@@ -15,6 +16,15 @@ class SourceData:
     file: str  # path as written in the project file
     excerpts: list[ExcerptRow] = field(default_factory=list)
     survey: list[SurveyRow] = field(default_factory=list)
+    # .qdpx: code (name or path) -> where the export defines it; its rows have no row numbers
+    code_places: dict[str, str] | None = None
+
+    def code_location(self, code: str, row: int) -> Location:
+        """Where a finding about ``code`` points: its first row, or for a .qdpx its Code element."""
+        file = self.file.partition("#")[0]
+        if self.code_places is not None:
+            return Location(file, field=self.code_places.get(code, f"code '{code}'"))
+        return Location(file, row=row, field="code")
 
     @property
     def is_excerpts(self) -> bool:

@@ -392,6 +392,27 @@ def _text_doc(el: Element, name: str, guids: tuple[str, ...]) -> TextDoc:
     )
 
 
+def _name_from_path(source: Element) -> str:
+    """A name for a source the export leaves unnamed: the file its text (or PDF) is kept in,
+    without folders and a document extension (``internal://Interview 03.txt`` -> ``Interview 03``);
+    "" when that is only a GUID (``internal://<guid>.txt``)."""
+    rep = child(source, "Representation")
+    for el in (source, rep):
+        if el is None:
+            continue
+        for attr in ("plainTextPath", "path"):
+            value = (el.get(attr) or "").strip()
+            if not value:
+                continue
+            base = unquote(value.replace("\\", "/").rsplit("/", 1)[-1]).strip()
+            stem, dot, ext = base.rpartition(".")
+            if dot and ext.lower() in ("txt", "pdf", "docx", "doc", "rtf", "odt"):
+                base = stem.strip()
+            if base and not is_guid(base) and not is_guid("{" + base.strip("{}") + "}"):
+                return base
+    return ""
+
+
 def build_project(root: Element) -> QdaProject:
     """The parts of a parsed project XML that a triangulation needs."""
     cb = child(root, "CodeBook")
@@ -423,7 +444,7 @@ def build_project(root: Element) -> QdaProject:
     for s in list(sources_el) if sources_el is not None else []:
         kind = local(s.tag)
         sguid = norm_guid(s.get("guid"))
-        sname = (s.get("name") or "").strip() or sguid
+        sname = (s.get("name") or "").strip() or _name_from_path(s) or sguid
         if kind == "TextSource":
             doc = _text_doc(s, sname, (sguid,))
             docs.append(doc)
@@ -1221,7 +1242,19 @@ def load_qdpx_source(root: Path, spec: SourceSpec) -> tuple[SourceData | None, l
         return None, findings
     data = SourceData(spec, spec.path)
     data.excerpts = rows
+    data.code_places = code_places(project)
     return data, findings
+
+
+def code_places(project: QdaProject) -> dict[str, str]:
+    """Each code's name and path -> where a finding about it points inside the export: the Code
+    element and its GUID (a .qdpx has no rows to number; its codings are not in the user's view)."""
+    out: dict[str, str] = {}
+    for node in walk(project.codes):
+        place = f"Code '{node.path}' {node.raw_guid or node.guid}"
+        out.setdefault(node.path, place)
+        out.setdefault(node.name, place)
+    return out
 
 
 def resolve_code_forms(data: SourceData, codebook: Codebook) -> list[Finding]:
