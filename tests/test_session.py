@@ -280,3 +280,32 @@ def test_end_of_session_counts_after_back_redo_and_revise(builder: ProjectBuilde
     rv.apply(Decide("partial_agreement", "second thoughts"))
     rv.apply(Quit())
     assert (rv.saved_now, rv.revised_now, rv.unanswered) == (1, 1, 0)
+
+
+def test_terminal_unit_view_is_blind_and_shows_findings(builder: ProjectBuilder) -> None:
+    from rich.console import Console
+
+    from triangulate.cli.walks import help_view, unit_view
+    from triangulate.protocol.analysis import SourceFinding
+
+    a = analysed(builder)
+    a.source_findings = {
+        ("alpha", "interviews"): SourceFinding(
+            "alpha", "interviews", "Staff say alpha helps.", None
+        )
+    }
+
+    def shown(**kw: object) -> str:
+        console = Console(record=True, width=80, color_system=None)
+        console.print(unit_view(a, a.units[0], 1, 3, **kw)[0])  # type: ignore[arg-type]
+        return console.export_text()
+
+    text = shown()
+    assert "Staff say alpha helps." in text
+    assert "Proposal" not in text and a.units[0].reason not in text  # blind by default
+    assert "Proposal: full_agreement" in shown(show_proposal=True)
+    console = Console(record=True, width=80, color_system=None)
+    console.print(help_view(a))
+    helptext = console.export_text()
+    assert "Both sources describe the factor" in helptext  # a category's definition
+    assert "substance" in helptext

@@ -385,6 +385,8 @@ def code_loop(
                     console.print(f"Not a category: {reply!r}")
         else:
             for dim in protocol.dimensions:
+                if dim.description:
+                    console.print(Text(f"{dim.label}: {dim.description}", style="dim"))
                 while True:
                     reply = ask(
                         f"{dim.id} ({dim.label}) converges? y/n (c category, {KEYS_HELP}): "
