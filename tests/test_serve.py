@@ -589,3 +589,52 @@ def test_serve_help_does_not_import_the_web_stack() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "IMPORTED []" in out.stdout, out.stdout + out.stderr
     assert "--port" in out.stdout and "Example" in out.stdout
+
+
+def test_saves_applied_in_memory_match_a_fresh_read_of_the_files(server: Server) -> None:
+    """After its own saves the server does not re-read every review file; what it keeps in
+    memory must be exactly what reading the files again gives."""
+    c = server.client("r1")
+    for i, answer in enumerate(
+        [
+            {"category": "disagreement", "rationale": "=starts like a formula"},
+            {"dim_substance": "yes", "dim_mechanism": "no", "rationale": "Partial, by the rule"},
+            {"category": "", "rationale": "One source only"},
+        ]
+    ):
+        assert c.post("/r/r1/code", data=code_form(c, server, "r1", i, **answer)).status_code == 303
+    adj = server.client("adjudication")
+    page = adj.get("/a/unit?i=0").text
+    form = {
+        "csrf": hidden(page, "csrf"),
+        "theme": hidden(page, "theme"),
+        "source_a": "interviews",
+        "source_b": "survey",
+        "decision_hash": hidden(page, "decision_hash"),
+        "category": "partial_agreement",
+        "rationale": "Settled in memory",
+        "decided_by": "ada",
+    }
+    assert adj.post("/a/unit", data=form).status_code == 303
+    reloads = server.ws.review_loads
+    ws = server.ws
+    a = ws.analysis
+    assert a is not None
+
+    def snapshot() -> list[object]:
+        return [
+            (
+                u.key,
+                {r: (c.category, c.judgements, c.rationale) if c else None for r, c in u.codes.items()},
+                ws.row_hash("r1", u.key),
+                ws.decision_hash(u),
+                u.final,
+                u.status,
+            )
+            for u in a.units
+        ]
+
+    before = snapshot()
+    assert ws.review_loads == reloads  # nothing was read again after the saves
+    ws._read_review_files(a.project)
+    assert snapshot() == before

@@ -53,6 +53,7 @@ REPORT_CSP = (
 LIST_PAGE = 100
 FINDINGS_PAGE = 20
 EVIDENCE_SHOWN = 50
+EXEMPLARS_LISTED = 200  # per row of the findings page (the first ones in file order)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -683,7 +684,7 @@ class WebApp:
                             "prominence": prominence_text(ts),
                             "text": f.text if f else "",
                             "exemplar": (f.exemplar or "") if f else "",
-                            "choices": exemplar_choices(a, t.id, sid)[:500],
+                            "choices": exemplar_choices(a, t.id, sid)[:EXEMPLARS_LISTED],
                             "hash": self.ws.finding_hash(t.id, sid),
                         }
                     )

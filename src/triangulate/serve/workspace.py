@@ -15,6 +15,7 @@ No web framework here: :mod:`triangulate.serve.app` turns requests into calls on
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -28,7 +29,8 @@ from pathlib import Path
 from triangulate.findings import Finding, TriangulateError
 from triangulate.project import paths
 from triangulate.project.loading import Project, find_project_file
-from triangulate.protocol.analysis import Analysis, Decision, Unit, settle
+from triangulate.files import neutralise
+from triangulate.protocol.analysis import Analysis, Decision, ReviewerCode, Unit, settle
 from triangulate.review.decisions import (
     append_decision,
     appendable_problem,
@@ -166,6 +168,8 @@ class Workspace:
         self.raw_rows: dict[str, dict[tuple[str, str, str], dict[str, str]]] = {}
         self.loads = 0  # full loads, for tests and the benchmark
         self.review_loads = 0
+        self.generation = 0  # changes whenever what the pages show may have changed
+        self._selected: tuple[int, list[Unit]] | None = None
 
     # ---- loading
 
@@ -186,6 +190,7 @@ class Workspace:
         from triangulate.pipeline import analyse_path
 
         self.loads += 1
+        self.generation += 1
         result = analyse_path(self.path)
         self.analysis = None
         if result.analysis is None or result.has_errors:
@@ -212,6 +217,7 @@ class Workspace:
         a = self.analysis
         files = self._review_files(project)
         stamps = {p: _stamp(p) for p in files}
+        self.generation += 1
         if reread:
             self.review_loads += 1
             found = read_worksheets(project, a.units)
@@ -287,7 +293,42 @@ class Workspace:
 
     def adjudication_units(self) -> list[Unit]:
         a = self.fresh()
-        return select_for_review(a.units, a.reviewers)
+        if self._selected is None or self._selected[0] != self.generation:
+            self._selected = (self.generation, select_for_review(a.units, a.reviewers))
+        return self._selected[1]
+
+    # ---- our own writes, applied in memory (no re-read of every review file after a save)
+
+    def _seen(self, path: Path) -> None:
+        """We wrote ``path`` (holding its lock, after reading what was on disk): its new state
+        is known, so the next request need not read the review files again."""
+        if path in self._review_stamps:
+            self._review_stamps[path] = _stamp(path)
+        self.generation += 1
+
+    def _own_worksheet_row(
+        self, reviewer: str, unit: Unit, values: dict[str, str], judgements: dict[str, bool | None]
+    ) -> None:
+        assert self.analysis is not None
+        rows = self.raw_rows.setdefault(reviewer, {})
+        old = rows.get(unit.key)
+        if old is None:
+            columns = next(iter(rows.values()), None) or {}
+            old = dict.fromkeys(columns, "")
+        new = dict(old)
+        for col, value in values.items():
+            new[col] = neutralise(value)
+        rows[unit.key] = new
+        previous = unit.codes.get(reviewer)
+        unit.codes[reviewer] = ReviewerCode(
+            reviewer,
+            values["category"] or None,
+            judgements,
+            values["rationale"],
+            False,
+            previous.row if previous is not None else 0,
+        )
+        settle(unit, self.analysis.reviewers)
 
     def unit_index(self, units: list[Unit], key: tuple[str, str, str]) -> int | None:
         for i, u in enumerate(units):
@@ -345,11 +386,15 @@ class Workspace:
                     values[d] = "" if v is None else ("yes" if v else "no")
                 values["category"] = row.category
                 values["rationale"] = row.rationale
+                existed = path.exists()
                 try:
                     save_worksheet_row(project, a.units, reviewer, values)
                 except TriangulateError as exc:  # a sheet it cannot read back whole: untouched
                     raise Refused(exc.message) from exc
-                a = self.fresh()
+                if existed:
+                    self._own_worksheet_row(reviewer, unit, values, row.judgements)
+                    self._seen(path)
+                a = self.fresh()  # a new worksheet (every unit's row) is simply read
             done = [u.codes.get(reviewer) is not None for u in a.units]
             return Saved(
                 f"Saved {row.category} for {unit.theme.display} ({unit.source_a} / {unit.source_b}) "
@@ -399,8 +444,14 @@ class Workspace:
                     raise Refused(str(exc)) from exc
                 assert isinstance(decision, Decision)
                 append_decision(path, decision)  # flushed and fsynced before we answer
-                a = self.fresh()
-                units = select_for_review(a.units, a.reviewers)
+                try:
+                    line = path.read_bytes().count(b"\n")
+                except OSError:
+                    line = 0
+                unit.decisions.append(dataclasses.replace(decision, line=line))
+                settle(unit, a.reviewers)
+                self._seen(path)
+                units = self.adjudication_units()
             done = [u.decision is not None for u in units]
             return Saved(
                 f"Saved the decision {category} for {unit.theme.display} "
