@@ -677,6 +677,9 @@ class WebApp:
                     if ts is None or not ts.present:
                         continue
                     f = a.source_findings.get((t.id, sid))
+                    choices = exemplar_choices(a, t.id, sid)[:EXEMPLARS_LISTED]
+                    if f is not None and f.exemplar and f.exemplar not in choices:
+                        choices.append(f.exemplar)  # never dropped by saving this row
                     entries.append(
                         {
                             "source": sid,
@@ -684,7 +687,7 @@ class WebApp:
                             "prominence": prominence_text(ts),
                             "text": f.text if f else "",
                             "exemplar": (f.exemplar or "") if f else "",
-                            "choices": exemplar_choices(a, t.id, sid)[:EXEMPLARS_LISTED],
+                            "choices": choices,
                             "hash": self.ws.finding_hash(t.id, sid),
                         }
                     )
