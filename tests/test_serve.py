@@ -625,7 +625,10 @@ def test_saves_applied_in_memory_match_a_fresh_read_of_the_files(server: Server)
         return [
             (
                 u.key,
-                {r: (c.category, c.judgements, c.rationale) if c else None for r, c in u.codes.items()},
+                {
+                    r: (c.category, c.judgements, c.rationale) if c else None
+                    for r, c in u.codes.items()
+                },
                 ws.row_hash("r1", u.key),
                 ws.decision_hash(u),
                 u.final,

@@ -37,7 +37,6 @@ from triangulate.serve.workspace import (
     Refused,
     Tokens,
     Workspace,
-    exemplar_choices,
 )
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -51,7 +50,7 @@ REPORT_CSP = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'; sandbox"
 )
 LIST_PAGE = 100
-FINDINGS_PAGE = 20
+FINDINGS_PAGE = 10
 EVIDENCE_SHOWN = 50
 EXEMPLARS_LISTED = 200  # per row of the findings page (the first ones in file order)
 
@@ -122,18 +121,13 @@ def evidence(analysis: Analysis, ts: ThemeSource, show_all: bool) -> Evidence:
         for r in ts.excerpt_rows:
             if r.excerpt_id in seen:
                 continue
+            if not show_all and len(excerpts) >= EVIDENCE_SHOWN:
+                break  # the rest are only counted (ts.excerpts: distinct excerpt ids)
             seen.add(r.excerpt_id)
-            if show_all or len(excerpts) < EVIDENCE_SHOWN:
-                excerpts.append(
-                    {
-                        "who": r.participant,
-                        "id": r.excerpt_id,
-                        "code": r.code,
-                        "text": r.text,
-                    }
-                )
-            else:
-                more += 1
+            excerpts.append(
+                {"who": r.participant, "id": r.excerpt_id, "code": r.code, "text": r.text}
+            )
+        more = max(0, (ts.excerpts or len(seen)) - len(excerpts))
     else:
         for sr in ts.survey_rows:
             if sr.endorsed is not None:
@@ -677,7 +671,7 @@ class WebApp:
                     if ts is None or not ts.present:
                         continue
                     f = a.source_findings.get((t.id, sid))
-                    choices = exemplar_choices(a, t.id, sid)[:EXEMPLARS_LISTED]
+                    choices = self.ws.exemplars(t.id, sid)[:EXEMPLARS_LISTED]
                     if f is not None and f.exemplar and f.exemplar not in choices:
                         choices.append(f.exemplar)  # never dropped by saving this row
                     entries.append(

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from triangulate.files import neutralise
 from triangulate.findings import Finding, TriangulateError
 from triangulate.project import paths
 from triangulate.project.loading import Project, find_project_file
-from triangulate.files import neutralise
 from triangulate.protocol.analysis import Analysis, Decision, ReviewerCode, Unit, settle
 from triangulate.review.decisions import (
     append_decision,
@@ -170,6 +170,7 @@ class Workspace:
         self.review_loads = 0
         self.generation = 0  # changes whenever what the pages show may have changed
         self._selected: tuple[int, list[Unit]] | None = None
+        self._exemplars: dict[tuple[str, str], list[str]] = {}
 
     # ---- loading
 
@@ -191,6 +192,7 @@ class Workspace:
 
         self.loads += 1
         self.generation += 1
+        self._exemplars = {}
         result = analyse_path(self.path)
         self.analysis = None
         if result.analysis is None or result.has_errors:
@@ -290,6 +292,13 @@ class Workspace:
         assert self.analysis is not None
         f = self.analysis.source_findings.get((theme, source))
         return _digest(None if f is None else [f.text, f.exemplar])
+
+    def exemplars(self, theme: str, source: str) -> list[str]:
+        """The possible exemplars of a finding, kept until the sources change."""
+        key = (theme, source)
+        if key not in self._exemplars:
+            self._exemplars[key] = exemplar_choices(self.fresh(), theme, source)
+        return self._exemplars[key]
 
     def adjudication_units(self) -> list[Unit]:
         a = self.fresh()
@@ -473,7 +482,7 @@ class Workspace:
             ts = a.sorting.get((theme, source))
             if ts is None or not ts.present:
                 raise Conflict("this theme is not (or no longer) present in this source")
-            if exemplar and exemplar not in exemplar_choices(a, theme, source):
+            if exemplar and exemplar not in self.exemplars(theme, source):
                 raise Refused(
                     f"'{exemplar}' is not an excerpt or item of this source in this theme"
                 )
