@@ -38,6 +38,7 @@ from triangulate.review.decisions import (
     read_decisions,
 )
 from triangulate.review.findings_table import (
+    FindingRowChanged,
     findings_path,
     read_source_findings,
     save_finding_row,
@@ -229,7 +230,7 @@ class Workspace:
             errors = [f for f in found if f.is_error]
         else:
             errors = []
-        source_findings, ffound = read_source_findings(project)
+        source_findings, ffound = read_source_findings(project, a.sorting)
         errors += [f for f in ffound if f.is_error]
         a.source_findings = source_findings
         self.raw_rows = {r: self._raw_worksheet(project, r) for r in a.reviewers}
@@ -493,15 +494,26 @@ class Workspace:
                         f"the row for this theme and source in {path.name} was changed on disk "
                         "since the page was loaded"
                     )
-                save_finding_row(
-                    a.project,
-                    {
-                        "theme": theme,
-                        "source": source,
-                        "finding": " ".join(text.split()),
-                        "exemplar": exemplar,
-                    },
-                )
+                seen = a.source_findings.get((theme, source))
+                try:
+                    save_finding_row(
+                        a.project,
+                        {
+                            "theme": theme,
+                            "source": source,
+                            "finding": " ".join(text.split()),
+                            "exemplar": exemplar,
+                        },
+                        expected={
+                            "finding": seen.text if seen else "",
+                            "exemplar": (seen.exemplar or "") if seen else "",
+                        },
+                    )
+                except FindingRowChanged as exc:
+                    raise Conflict(
+                        f"the row for this theme and source in {path.name} was changed on disk "
+                        "since the page was loaded"
+                    ) from exc
                 self.fresh()
             return Saved(f"Saved the finding for {theme} in {source} ({path.name}).", None)
 
@@ -515,7 +527,6 @@ class Workspace:
             if result.analysis is None or result.has_errors:
                 raise ProjectErrors([f for f in result.findings if f.is_error])
             a = result.analysis
-            a.source_findings = read_source_findings(a.project)[0]
             write_all(a, a.project.output_dir)
             return a.project.output_dir / paths.REPORT_HTML
 
