@@ -537,7 +537,13 @@ def exemplar_choices(analysis: Analysis, theme: str, source: str) -> list[str]:
     if ts is None:
         return []
     if ts.kind == "excerpts":
-        return list(dict.fromkeys(r.excerpt_id for r in ts.excerpt_rows))
+        rows = ts.excerpt_rows
+        cols = getattr(rows, "_cols", None)  # the columnar view: no row object per excerpt
+        if cols is not None:
+            idx = getattr(rows, "_idx", None)
+            ids = cols.excerpt_id
+            return list(dict.fromkeys(ids[i] for i in (range(len(cols)) if idx is None else idx)))
+        return list(dict.fromkeys(r.excerpt_id for r in rows))
     return [r.code for r in ts.survey_rows]
 
 
