@@ -327,8 +327,12 @@ def test_compute_agreement_hand_worked_two_reviewers() -> None:
         "cohen_kappa",
         "fleiss_kappa",
         "krippendorff_alpha",
+        "krippendorff_alpha_ci95",  # v2
+        "gwet_ac1",  # v2
         "notes",
     ]
+    for v2_key in ("krippendorff_alpha_ci95", "gwet_ac1"):
+        as_dict.pop(v2_key)
     assert as_dict == {
         "reviewers": ["ann", "bob"],
         "units": 7,
@@ -428,6 +432,7 @@ def test_compute_agreement_empty_inputs() -> None:
         "cohen_kappa": result.cohen_kappa.reason,
         "fleiss_kappa": result.fleiss_kappa.reason,
         "krippendorff_alpha": result.krippendorff_alpha.reason,
+        "gwet_ac1": result.gwet_ac1.reason,
     }
 
 
@@ -512,6 +517,8 @@ def test_to_dict_rounding_and_negative_zero() -> None:
         cohen_kappa=Statistic(-0.00001, None, 3),
         fleiss_kappa=Statistic(None, "not applicable", 0),
         krippendorff_alpha=Statistic(0.123456, None, 3),
+        gwet_ac1=Statistic(0.5, None, 3),
+        krippendorff_alpha_ci95=(0.01, 0.3),
     )
     as_dict = result.to_dict()
     assert as_dict["percent"] == 0.6667

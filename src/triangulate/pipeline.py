@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from triangulate.findings import Finding
 from triangulate.project.loading import Project, load_project
 from triangulate.project.narrative import Narrative, read_narrative
+from triangulate.protocol.agreement import AgreementResult
 from triangulate.protocol.analysis import (
     Analysis,
     Unit,
@@ -66,20 +67,32 @@ def _analyse(project: Project, findings: list[Finding]) -> tuple[Analysis, list[
     analysis = Analysis(project, sorting, units, reviewers, findings)
     analysis.source_findings = source_findings
     analysis.narrative = narrative
-    analysis.agreement = agreement_block(project, units) if reviewers else None
+    if reviewers:
+        analysis.agreement = agreement_block(project, units, two_source_only=True)
+        analysis.agreement_all_units = agreement_block(project, units, two_source_only=False)
     return analysis, findings
 
 
-def agreement_block(project: Project, units: list[Unit]) -> dict[str, Any]:
-    """Spec 10.1: researcher comparison over the reviewers' own categories (before adjudication)."""
+def agreement_block(
+    project: Project, units: list[Unit], two_source_only: bool = True
+) -> AgreementResult:
+    """Spec 10.1: researcher comparison over the reviewers' own categories (before adjudication).
+
+    ``two_source_only``: the v2 scope, units whose theme is present in both sources (the
+    one-source units coded by two or more reviewers are counted in ``excluded_one_source``);
+    else the v1 computation over every unit (``agreement_all_units``).
+    """
+    from dataclasses import replace
+
     from triangulate.protocol.agreement import compute_agreement
 
     reviewers = list(project.file.reviewers)
-    keys = [u.key for u in units]
-    ratings = category_ratings(units, reviewers)
-    block = compute_agreement(ratings, reviewers, keys).to_dict()
-    by_dim: dict[str, Any] = {}
+    q = len(project.protocol.categories)
     two_source = [u for u in units if not u.one_source]
+    scope = two_source if two_source_only else units
+    ratings = category_ratings(scope, reviewers)
+    result = compute_agreement(ratings, reviewers, [u.key for u in scope], q=q)
+    by_dim: dict[str, AgreementResult] = {}
     for d in project.protocol.dimension_ids:
         dim_ratings: dict[str, dict[Any, str | None]] = {}
         for r in reviewers:
@@ -88,7 +101,17 @@ def agreement_block(project: Project, units: list[Unit]) -> dict[str, Any]:
                 c = u.codes.get(r)
                 v = c.judgements.get(d) if c else None
                 dim_ratings[r][u.key] = None if v is None else ("yes" if v else "no")
-        by_dim[d] = compute_agreement(dim_ratings, reviewers, [u.key for u in two_source]).to_dict()
-        by_dim[d].pop("reviewers", None)
-    block["by_dimension"] = by_dim
-    return block
+        by_dim[d] = compute_agreement(dim_ratings, reviewers, [u.key for u in two_source], q=2)
+    excluded = None
+    if two_source_only:
+        excluded = sum(
+            1
+            for u in units
+            if u.one_source and sum(1 for r in reviewers if u.category_of(r) is not None) >= 2
+        )
+    return replace(
+        result,
+        by_dimension=by_dim,
+        excluded_one_source=excluded,
+        scope="two_source" if two_source_only else "all_units",
+    )

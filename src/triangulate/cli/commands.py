@@ -590,12 +590,13 @@ def _run(project: Path, strict: bool, quiet: bool, redact: bool, allow_outside: 
         + f" (disputed {statuses['disputed']}, uncoded {statuses['uncoded']})"
     )
     if a.agreement is not None:
-        from triangulate.outputs.report import fmt_stat
-
         ag = a.agreement
         typer.echo(
-            f"reviewer agreement over {ag.get('units')} unit(s): percent {fmt_stat(ag.get('percent'))}, "
-            f"Cohen's kappa {fmt_stat(ag.get('cohen_kappa'))}, Krippendorff's alpha {fmt_stat(ag.get('krippendorff_alpha'))}"
+            f"reviewer agreement over the {ag.units} two-source unit(s) coded by two or more: "
+            f"percent {_stat_text(ag.percent.value, ag.percent.n_units)}, "
+            f"Cohen's kappa {_stat_text(ag.cohen_kappa.value, ag.cohen_kappa.n_units)}, "
+            f"Krippendorff's alpha {_stat_text(ag.krippendorff_alpha.value, ag.krippendorff_alpha.n_units)}, "
+            f"Gwet's AC1 {_stat_text(ag.gwet_ac1.value, ag.gwet_ac1.n_units)}"
         )
     _echo(f"Wrote {len(paths)} files to {_rel(out)}/: {', '.join(p.name for p in paths)}")
     from triangulate.project.init import next_step_after_run
@@ -800,40 +801,54 @@ def agreement(
             typer.echo("null")
         return 0
     if format is Format.json:
-        typer.echo(json.dumps(a.agreement, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(a.agreement.to_dict(), indent=2, ensure_ascii=False))
         return 0
-    from triangulate.outputs.report import fmt_stat
+    from triangulate.protocol.agreement import AgreementResult
 
+    def stat_row(over: str, r: AgreementResult) -> list[str]:
+        return [
+            over,
+            str(r.units),
+            *(_stat_text(st.value, st.n_units) for _, st in r.statistics()),
+            _ci_text(r.krippendorff_alpha_ci95),
+        ]
+
+    head = [
+        "over",
+        "units",
+        "percent",
+        "Cohen's kappa",
+        "Fleiss' kappa",
+        "Krippendorff's alpha",
+        "Gwet's AC1",
+        "alpha 95% CI",
+    ]
     ag = a.agreement
     typer.echo(
-        f"Reviewers: {', '.join(a.reviewers)}; units coded by at least two: {ag.get('units')}"
-    )
-    rows = [
-        [
-            "categories",
-            str(ag.get("units")),
-            *(
-                fmt_stat(ag.get(k))
-                for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
-            ),
-        ]
-    ]
-    for d, v in (ag.get("by_dimension") or {}).items():
-        rows.append(
-            [
-                f"dimension {d}",
-                str(v.get("units")),
-                *(
-                    fmt_stat(v.get(k))
-                    for k in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
-                ),
-            ]
+        f"Reviewers: {', '.join(a.reviewers)}. Units whose theme is in both sources of the pair "
+        f"(the ones that needed a judgement), coded by at least two reviewers: {ag.units}"
+        + (
+            f"; {ag.excluded_one_source} one-source unit(s) left out"
+            if ag.excluded_one_source
+            else ""
         )
-    _table(
-        ["over", "units", "percent", "Cohen's kappa", "Fleiss' kappa", "Krippendorff's alpha"], rows
+        + ". Each statistic shows the number of units it used (n)."
     )
-    for k, why in (ag.get("notes") or {}).items():
+    rows = [stat_row("categories", ag)]
+    for d, v in ag.by_dimension.items():
+        rows.append(stat_row(f"dimension {d}", v))
+    _table(head, rows)
+    for k, why in ag.notes.items():
         typer.echo(f"{k}: n/a, {why}")
+    if _prevalence_paradox(ag):
+        typer.echo(
+            "Percent agreement is high while kappa or alpha is low: one category dominates "
+            "(the prevalence paradox); Gwet's AC1 is robust to it."
+        )
+    al = a.agreement_all_units
+    if al is not None:
+        typer.echo("\nFor comparison, over every unit (one-source units included, as in v1):")
+        _table(head, [stat_row("categories", al)])
     cats = a.project.protocol.category_ids
     for ra, rb, table in a.confusion_tables():
         typer.echo(f"\nConfusion table: {ra} (rows) x {rb} (columns)")
@@ -871,6 +886,25 @@ def _clean_arg(value: str) -> str:
         return raw.decode("cp1252")
     except UnicodeDecodeError:
         return raw.decode("utf-8", "replace")
+
+
+def _stat_text(value: float | None, n: int) -> str:
+    return "n/a" if value is None else f"{value:.3f} (n={n})"
+
+
+def _ci_text(ci: tuple[float, float] | None) -> str:
+    return "n/a" if ci is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def _prevalence_paradox(ag: Any) -> bool:
+    """Percent agreement >= 0.75 while kappa or alpha < 0.4 (spec 10.1)."""
+    p = ag.percent.value
+    low = [
+        s.value
+        for s in (ag.cohen_kappa, ag.fleiss_kappa, ag.krippendorff_alpha)
+        if s.value is not None
+    ]
+    return p is not None and p >= 0.75 and any(v < 0.4 for v in low)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> None:

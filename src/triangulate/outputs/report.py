@@ -459,14 +459,14 @@ def methods_paragraph(analysis: Analysis) -> str:
     ag = analysis.agreement
     if ag and analysis.reviewers:
         stats = []
-        if ag.get("percent") is not None:
-            stats.append(f"{100 * float(ag['percent']):.1f}% agreement")
-        if ag.get("cohen_kappa") is not None:
-            stats.append(f"Cohen's kappa {float(ag['cohen_kappa']):.2f}")
-        if ag.get("fleiss_kappa") is not None:
-            stats.append(f"Fleiss' kappa {float(ag['fleiss_kappa']):.2f}")
-        if ag.get("krippendorff_alpha") is not None:
-            stats.append(f"Krippendorff's alpha {float(ag['krippendorff_alpha']):.2f}")
+        if ag.percent.value is not None:
+            stats.append(f"{100 * ag.percent.value:.1f}% agreement")
+        if ag.cohen_kappa.value is not None:
+            stats.append(f"Cohen's kappa {ag.cohen_kappa.value:.2f}")
+        if ag.fleiss_kappa.value is not None:
+            stats.append(f"Fleiss' kappa {ag.fleiss_kappa.value:.2f}")
+        if ag.krippendorff_alpha.value is not None:
+            stats.append(f"Krippendorff's alpha {ag.krippendorff_alpha.value:.2f}")
         # Say "every unit" only when it is true: worksheets are often partly filled in.
         coded = sum(
             1 for u in analysis.units if any(u.codes.get(r) is not None for r in analysis.reviewers)

@@ -122,10 +122,12 @@ def summary(analysis: Analysis) -> dict[str, Any]:
         "statuses": statuses,
         "disputed": statuses["disputed"],
         "uncoded": statuses["uncoded"],
-        "agreement": analysis.agreement,
+        "agreement": analysis.agreement.to_dict() if analysis.agreement else None,
         "silences": analysis.silences(),
         "blind": analysis.project.file.blind,
-        "agreement_all_units": analysis.agreement_all_units,
+        "agreement_all_units": analysis.agreement_all_units.to_dict()
+        if analysis.agreement_all_units
+        else None,
     }
 
 

@@ -274,44 +274,36 @@ def render_xlsx(analysis: Analysis, redact: bool = False) -> bytes:
 
 
 def _agreement_rows(analysis: Analysis) -> list[list[Any]]:
+    """One row per statistic: the two-source scope (and its dimensions), then every unit."""
+    from triangulate.protocol.agreement import AgreementResult
+
     rows: list[list[Any]] = []
 
-    def add(scope: str, stats: dict[str, Any]) -> None:
-        notes = stats.get("notes") or {}
-        n = stats.get("units")
+    def add(scope: str, r: AgreementResult) -> None:
+        notes = r.notes
+        stats = dict(r.statistics())
         for key, name in STATISTICS:
-            if key not in stats:
-                continue
-            v = stats.get(key)
-            if isinstance(v, list):
-                v = "\u2013".join(f"{x:.3f}" for x in v) if v else None
+            n: int | None = r.units
+            if key == "krippendorff_alpha_ci95":
+                ci = r.krippendorff_alpha_ci95
+                v: Any = "\u2013".join(f"{x:.3f}" for x in ci) if ci else None
+                n = r.krippendorff_alpha.n_units
+            else:
+                st = stats[key]
+                v = None if st.value is None else round(st.value, 4) + 0.0
+                n = st.n_units
             reason = "" if v is not None else str(notes.get(key, "undefined for these data"))
             rows.append([scope, name, v, n, reason])
 
-    both = _as_dict(getattr(analysis, "agreement_all_units", None)) is not None
-    for key, scope in (("agreement", "two-source units"), ("agreement_all_units", "all units")):
-        ag = _as_dict(getattr(analysis, key, None))
-        if ag is None:
+    both = analysis.agreement_all_units is not None
+    for r, scope in (
+        (analysis.agreement, "two-source units"),
+        (analysis.agreement_all_units, "all units"),
+    ):
+        if r is None:
             continue
-        add(f"categories, {scope}" if both else "categories", ag)
-        for d, v in (ag.get("by_dimension") or {}).items():
-            label = next((x.label for x in analysis.project.protocol.dimensions if x.id == d), d)
-            stats = _as_dict(v)
-            if stats is not None:
-                add(f"{label} (yes/no)" + (f", {scope}" if both else ""), stats)
+        add(f"categories, {scope}" if both else "categories", r)
+        if scope == "two-source units":
+            for d, v in r.by_dimension.items():
+                add(f"{analysis.dimension_label(d)} (yes/no)", v)
     return rows
-
-
-def _as_dict(x: Any) -> dict[str, Any] | None:
-    """Agreement figures as a dict, whether given as a dict, a dataclass or a pydantic model."""
-    import dataclasses
-
-    if isinstance(x, dict):
-        return x
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return dataclasses.asdict(x)
-    dump = getattr(x, "model_dump", None) or getattr(x, "to_dict", None)
-    if callable(dump):
-        got = dump()
-        return got if isinstance(got, dict) else None
-    return None

@@ -9,7 +9,10 @@ codes:
   that every reviewer coded,
 * Krippendorff's alpha for nominal data (coincidence-matrix method of
   Krippendorff 2011, "Computing Krippendorff's Alpha-Reliability"), which
-  uses every unit coded by at least two reviewers.
+  uses every unit coded by at least two reviewers, with a 95% bootstrap
+  interval (units resampled, fixed seed),
+* Gwet's AC1 (Gwet 2008; the multi-rater form with missing ratings of
+  Gwet 2014, Handbook of Inter-Rater Reliability, 4th ed., ch. 2 and 5).
 
 All arithmetic is done on integers or :class:`fractions.Fraction` values and
 converted to ``float`` only at the end, so perfect agreement gives exactly
@@ -26,9 +29,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = [
     "AgreementResult",
@@ -38,6 +41,8 @@ __all__ = [
     "compute_agreement",
     "confusion_table",
     "fleiss_kappa",
+    "gwet_ac1",
+    "krippendorff_alpha_bootstrap",
     "krippendorff_alpha_nominal",
     "percent_agreement",
 ]
@@ -80,6 +85,13 @@ class AgreementResult:
         fleiss_kappa: Fleiss' kappa (three or more reviewers, units all coded).
         krippendorff_alpha: Nominal Krippendorff's alpha over every unit with
             at least two codes.
+        gwet_ac1: Gwet's AC1 (multi-rater, missing ratings allowed).
+        krippendorff_alpha_ci95: 95% bootstrap interval for alpha, or None.
+        by_dimension: The same statistics per protocol dimension (yes/no judgements).
+        excluded_one_source: Units coded by at least two reviewers left out of
+            this scope because their theme is in one source only (None when the
+            scope is every unit).
+        scope: ``"two_source"`` or ``"all_units"`` (words for the report).
     """
 
     reviewers: tuple[str, ...]
@@ -88,29 +100,65 @@ class AgreementResult:
     cohen_kappa: Statistic
     fleiss_kappa: Statistic
     krippendorff_alpha: Statistic
+    gwet_ac1: Statistic = field(default_factory=lambda: Statistic(None, "not computed", 0))
+    krippendorff_alpha_ci95: tuple[float, float] | None = None
+    ci_reason: str | None = None
+    by_dimension: dict[str, AgreementResult] = field(default_factory=dict)
+    excluded_one_source: int | None = None
+    scope: str = "all_units"
 
-    def to_dict(self) -> dict[str, object]:
+    def statistics(self) -> tuple[tuple[str, Statistic], ...]:
+        return (
+            ("percent", self.percent),
+            ("cohen_kappa", self.cohen_kappa),
+            ("fleiss_kappa", self.fleiss_kappa),
+            ("krippendorff_alpha", self.krippendorff_alpha),
+            ("gwet_ac1", self.gwet_ac1),
+        )
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Dict-style access to the JSON form's keys (for callers written against the dict)."""
+        return self.to_dict().get(key, default)
+
+    @property
+    def notes(self) -> dict[str, str]:
+        """Why each undefined statistic is undefined."""
+        out: dict[str, str] = {}
+        for name, stat in self.statistics():
+            if stat.value is None:
+                out[name] = stat.reason or "the statistic is undefined for these data"
+        if self.krippendorff_alpha_ci95 is None and self.krippendorff_alpha.value is not None:
+            out["krippendorff_alpha_ci95"] = self.ci_reason or "no bootstrap resample defines alpha"
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable summary with a deterministic key order.
 
         Floats are rounded to four decimals. ``notes`` maps the name of each
         statistic whose value is ``None`` to the reason it is undefined.
         """
-        stats: tuple[tuple[str, Statistic], ...] = (
-            ("percent", self.percent),
-            ("cohen_kappa", self.cohen_kappa),
-            ("fleiss_kappa", self.fleiss_kappa),
-            ("krippendorff_alpha", self.krippendorff_alpha),
-        )
-        out: dict[str, object] = {
+        out: dict[str, Any] = {
             "reviewers": list(self.reviewers),
             "units": self.units,
         }
-        notes: dict[str, str] = {}
-        for name, stat in stats:
+        for name, stat in self.statistics()[:4]:
             out[name] = _round4(stat.value)
-            if stat.value is None:
-                notes[name] = stat.reason or "the statistic is undefined for these data"
-        out["notes"] = notes
+        out["krippendorff_alpha_ci95"] = (
+            [_round4(self.krippendorff_alpha_ci95[0]), _round4(self.krippendorff_alpha_ci95[1])]
+            if self.krippendorff_alpha_ci95 is not None
+            else None
+        )
+        out["gwet_ac1"] = _round4(self.gwet_ac1.value)
+        out["notes"] = self.notes
+        if self.by_dimension:
+            by: dict[str, Any] = {}
+            for d, r in self.by_dimension.items():
+                dd = r.to_dict()
+                dd.pop("reviewers", None)
+                by[d] = dd
+            out["by_dimension"] = by
+        if self.excluded_one_source is not None:
+            out["excluded_one_source"] = self.excluded_one_source
         return out
 
 
@@ -306,6 +354,89 @@ def krippendorff_alpha_nominal(unit_values: Sequence[Sequence[str]]) -> Statisti
     return Statistic(float(alpha), None, len(units))
 
 
+def gwet_ac1(unit_values: Sequence[Sequence[str]], q: int) -> Statistic:
+    """Gwet's AC1 for nominal ratings by any number of raters, missing ratings allowed.
+
+    Gwet (2014), Handbook of Inter-Rater Reliability, 4th ed.: with ``r_i`` the ratings of unit
+    ``i`` and ``r_ik`` those in category ``k``, observed agreement
+    ``p_a = mean over units with r_i >= 2 of sum_k r_ik (r_ik - 1) / (r_i (r_i - 1))``; category
+    shares ``pi_k = mean over units with r_i >= 1 of r_ik / r_i``; chance agreement
+    ``p_e = sum_k pi_k (1 - pi_k) / (q - 1)``; ``AC1 = (p_a - p_e) / (1 - p_e)``.
+
+    Args:
+        unit_values: One inner sequence per unit holding its codes (missing removed); units
+            with one code count towards the shares only.
+        q: The number of categories raters could choose (the protocol's, 2 for yes/no).
+    """
+    rated = [v for v in unit_values if len(v) >= 1]
+    pairable = _pairable(rated)
+    if not pairable:
+        return Statistic(None, _NO_PAIRABLE_UNIT, 0)
+    if q < 2:
+        return Statistic(None, "AC1 needs at least two categories to choose from", len(pairable))
+    pa = sum(
+        (
+            Fraction(sum(c * (c - 1) for c in Counter(v).values()), len(v) * (len(v) - 1))
+            for v in pairable
+        ),
+        Fraction(0),
+    ) / len(pairable)
+    shares: dict[str, Fraction] = {}
+    for v in rated:
+        for cat, c in Counter(v).items():
+            shares[cat] = shares.get(cat, Fraction(0)) + Fraction(c, len(v))
+    pi = [s / len(rated) for s in shares.values()]
+    pe = sum((p * (1 - p) for p in pi), Fraction(0)) / (q - 1)
+    if pe == 1:
+        return Statistic(None, "chance agreement is 1; AC1 is undefined", len(pairable))
+    return Statistic(float((pa - pe) / (1 - pe)), None, len(pairable))
+
+
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20060301  # fixed: the same data always give the same interval
+
+
+def krippendorff_alpha_bootstrap(
+    unit_values: Sequence[Sequence[str]],
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> tuple[tuple[float, float] | None, str | None]:
+    """A 95% percentile bootstrap interval for nominal alpha, resampling units.
+
+    Units with at least two codes are drawn with replacement (as many as there are);
+    resamples in which alpha is undefined are skipped, and the interval is the 2.5th and
+    97.5th percentile (linear interpolation) of the others. Deterministic: NumPy's legacy
+    ``RandomState`` with a fixed seed, whose stream NumPy keeps stable across releases.
+    Identical units are pooled, so the cost does not grow with the number of units.
+    """
+    units = _pairable(unit_values)
+    if len(units) < 2:
+        return None, "alpha is undefined, so it has no interval"
+    import numpy as np
+
+    profiles: Counter[tuple[tuple[str, int], ...]] = Counter(
+        tuple(sorted(Counter(v).items())) for v in units
+    )
+    keys = list(profiles)
+    cats = sorted({c for k in keys for c, _ in k})
+    counts = np.array([[dict(k).get(c, 0) for c in cats] for k in keys], dtype=float)
+    m = counts.sum(axis=1)
+    disagree = (m * m - (counts * counts).sum(axis=1)) / (m - 1)
+    probs = np.array([profiles[k] for k in keys], dtype=float) / len(units)
+    rs = np.random.RandomState(seed)
+    draws = rs.multinomial(len(units), probs, size=resamples).astype(float)
+    n = draws @ m
+    observed = draws @ disagree
+    totals = draws @ counts
+    expected = n * n - (totals * totals).sum(axis=1)
+    ok = expected > 0
+    if not ok.any():
+        return None, "no bootstrap resample defines alpha (every resample holds one category)"
+    alphas = 1 - (n[ok] - 1) * observed[ok] / expected[ok]
+    low, high = np.percentile(alphas, [2.5, 97.5])
+    return (float(low), float(high)), None
+
+
 def _unique(items: Iterable[UnitT]) -> list[UnitT]:
     """Remove duplicates, keeping the first occurrence's position."""
     return list(dict.fromkeys(items))
@@ -325,6 +456,8 @@ def compute_agreement(
     ratings: Mapping[str, Mapping[UnitT, str | None]],
     reviewers: Sequence[str],
     units: Sequence[UnitT],
+    q: int | None = None,
+    interval: bool = True,
 ) -> AgreementResult:
     """Compute every agreement statistic for ``reviewers`` over ``units``.
 
@@ -375,6 +508,14 @@ def compute_agreement(
         else:
             fleiss = Statistic(None, f"no unit was coded by all {len(reviewer_list)} reviewers", 0)
 
+    n_categories = q if q is not None else len({c for row in coded for c in row})
+    ac1 = gwet_ac1(coded, n_categories)
+    ci: tuple[float, float] | None = None
+    ci_reason: str | None = None
+    if interval and alpha.value is not None:
+        ci, ci_reason = krippendorff_alpha_bootstrap(pairable)
+    elif alpha.value is None:
+        ci_reason = "alpha is undefined, so it has no interval"
     return AgreementResult(
         reviewers=tuple(reviewer_list),
         units=len(pairable),
@@ -382,6 +523,9 @@ def compute_agreement(
         cohen_kappa=cohen,
         fleiss_kappa=fleiss,
         krippendorff_alpha=alpha,
+        gwet_ac1=ac1,
+        krippendorff_alpha_ci95=ci,
+        ci_reason=ci_reason,
     )
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import combinations
-from typing import Any
 
 from triangulate.findings import Finding, Location, warning
 from triangulate.project.loading import Project
 from triangulate.project.models import Theme
 from triangulate.project.narrative import Narrative
+from triangulate.protocol.agreement import AgreementResult
 from triangulate.protocol.compare import exact_share, outcomes_of, proposal_from_outcomes
 from triangulate.sources.data import SourceData
 from triangulate.sources.rows import ExcerptRow, SurveyRow
@@ -325,8 +325,8 @@ class Analysis:
     units: list[Unit]
     reviewers: list[str]
     findings: list[Finding]
-    agreement: dict[str, Any] | None = None
-    agreement_all_units: dict[str, Any] | None = None
+    agreement: AgreementResult | None = None  # spec 10.1: two-source units
+    agreement_all_units: AgreementResult | None = None  # the v1 computation over every unit
     source_findings: dict[tuple[str, str], SourceFinding] = field(default_factory=dict)
     narrative: Narrative = field(default_factory=Narrative)
 
