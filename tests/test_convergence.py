@@ -264,11 +264,15 @@ def test_not_collected_marks_only_one_source_units_with_the_listed_silent_source
 def test_report_counts_not_collected_separately(two: Analysis) -> None:
     md = render_markdown(build_report(two))
     # silence units: t_silence, t_nc, t_nc_wrong = 3; of them only t_nc is not collected
+    # v2: each silence kind counted separately (t_nc not collected; t_silence, t_nc_wrong: the
+    # survey side has no zero-share code for them, so they were not raised)
+    k = two.silences()
+    assert k["not_collected"] == 1 and k["measured_zero"] + k["not_raised"] == 2
     assert (
-        "Of the 3 silence unit(s), 1 concern a source whose instrument could not capture the theme"
-        in md
-    )
-    assert "and 2 a source that could have spoken to it and did not" in md
+        f"Of the 3 units present in one source only (1 not collected: the instrument could not "
+        f"capture the theme; {k['measured_zero']} measured at 0%"
+    ) in md
+    assert "3 ended as Silence" in md
 
 
 def test_summary_counts_proposals_for_all_four_categories(two: Analysis) -> None:

@@ -353,12 +353,10 @@ def test_report_not_collected_count_is_of_final_silences(builder: ProjectBuilder
     assert a is not None
     assert a.unit("nc", *KEY).note == "not_collected"  # type: ignore[union-attr]
     md = render_markdown(build_report(a))
-    # final silences: plain and filler = 2, none of them not collected ('nc' ended partial)
-    assert (
-        "Of the 2 silence unit(s), 0 concern a source whose instrument could not capture the theme"
-        in md
-    )
-    assert "and 2 a source that could have spoken to it and did not" in md
+    # one-source units by kind: nc (not collected), plain and filler; 'nc' ended partial, so only
+    # the other two ended as silence
+    assert "Of the 3 units present in one source only (1 not collected" in md
+    assert "2 ended as Silence" in md
 
 
 # ---------------------------------------------------------------------------- section 7: worksheets

@@ -369,7 +369,10 @@ def test_farmer3_sorting_and_summary_by_hand(runs: Callable[[str], tuple[Path, R
     # the methods text does not claim more than was done: units coded by anyone are waiting x 3,
     # trust staff/clients and cost staff/poll = 5 of 11
     md = (root / "out" / "report.md").read_text(encoding="utf-8")
-    assert "2 researchers coded 5 of the 11 units independently" in md
+    assert (
+        "Two researchers coded units independently, blind to the rule's proposal: 5 of the 11 units were coded, 4 by at least two researchers."
+        in md
+    )
     # the not-collected count: cost staff/poll only (1 of the 6 silences)
     assert (
         "Of the 6 silence unit(s), 1 concern a source whose instrument could not capture the theme"
@@ -381,7 +384,10 @@ def test_sample_methods_text_says_every_unit(runs: Callable[[str], tuple[Path, R
     root, _ = runs("mamas_neighborhood")
     md = (root / "out" / "report.md").read_text(encoding="utf-8")
     # bb and pl both coded all 7 units
-    assert "2 researchers coded every unit independently" in md
+    assert (
+        "Two researchers coded units independently, blind to the rule's proposal: every unit was coded by both."
+        in md
+    )
 
 
 def test_golden_files_show_the_version_placeholder() -> None:

@@ -43,40 +43,46 @@ def test_report_shows_the_dispute_each_view_and_its_settlement(sample_run: Path)
     assert "bb: partial\\_agreement" in section or "bb: partial_agreement" in section
     assert "pl: full_agreement (written)" in section
     assert "settled as partial_agreement by bb at 2023-02-14T10:30:00+00:00" in section
-    # The statistics as printed for the sample (hand-worked in the sample's README).
-    assert "| percent agreement | 0.857 |" in section
-    assert "| Cohen's kappa | 0.720 |" in section
-    assert "| Krippendorff's alpha (nominal) | 0.735 |" in section
+    # v2: the decision was made by bb, one of the two reviewers who disagreed: flagged
+    assert "decided by one of the reviewers who disagreed on this unit" in section
+    # v2: the statistics lead with the five two-source units (the README works them by hand),
+    # each with its n; the v1 figures over all 7 units follow for comparison.
+    assert "| percent agreement | 0.800 | 5 |" in section
+    assert "| Cohen's kappa | 0.000 | 5 |" in section
+    assert "| Gwet's AC1 | 0.787 | 5 |" in section
+    assert "prevalence paradox" in section
+    assert "Cohen's kappa 0.720 (n=7)" in section and "Krippendorff's alpha 0.735 (n=7)" in section
     # Confusion table: bb (rows) by pl (columns); the one disagreement sits at partial x full.
     assert "| Partial agreement | 1 | 0 | 0 | 0 |" in section  # category cells show labels
 
 
 def test_counts_with_denominators_per_group_and_pair(sample_run: Path) -> None:
     md = (sample_run / "out" / "report.md").read_text()
-    assert "| Full agreement | Full agreement | 4/7 (57%) |" in md  # category cells: labels
-    assert "| Silence | Silence | 2/7 (29%) |" in md
+    header = "| units | Full agreement | Partial agreement | Disagreement | Silence | no final category |"
+    assert header in md  # labels, not ids
+    assert "| all 7 | 4/7 | 1/7 | 0/7 | 2/7 | 0/7 |" in md
     # Three overarching themes: 2, 3 and 2 factors.
+    assert "| Relationship-centered perinatal care | 1/2 | 1/2 | 0/2 | 0/2 | 0/2 |" in md
     assert (
-        "| Relationship-centered perinatal care | 1/2 (50%) | 1/2 (50%) | 0/2 (0%) | 0/2 (0%) |"
+        "| Staff in-depth interviews / Partner network survey (PARTNER CPRM) | 4/7 | 1/7 | 0/7 | 2/7 | 0/7 |"
         in md
     )
-    assert "| interviews / network_survey | 4/7 (57%) | 1/7 (14%) | 0/7 (0%) | 2/7 (29%) |" in md
-    # Silences told apart by not_collected.
-    assert (
-        "1 concern a source whose instrument could not capture the theme (not collected) and 1"
-        in md
-    )
+    # Silences told apart by kind.
+    assert "Of the 2 units present in one source only (1 not collected" in md
+    assert "1 not raised" in md
 
 
 def test_methods_paragraph_carries_the_real_numbers_and_citation(sample_run: Path) -> None:
     md = (sample_run / "out" / "report.md").read_text()
     para = md.split("## Methods text", 1)[1].split("\n## ", 1)[0]
     assert "18 participants" in para and "7 themes within 3 overarching themes" in para
-    assert "85.7% agreement" in para and "Cohen's kappa 0.72" in para
+    assert "percent agreement 80.0% (n=5)" in para and "Cohen's kappa 0.00 (n=5)" in para
+    assert "percent agreement 85.7% (n=7)" in para and "Cohen's kappa 0.72 (n=7)" in para
     assert (
-        "Of the 7 units, 4 full agreement, 1 partial agreement, 0 disagreement and 2 silence."
-        in para
-    )
+        "Of the 7 units, all 7 have a reviewed category: 4 full agreement, 1 partial agreement, "
+        "0 disagreement and 2 silence."
+    ) in para
+    assert "Qual Health Res. 2006;16(3):377-394" in para  # based_on: Farmer
     assert "Front Public Health. 2023;11:1106740" in para
 
 

@@ -580,15 +580,31 @@ def _run(project: Path, strict: bool, quiet: bool, redact: bool, allow_outside: 
         paths = write_all(a, out, redact=redact, progress=bar)
     finally:
         bar.close()
-    counts, statuses = a.counts(), a.statuses()
+    statuses = a.statuses()
     n = len(a.units)
     _echo(f"{a.project.file.title}: {n} units, protocol {a.project.protocol.id}")
-    _table(["category", "units"], [[c, f"{k}/{n}"] for c, k in counts.items()])
+    from triangulate.outputs.sections import draft_text
+
+    reviewed = {"adjudicated", "agreed", "single"}
+    has_proposals = statuses["proposed"] > 0
+    head = ["category", "reviewed"] + (
+        ["the rule's proposal (unreviewed)"] if has_proposals else []
+    )
+    rows = []
+    for c in a.project.protocol.category_ids:
+        row = [c, f"{sum(1 for u in a.units if u.final == c and u.status in reviewed)}/{n}"]
+        if has_proposals:
+            row.append(f"{sum(1 for u in a.units if u.final == c and u.status == 'proposed')}/{n}")
+        rows.append(row)
+    _table(head, rows)
     typer.echo(
         "statuses: "
         + ", ".join(f"{s} {k}" for s, k in statuses.items() if k)
         + f" (disputed {statuses['disputed']}, uncoded {statuses['uncoded']})"
     )
+    draft = draft_text(a)
+    if draft:
+        typer.echo(draft)
     if a.agreement is not None:
         ag = a.agreement
         typer.echo(

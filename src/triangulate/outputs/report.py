@@ -31,6 +31,16 @@ from triangulate.outputs.model import (
     Table,
 )
 from triangulate.outputs.palette import category_styles
+from triangulate.outputs.sections import (
+    assessment_blocks,
+    completeness_blocks,
+    custom_steps,
+    dispute_flag,
+    draft_text,
+    methods_paragraph,
+    narrative_blocks,
+    researcher_blocks,
+)
 from triangulate.outputs.tabular import (
     SORTING_COLUMNS,
     sorting_rows,
@@ -133,7 +143,6 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
     )
     units = analysis.units
     n = len(units)
-    counts = analysis.counts()
     statuses = analysis.statuses()
     steps = {s.id: s.label for s in protocol.steps}
 
@@ -144,17 +153,9 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
     group_names = {g.id: g.label or g.id for g in project.codebook.groups}
 
     # ---- overview
-    open_units = (
-        statuses.get("proposed", 0) + statuses.get("disputed", 0) + statuses.get("uncoded", 0)
-    )
-    if open_units:
-        rep.add(
-            Notice(
-                f"Draft: {open_units} of {n} units have no reviewed category yet "
-                f"({statuses.get('proposed', 0)} the rule's proposal, not reviewed; "
-                f"{statuses.get('disputed', 0)} disputed; {statuses.get('uncoded', 0)} uncoded)."
-            )
-        )
+    draft = draft_text(analysis)
+    if draft:
+        rep.add(Notice(draft))
     rep.add(
         Para(
             f"{n} units (theme x source pair) over {len(project.codebook.themes)} themes and "
@@ -184,7 +185,9 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
     )
 
     # ---- step 1
-    rep.add(Heading(2, step("sorting", "Sorting"), "sorting"))
+    rep.add(
+        Heading(2, step("sorting", "Sorting"), "sorting"), *narrative_blocks(analysis, "sorting")
+    )
     rep.add(
         Para(
             "Each source's codes are sorted into the codebook's themes. Prominence is the share of a "
@@ -209,7 +212,10 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
     )
 
     # ---- step 2: Farmer's convergence coding matrix and the figure
-    rep.add(Heading(2, step("convergence_coding", "Convergence coding"), "convergence-coding"))
+    rep.add(
+        Heading(2, step("convergence_coding", "Convergence coding"), "convergence-coding"),
+        *narrative_blocks(analysis, "convergence_coding"),
+    )
     rep.add(
         Para(
             "The convergence coding matrix compares what each source says about each theme. Each "
@@ -232,60 +238,9 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
             2, step("convergence_assessment", "Convergence assessment"), "convergence-assessment"
         )
     )
-    # Only units that ended in the one_source category: a reviewer or a decision may override one.
-    not_collected = sum(
-        1 for u in units if u.note == "not_collected" and u.final == protocol.rules.one_source
-    )
-    rows = []
-    for c in protocol.categories:
-        rows.append([c.id, c.label, pct(counts[c.id], n)])
-    rows.append(
-        [
-            "(none)",
-            "no final category yet (disputed or uncoded)",
-            pct(statuses["disputed"] + statuses["uncoded"], n),
-        ]
-    )
-    rep.add(
-        Para(f"Final categories over all {n} units:"),
-        Table(["category", "label", "units"], rows, category_cols=(0,)),
-    )
-    silences = counts.get(protocol.rules.one_source, 0)
-    if silences:
-        rep.add(
-            Para(
-                f"Of the {silences} {protocol.rules.one_source} unit(s), {not_collected} concern a source whose "
-                f"instrument could not capture the theme (not collected) and {silences - not_collected} a source "
-                "that could have spoken to it and did not."
-            )
-        )
+    rep.add(*narrative_blocks(analysis, "convergence_assessment"))
+    rep.add(*assessment_blocks(analysis))
     rep.add(Table(["status", "units"], [[s, pct(k, n)] for s, k in statuses.items()]))
-    groups = [(g.id, g.label or g.id) for g in project.codebook.groups]
-    if any(u.group == "" for u in units):
-        groups.append(("", "(no group)"))
-    if project.codebook.groups:
-        grows = []
-        for gid, glabel in groups:
-            gu = [u for u in units if u.group == gid]
-            if not gu:
-                continue
-            grows.append(
-                [glabel]
-                + [pct(sum(1 for u in gu if u.final == c), len(gu)) for c in protocol.category_ids]
-            )
-        rep.add(Para("By overarching theme:"), Table(["group", *protocol.category_ids], grows))
-    pairs: list[tuple[str, str]] = []
-    for u in units:
-        if (u.source_a, u.source_b) not in pairs:
-            pairs.append((u.source_a, u.source_b))
-    prow = []
-    for sa, sb in pairs:
-        pu = [u for u in units if (u.source_a, u.source_b) == (sa, sb)]
-        prow.append(
-            [f"{sa} / {sb}"]
-            + [pct(sum(1 for u in pu if u.final == c), len(pu)) for c in protocol.category_ids]
-        )
-    rep.add(Para("By source pair:"), Table(["pair", *protocol.category_ids], prow))
 
     # ---- joint display
     rep.add(Heading(3, "Joint display", "joint-display-section"), joint_table(analysis, redact))
@@ -296,55 +251,16 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
             2, step("completeness_comparison", "Completeness comparison"), "completeness-comparison"
         )
     )
-    bullets = []
-    for sid in project.source_ids:
-        only = [
-            t.id
-            for t in project.codebook.themes
-            if analysis.sorting[(t.id, sid)].present
-            and not any(analysis.sorting[(t.id, o)].present for o in project.source_ids if o != sid)
-        ]
-        bullets.append(
-            f"Only {sid} ({project.source_label(sid)}): {', '.join(only) if only else 'nothing'}"
-        )
-    shared = [
-        t.id
-        for t in project.codebook.themes
-        if all(analysis.sorting[(t.id, s)].present for s in project.source_ids)
-    ]
-    absent = [
-        t.id
-        for t in project.codebook.themes
-        if not any(analysis.sorting[(t.id, s)].present for s in project.source_ids)
-    ]
-    bullets.append(f"In every source: {', '.join(shared) if shared else 'none'}")
-    if absent:
-        bullets.append(f"In no source (no unit): {', '.join(absent)}")
-    rep.add(Bullets(bullets))
-    silent_units = [u for u in units if u.one_source]
-    if silent_units:
-        rep.add(
-            Table(
-                ["theme", "present in", "silent", "why silent"],
-                [
-                    [
-                        u.theme.id,
-                        u.source_a if u.a.present else u.source_b,
-                        u.source_b if u.a.present else u.source_a,
-                        "not collected (the instrument could not capture it)"
-                        if u.note == "not_collected"
-                        else "measured, not said",
-                    ]
-                    for u in silent_units
-                ],
-            )
-        )
+    rep.add(*narrative_blocks(analysis, "completeness_comparison"))
+    rep.add(*completeness_blocks(analysis))
 
     # ---- step 5
     rep.add(
         Heading(2, step("researcher_comparison", "Researcher comparison"), "researcher-comparison")
     )
+    rep.add(*narrative_blocks(analysis, "researcher_comparison"))
     _researcher_section(rep, analysis)
+    custom_steps(rep, analysis)
 
     # ---- evidence, theme by theme (collapsed on screen, printed expanded)
     rep.add(Heading(2, "Evidence by theme", "evidence"))
@@ -389,6 +305,10 @@ def _evidence_by_theme(rep: Report, analysis: Analysis, redact: bool) -> None:
         blocks: list[Block] = []
         if t.definition:
             blocks.append(Para(f"Definition: {t.definition}"))
+        if analysis.narrative.themes.get(t.id):
+            blocks += [
+                Para(p.strip()) for p in analysis.narrative.themes[t.id].split("\n\n") if p.strip()
+            ]
         for u in units:
             pair = f"{analysis.project.source_label(u.source_a)} / {analysis.project.source_label(u.source_b)}"
             final = labels.get(category_cell(u), category_cell(u))
@@ -428,129 +348,11 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def methods_paragraph(analysis: Analysis) -> str:
-    """A paragraph a team can paste into a paper, with the run's own numbers."""
-    project = analysis.project
-    protocol = project.protocol
-    n = len(analysis.units)
-    srcs = []
-    for spec in project.file.sources:
-        data = project.sources[spec.id]
-        if data.is_excerpts:
-            people = data.participant_count()
-            srcs.append(
-                f"{spec.display} ({people} participants, {data.excerpt_count()} coded excerpts)"
-            )
-        else:
-            srcs.append(f"{spec.display} ({len(data.survey)} survey items)")
-    themes = len(project.codebook.themes)
-    groups = len(project.codebook.groups)
-    dims = _join([d.label.lower() for d in protocol.dimensions])
-    counts = analysis.counts()
-    labels = {c.id: c.label.lower() for c in protocol.categories}
-    result = _join([f"{k} {labels[c]}" for c, k in counts.items()])
-    text = (
-        f"We triangulated {len(srcs)} data sources, {_join(srcs)}, following a triangulation protocol "
-        f"({protocol.citation}). Codes from each source were sorted into {themes} themes"
-        + (f" within {groups} overarching themes" if groups else "")
-        + f". For each theme and pair of sources ({n} units) we assessed convergence on {dims}: "
-        f"{protocol.rule_text()}. "
-    )
-    ag = analysis.agreement
-    if ag and analysis.reviewers:
-        stats = []
-        if ag.percent.value is not None:
-            stats.append(f"{100 * ag.percent.value:.1f}% agreement")
-        if ag.cohen_kappa.value is not None:
-            stats.append(f"Cohen's kappa {ag.cohen_kappa.value:.2f}")
-        if ag.fleiss_kappa.value is not None:
-            stats.append(f"Fleiss' kappa {ag.fleiss_kappa.value:.2f}")
-        if ag.krippendorff_alpha.value is not None:
-            stats.append(f"Krippendorff's alpha {ag.krippendorff_alpha.value:.2f}")
-        # Say "every unit" only when it is true: worksheets are often partly filled in.
-        coded = sum(
-            1 for u in analysis.units if any(u.codes.get(r) is not None for r in analysis.reviewers)
-        )
-        every = all(u.codes.get(r) is not None for u in analysis.units for r in analysis.reviewers)
-        text += (
-            f"{len(analysis.reviewers)} researchers coded "
-            + ("every unit" if every else f"{coded} of the {n} units")
-            + " independently"
-            + (
-                f" ({_join(stats)} over {ag.get('units')} units before adjudication)"
-                if stats
-                else ""
-            )
-            + ". "
-        )
-        disputed = sum(1 for u in analysis.units if u.was_disputed(analysis.reviewers))
-        settled = sum(
-            1
-            for u in analysis.units
-            if u.was_disputed(analysis.reviewers) and u.decision is not None
-        )
-        if disputed:
-            text += f"Disagreements ({disputed} unit{'s' if disputed != 1 else ''}) were discussed and {settled} settled by adjudication. "
-    text += f"Of the {n} units, {result}."
-    left = analysis.statuses()["disputed"] + analysis.statuses()["uncoded"]
-    if left:
-        text += f" {left} unit(s) had no final category at the time of this report."
-    text += f" The analysis was run with triangulate {__version__}."
-    return text
-
-
 def _researcher_section(rep: Report, analysis: Analysis) -> None:
     units = analysis.units
-    ag = analysis.agreement
-    if not analysis.reviewers:
-        rep.add(
-            Para(
-                "No reviewers are configured, so there is no researcher comparison; categories are the tool's proposals."
-            )
-        )
+    rep.add(*researcher_blocks(analysis))
+    if not analysis.reviewers or analysis.agreement is None:
         return
-    assert ag is not None
-    rows = [
-        ["percent agreement", fmt_stat(ag.get("percent"))],
-        ["Cohen's kappa", fmt_stat(ag.get("cohen_kappa"))],
-        ["Fleiss' kappa", fmt_stat(ag.get("fleiss_kappa"))],
-        ["Krippendorff's alpha (nominal)", fmt_stat(ag.get("krippendorff_alpha"))],
-    ]
-    rep.add(
-        Para(
-            f"Reviewers {', '.join(analysis.reviewers)} coded independently; {ag.get('units', 0)} unit(s) were coded by at least two of them."
-        ),
-        Table(["statistic", "value"], rows, numeric_cols=(1,)),
-    )
-    notes = ag.get("notes") or {}
-    if isinstance(notes, dict) and notes:
-        rep.add(Bullets([f"{k}: {v}" for k, v in notes.items()]))
-    by_dim = ag.get("by_dimension") or {}
-    if isinstance(by_dim, dict) and by_dim:
-        rep.add(
-            Para("By dimension (yes/no judgements):"),
-            Table(
-                [
-                    "dimension",
-                    "units",
-                    "percent",
-                    "Cohen's kappa",
-                    "Fleiss' kappa",
-                    "Krippendorff's alpha",
-                ],
-                [
-                    [
-                        d,
-                        str(v.get("units", 0)),
-                        fmt_stat(v.get("percent")),
-                        fmt_stat(v.get("cohen_kappa")),
-                        fmt_stat(v.get("fleiss_kappa")),
-                        fmt_stat(v.get("krippendorff_alpha")),
-                    ]
-                    for d, v in by_dim.items()
-                ],
-            ),
-        )
     cats = analysis.project.protocol.category_ids
     for ra, rb, table in analysis.confusion_tables():
         rep.add(
@@ -580,6 +382,7 @@ def _researcher_section(rep: Report, analysis: Analysis) -> None:
         if d is not None:
             items.append(
                 f"settled as {d.category} by {d.decided_by or 'unknown'} at {d.decided_at or 'unknown time'}: {d.rationale}"
+                + dispute_flag(u, analysis.reviewers)
             )
         else:
             items.append("not yet settled (run 'triangulate review')")
