@@ -375,9 +375,10 @@ def test_farmer3_sorting_and_summary_by_hand(runs: Callable[[str], tuple[Path, R
     )
     # the not-collected count: cost staff/poll only (1 of the 6 silences)
     assert (
-        "Of the 6 silence unit(s), 1 concern a source whose instrument could not capture the theme"
-        in md
-    )
+        "Of the 6 units present in one source only (1 not collected: the instrument could not "
+        "capture the theme; 0 measured at 0%: asked, and nobody endorsed it; 5 not raised"
+    ) in md
+    assert "6 ended as Silence" in md
 
 
 def test_sample_methods_text_says_every_unit(runs: Callable[[str], tuple[Path, Result]]) -> None:
