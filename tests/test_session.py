@@ -291,7 +291,7 @@ def test_terminal_unit_view_is_blind_and_shows_findings(builder: ProjectBuilder)
     a = analysed(builder)
     a.source_findings = {
         ("alpha", "interviews"): SourceFinding(
-            "alpha", "interviews", "Staff say alpha helps.", None
+            "alpha", "interviews", "Staff say alpha helps.\x1b[2J\x1b]0;pwned\x07", None
         )
     }
 
@@ -301,7 +301,10 @@ def test_terminal_unit_view_is_blind_and_shows_findings(builder: ProjectBuilder)
         return console.export_text()
 
     text = shown()
-    assert "Staff say alpha helps." in text
+    flat = "".join(text.split())
+    assert "helps.␛[2J␛]0;pwned␇" in flat  # the finding, its controls visible
+    assert "\x1b" not in text and "\x07" not in text  # control characters from the data...
+    assert "␛[2J" in flat  # ...shown visibly (spec section 11)
     assert "Proposal" not in text and a.units[0].reason not in text  # blind by default
     assert "Proposal: full_agreement" in shown(show_proposal=True)
     console = Console(record=True, width=80, color_system=None)

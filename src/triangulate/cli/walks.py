@@ -40,8 +40,21 @@ from triangulate.review.session import (
     rationale_problem,
 )
 from triangulate.review.worksheets import save_worksheet_row, worksheet_path
+from triangulate.text import visible
 
 Ask = Callable[[str], str]
+
+
+def _safe(ask: Ask) -> Ask:
+    """Prompts name labels from the protocol: their control characters are shown visibly too."""
+    return lambda prompt: ask(visible(prompt))
+
+
+def _text(value: str, **kw: Any) -> Text:
+    """Text from the data for the terminal: control characters shown visibly (spec section 11),
+    never interpreted as markup."""
+    return Text(visible(value), **kw)
+
 
 EXCERPTS_COMPACT = 3
 """Excerpts shown per source on a unit's first screen (each cut to two lines, with a count)."""
@@ -92,35 +105,35 @@ def _source_cell(
     """One source's column. ``page`` None: the compact first screen. Returns (cell, page count)."""
     project = analysis.project
     parts: list[Text] = [
-        Text(f"{project.source_label(ts.source)}", style="bold", overflow="fold"),
+        _text(f"{project.source_label(ts.source)}", style="bold", overflow="fold"),
     ]
     pages = 1
     if not ts.present:
         if ts.survey_rows:
-            parts.append(Text("measured at 0%: asked, nobody endorsed it", overflow="fold"))
+            parts.append(_text("measured at 0%: asked, nobody endorsed it", overflow="fold"))
         else:
-            parts.append(Text("silent: no code of this theme", overflow="fold"))
+            parts.append(_text("silent: no code of this theme", overflow="fold"))
     else:
-        parts.append(Text(f"prominence {prominence_text(ts)}", overflow="fold"))
+        parts.append(_text(f"prominence {prominence_text(ts)}", overflow="fold"))
     if finding:
-        parts.append(Text(f"finding: {_cut(finding, width, 3)}", style="italic", overflow="fold"))
+        parts.append(_text(f"finding: {_cut(finding, width, 3)}", style="italic", overflow="fold"))
     if not ts.present:
         return Group(*parts), pages
     lines = _excerpts(ts)
     if page is None:
         for line in lines[:EXCERPTS_COMPACT]:
-            parts.append(Text("• " + _cut(line, width - 2, 2), overflow="fold"))
+            parts.append(_text("• " + _cut(line, width - 2, 2), overflow="fold"))
         rest = len(lines) - EXCERPTS_COMPACT
         if rest > 0:
-            parts.append(Text(f"+{rest} more (a: all, page by page)", style="dim"))
+            parts.append(_text(f"+{rest} more (a: all, page by page)", style="dim"))
         for d in project.protocol.dimension_ids:
             tags = ", ".join(sorted(ts.tags.get(d, ()))) or "none"
-            parts.append(Text(f"{d} tags: {tags}", style="dim", overflow="fold"))
+            parts.append(_text(f"{d} tags: {tags}", style="dim", overflow="fold"))
     else:
         all_pages = evidence_pages(ts, width - 2)
         pages = len(all_pages)
         for line in all_pages[page % pages]:
-            parts.append(Text("• " + line, overflow="fold"))
+            parts.append(_text("• " + line, overflow="fold"))
     return Group(*parts), pages
 
 
@@ -150,10 +163,10 @@ def unit_view(
     if show_proposal is None:
         show_proposal = not _blind(analysis)
     col = max((width - 3) // 2, 20)
-    head = Text(f"[{index}/{total}] {unit.theme.display} ({unit.theme.id})", style="bold")
+    head = _text(f"[{index}/{total}] {unit.theme.display} ({unit.theme.id})", style="bold")
     items: list[Any] = [Rule(head)]
     if unit.theme.definition:
-        items.append(Text(f"Definition: {_cut(unit.theme.definition, width - 12, 2)}"))
+        items.append(_text(f"Definition: {_cut(unit.theme.definition, width - 12, 2)}"))
     table = Table.grid(expand=True, padding=(0, 1))
     table.add_column(ratio=1)
     table.add_column(ratio=1)
@@ -167,25 +180,25 @@ def unit_view(
     items.append(table)
     pages = max(pa, pb)
     if page is not None:
-        items.append(Text(f"excerpts page {page % pages + 1}/{pages} (a: next page)", style="dim"))
+        items.append(_text(f"excerpts page {page % pages + 1}/{pages} (a: next page)", style="dim"))
     if show_proposal:
-        items.append(Text(f"Proposal: {unit.proposed or 'none'} ({unit.reason})", overflow="fold"))
+        items.append(_text(f"Proposal: {unit.proposed or 'none'} ({unit.reason})", overflow="fold"))
     if unit.note == "not_collected":
-        items.append(Text("Note: the silent source's instrument could not capture this theme."))
+        items.append(_text("Note: the silent source's instrument could not capture this theme."))
     return Group(*items), pages
 
 
 def help_view(analysis: Analysis) -> Group:
     """The categories' definitions and the dimensions' descriptions (the ``?`` key)."""
     protocol = analysis.project.protocol
-    items: list[Text] = [Text("Categories", style="bold")]
+    items: list[Text] = [_text("Categories", style="bold")]
     for i, c in enumerate(protocol.categories, start=1):
-        items.append(Text(f" {i} {c.id} ({c.label}): {c.definition}", overflow="fold"))
-    items.append(Text("Dimensions", style="bold"))
+        items.append(_text(f" {i} {c.id} ({c.label}): {c.definition}", overflow="fold"))
+    items.append(_text("Dimensions", style="bold"))
     for d in protocol.dimensions:
         desc = f": {d.description}" if d.description else ""
-        items.append(Text(f" {d.id} ({d.label}){desc}", overflow="fold"))
-    items.append(Text(f"Keys: y/n, 1-{len(protocol.categories)} category, {KEYS_HELP}"))
+        items.append(_text(f" {d.id} ({d.label}){desc}", overflow="fold"))
+    items.append(_text(f"Keys: y/n, 1-{len(protocol.categories)} category, {KEYS_HELP}"))
     return Group(*items)
 
 
@@ -278,7 +291,7 @@ def _drive(
             try:
                 answer = question(unit, redisplay)
             except EOFError:  # Ctrl-D: end of input cancels this unit, unsaved, and ends the walk
-                screen.console.print(Text("\nEnd of input: this unit was not saved."))
+                screen.console.print(_text("\nEnd of input: this unit was not saved."))
                 answer = Quit()
             result = session.apply(answer)
         except _Control as c:
@@ -294,7 +307,7 @@ def _drive(
                 page = 0 if page is None else page + 1
             continue
         except SessionError as exc:
-            message = Text(f"Not saved: {exc}", style="red")
+            message = _text(f"Not saved: {exc}", style="red")
             continue
         if result is not None:
             message = persist(result)
@@ -323,7 +336,7 @@ def _ask_rationale(
         problem = rationale_problem(reply, protocol, required=required)
         if problem is None:
             return reply
-        console.print(Text(f"Not saved: {problem}.", style="red"))
+        console.print(_text(f"Not saved: {problem}.", style="red"))
 
 
 def code_loop(
@@ -335,6 +348,7 @@ def code_loop(
     clear: bool = True,
 ) -> tuple[int, int]:
     """Walk the reviewer's uncoded units. Returns (coded now, still uncoded)."""
+    ask = _safe(ask)
     project = analysis.project
     protocol = project.protocol
     session = CodingSession(analysis.units, reviewer, protocol, redo=redo)
@@ -364,7 +378,7 @@ def code_loop(
             category = _pick_category(analysis, reply)
             if category is not None:
                 return category
-            console.print(f"Not a category: {reply!r}")
+            console.print(_text(f"Not a category: {reply!r}"))
 
     def question(unit: Unit, redisplay: Callable[[], None]) -> Answer:
         judgements: dict[str, bool | None] = {}
@@ -382,11 +396,11 @@ def code_loop(
                     else _pick_category(analysis, reply)
                 )
                 if category is None:
-                    console.print(f"Not a category: {reply!r}")
+                    console.print(_text(f"Not a category: {reply!r}"))
         else:
             for dim in protocol.dimensions:
                 if dim.description:
-                    console.print(Text(f"{dim.label}: {dim.description}", style="dim"))
+                    console.print(_text(f"{dim.label}: {dim.description}", style="dim"))
                 while True:
                     reply = ask(
                         f"{dim.id} ({dim.label}) converges? y/n (c category, {KEYS_HELP}): "
@@ -402,7 +416,7 @@ def code_loop(
                 judgements[dim.id] = r.startswith("y")
             rule = session.rule_category(unit, judgements) if judgements else None
             if rule:
-                console.print(Text(f"The rule gives: {rule}"))
+                console.print(_text(f"The rule gives: {rule}"))
         rationale = _ask_rationale(
             ask,
             console,
@@ -421,7 +435,7 @@ def code_loop(
         values["rationale"] = row.rationale
         with file_lock(worksheet_path(project, reviewer)):
             path = save_worksheet_row(project, analysis.units, reviewer, values)
-        return Text(
+        return _text(
             f"Saved: {row.category or '(rule)'} for {row.theme} -> {path.relative_to(project.root)}",
             style="green",
         )
@@ -464,6 +478,7 @@ def review_loop(
     clear: bool = True,
 ) -> tuple[int, int]:
     """Walk the selected units and append one decision per answer. Returns (decided now, left)."""
+    ask = _safe(ask)
     project = analysis.project
     session = ReviewSession(units, decided_by, project.protocol, revise=revise)
     total = len(units)
@@ -496,11 +511,11 @@ def review_loop(
         )
         lines: list[Any] = [group]
         for r in analysis.reviewers:
-            lines.append(Text(reviewer_line(analysis, unit, r), overflow="fold"))
+            lines.append(_text(reviewer_line(analysis, unit, r), overflow="fold"))
         if unit.decision is not None:
             d = unit.decision
             lines.append(
-                Text(
+                _text(
                     f"Current decision: {d.category} by {d.decided_by} at {d.decided_at}: {d.rationale}",
                     overflow="fold",
                 )
@@ -514,7 +529,7 @@ def review_loop(
             category = _pick_category(analysis, reply)
             if category:
                 break
-            console.print(f"Not a category: {reply!r}")
+            console.print(_text(f"Not a category: {reply!r}"))
         rationale = _ask_rationale(
             ask,
             console,
@@ -528,7 +543,7 @@ def review_loop(
     def persist(decision: Decision) -> Text:
         with file_lock(path):
             append_decision(path, decision)
-        return Text(
+        return _text(
             f"Saved: {decision.category} for {decision.theme} ({decision.decided_at}) -> decisions.jsonl",
             style="green",
         )
