@@ -160,6 +160,15 @@ NASTY = [
     "50%",
     "caf\u00e9",
     "\U0001f600",
+    # terminal and CI injections (issue 13): clear screen, window title, clipboard write, CSI,
+    # bidirectional override, a forged workflow command on a line of its own
+    "\x1b[2J",
+    "\x1b]0;title\x07",
+    "\x1b]52;c;ZXZpbA==\x07",
+    "\x9b31m",
+    "\x7f",
+    "\u202e",
+    "x\n::error file=codebook.yaml,line=1::FORGED",
 ]
 nasty_text = st.one_of(
     st.sampled_from(NASTY),
@@ -850,3 +859,179 @@ def test_analyse_path_never_crashes(files: dict[str, str | bytes]) -> None:
 def test_profiles_are_registered() -> None:
     assert settings.get_profile("quick").max_examples > 0
     assert settings.get_profile("long").max_examples >= settings.get_profile("quick").max_examples
+
+
+# ---------------------------------------------------------------------------- hostile projects, CLI
+
+RAW_CONTROLS = ("\x1b", "\x07", "\x9b", "\x7f", "\u202e")
+HALF_EMOJI = "\ud83d"  # a lone surrogate: json.dumps and yaml.safe_dump write it as an escape
+hostile_text = st.one_of(
+    nasty_text,
+    st.sampled_from([f"half {HALF_EMOJI} emoji", HALF_EMOJI, f"{HALF_EMOJI}\x1b[2J"]),
+    st.text(alphabet=st.characters(categories=["Cc", "Cs", "Zl", "Zp", "L"]), max_size=12),
+)
+
+
+@st.composite
+def hostile_project(draw: st.DrawFn) -> tuple[dict[str, str | bytes], dict[str, str]]:
+    """A project whose texts carry control characters and lone surrogates (through JSON and YAML
+    escapes), and whose paths may try to leave the folder: ``..``, absolute, or through symlinks.
+    Returns the files and the symlinks to make (name -> target, ``@OUT@`` is the outside folder)."""
+    code = draw(st.sampled_from(["c1", "c\x1b[2J", f"c{HALF_EMOJI}", "c;=cmd|' /C calc'!A0"]))
+    links: dict[str, str] = {}
+    output = draw(st.sampled_from(["out", "out", "../escape-out", "@OUT@/abs-out", "link-out"]))
+    if output == "link-out":
+        links["link-out"] = "@OUT@"
+    codebook = draw(
+        st.sampled_from(
+            ["codebook.yaml", "codebook.yaml", "../outside-codebook.yaml", "link-cb.yaml"]
+        )
+    )
+    if codebook == "link-cb.yaml":
+        links["link-cb.yaml"] = "@OUT@/codebook.yaml"
+    survey_path = draw(st.sampled_from(["data/s.jsonl", "data/s.jsonl", "link-data/s.jsonl"]))
+    if survey_path.startswith("link-data"):
+        links["link-data"] = "@OUT@"
+    project = {
+        "title": draw(hostile_text),
+        "protocol": "blebu-2023",
+        "codebook": codebook,
+        "sources": [
+            {"id": "interviews", "kind": "excerpts", "path": "data/i.jsonl"},
+            {"id": "survey", "kind": "survey", "path": survey_path},
+        ],
+        "reviewers": ["r1"],
+        "output": output,
+    }
+    files: dict[str, str | bytes] = {}
+    # yaml.safe_dump escapes control characters and surrogates ("\ud83d"), as a hostile author would
+    files["triangulate.yaml"] = yaml.safe_dump(project, allow_unicode=False)
+    themes = [
+        {
+            "id": "t1",
+            "label": draw(hostile_text),
+            "codes": {"interviews": [code], "survey": ["s1"]},
+        },
+        {"id": "t2", "definition": draw(hostile_text), "codes": {"interviews": ["c2"]}},
+    ]
+    files["codebook.yaml"] = yaml.safe_dump({"themes": themes}, allow_unicode=False)
+    rows = [
+        {
+            "excerpt_id": f"E{i}",
+            "participant": draw(st.sampled_from(["P1", "P\x1b]0;x\x07", f"P{HALF_EMOJI}"])),
+            "code": draw(st.sampled_from([code, "c2", "unsorted\x1b[2J"])),
+            "text": draw(hostile_text),
+            "substance": draw(st.sampled_from(["a", "", "a;=1+1"])),
+            "mechanism": "b",
+        }
+        for i in range(draw(st.integers(1, 4)))
+    ]
+    files["data/i.jsonl"] = "".join(json.dumps(r) + "\n" for r in rows)  # ASCII, with \u escapes
+    files["data/s.jsonl"] = (
+        json.dumps(
+            {
+                "code": "s1",
+                "respondents": 10,
+                "endorsed": 4,
+                "item": draw(hostile_text),
+                "substance": "a",
+                "mechanism": "b",
+            }
+        )
+        + "\n"
+    )
+    if draw(st.booleans()):
+        files["decisions.jsonl"] = (
+            json.dumps(
+                {
+                    "theme": "t1",
+                    "source_a": "interviews",
+                    "source_b": "survey",
+                    "category": "full_agreement",
+                    "rationale": draw(hostile_text),
+                    "decided_by": draw(hostile_text),
+                }
+            )
+            + "\n"
+        )
+    return files, links
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+@fuzz(25)
+@given(
+    hostile_project(),
+    st.sampled_from(
+        [
+            ["run"],
+            ["run", "--redact"],
+            ["validate", "--format", "github"],
+            ["validate", "--format", "json"],
+            ["sort"],
+        ]
+    ),
+)
+def test_cli_on_hostile_projects_stays_inside_and_never_prints_raw_controls(
+    case: tuple[dict[str, str | bytes], dict[str, str]], args: list[str]
+) -> None:
+    """The issue 13 campaign property: whatever the project holds, a command run on it exits 0, 1
+    or 2 (never 3), writes nothing outside the project folder, prints no raw control character,
+    and, when ``run`` succeeds, leaves a complete output set (its manifest checks)."""
+    import contextlib as _contextlib
+
+    from triangulate.cli import main
+    from triangulate.outputs.manifest import check_manifest
+
+    files, links = case
+    with scratch() as d:
+        root, outside = d / "p", d / "outside"
+        outside.mkdir()
+        (outside / "codebook.yaml").write_text("themes: [] # SECRET FIRST LINE\n", encoding="utf-8")
+        (outside / "s.jsonl").write_text('{"code": "s1", "respondents": 10}\n', encoding="utf-8")
+        (d / "outside-codebook.yaml").write_text("SECRET: [\n", encoding="utf-8")
+        write_project(
+            root,
+            {
+                k: v.replace("@OUT@", str(outside)) if isinstance(v, str) else v
+                for k, v in files.items()
+            },
+        )
+        for name, target in links.items():
+            (root / name).symlink_to(target.replace("@OUT@", str(outside)))
+        before = _snapshot(d)
+        out, err = io.StringIO(), io.StringIO()
+        code: Any = 0
+        old = os.getcwd()
+        try:
+            os.chdir(root)
+            with _contextlib.redirect_stdout(out), _contextlib.redirect_stderr(err):
+                try:
+                    main([*args, "."])
+                except SystemExit as exc:
+                    code = exc.code
+        finally:
+            os.chdir(old)
+        printed = out.getvalue() + err.getvalue()
+        assert code in (0, 1, 2, None), printed
+        assert "Traceback" not in printed, printed
+        for raw in RAW_CONTROLS:
+            assert raw not in printed, (repr(raw), printed)
+        assert "SECRET" not in printed
+        for line in printed.splitlines():
+            assert not line.startswith("::error file=codebook.yaml,line=1::FORGED"), line
+        after = _snapshot(d)
+        changed = {k for k in after if not k.startswith("p/") and before.get(k) != after[k]}
+        assert not changed, f"written outside the project: {changed}"
+        assert not (d / "escape-out").exists()
+        if args[0] == "run" and code in (0, None):
+            out_dir = Path(
+                os.path.realpath(root / yaml.safe_load(files["triangulate.yaml"])["output"])
+            )
+            assert check_manifest(out_dir) == [], printed

@@ -687,3 +687,105 @@ def test_a_closed_pipe_ends_the_command_quietly_with_exit_0(builder: ProjectBuil
     assert r.returncode == 0, r.stderr
     assert r.stderr.decode() == "" or "Traceback" not in r.stderr.decode()
     assert b"Exception ignored" not in r.stderr and b"BrokenPipe" not in r.stderr
+
+
+def test_the_console_shows_control_characters_visibly_even_inside_rich_renderables() -> None:
+    # the walks (review/converge --reviewer) print through this console: a hostile excerpt
+    # cannot repaint the reviewer's screen or write the clipboard (OSC 52)
+    from rich.table import Table
+    from rich.text import Text
+
+    from triangulate.cli.commands import _console
+
+    buf = io.StringIO()
+    console = _console(file=buf, force_terminal=True, color_system="standard", width=80)
+    t = Table()
+    t.add_column("evidence")
+    t.add_row(Text("x\x1b]52;c;ZXZpbA==\x07y"))
+    console.print(t)
+    console.print(Text("bold \x1b[2J", style="bold"))
+    out = buf.getvalue()
+    assert "\x1b]52" not in out and "\x1b[2J" not in out and "\x07" not in out
+    assert "\u241b]52;c;ZXZpbA==" in out and "\u241b[2J" in out  # (rich drops the BEL itself)
+    assert "\x1b[1m" in out  # rich's own styling still works
+
+
+# ---------------------------------------------------------------------------- item 19: CLI
+
+
+def test_explain_prints_meaning_example_and_fix_from_the_installed_catalogue() -> None:
+    from triangulate.findings import CATALOGUE
+
+    r = invoke(["explain", "data.unsorted-code"])
+    assert r.exit_code == 0, str(r)
+    entry = CATALOGUE["data.unsorted-code"]
+    assert r.stdout.startswith("data.unsorted-code (warning)")
+    assert entry.example in r.stdout and "Fix:" in r.stdout
+    listing = invoke(["explain", "project"])
+    assert listing.exit_code == 0 and "project.path-outside" in listing.stdout
+    assert "data." not in listing.stdout
+    assert len(invoke(["explain"]).stdout.splitlines()) == len(CATALOGUE)
+    bad = invoke(["explain", "data.unsorted"])
+    assert bad.exit_code == 2 and "did you mean data.unsorted-code" in bad.stderr
+
+
+def test_messages_point_to_explain_not_to_files_a_wheel_user_lacks(
+    builder: ProjectBuilder,
+) -> None:
+    project = make_project(builder)
+    set_yaml(project / "triangulate.yaml", output="/")
+    r = invoke(["run", "."], cwd=project)
+    assert r.exit_code == 1 and "triangulate explain CODE" in r.stderr
+    assert "docs/findings.md" not in r.stderr and "spec (section" not in r.stderr
+    v = invoke(["validate", "--select", "nonsense", "."], cwd=project)
+    assert v.exit_code == 2 and "docs/findings.md" not in v.stderr
+
+
+def test_output_dash_means_stdout(tmp_path: Path, builder: ProjectBuilder) -> None:
+    project = make_project(builder)
+    r = invoke(["export-codebook", ".", "--output", "-"], cwd=project)
+    assert r.exit_code == 0, str(r)
+    assert r.stdout.startswith("<?xml") and not (project / "-").exists()
+    s = invoke(["schema", "--output", "-"], cwd=tmp_path)
+    assert s.exit_code == 0 and not (tmp_path / "-").exists()
+    assert set(json.loads(s.stdout)) == {
+        "project.schema.json",
+        "codebook.schema.json",
+        "protocol.schema.json",
+    }
+    qdc = tmp_path / "c.qdc"
+    qdc.write_text(r.stdout, encoding="utf-8")
+    i = invoke(["import-codebook", str(qdc), "--output", "-"], cwd=tmp_path)
+    assert i.exit_code == 0, str(i)
+    assert "themes:" in i.stdout and not (tmp_path / "-").exists()
+
+
+def test_github_format_writes_a_step_summary_with_every_finding(
+    builder: ProjectBuilder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    project = make_project(
+        builder,
+        data={
+            "interviews": [excerpt(f"E{i}", f"P{i}", f"code{i}") for i in range(14)],
+            "survey": [survey("s", 10, endorsed=4)],
+        },
+    )
+    summary = tmp_path / "step-summary.md"
+    summary.write_text("earlier step\n", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    r = invoke(["validate", "--format", "github", "."], cwd=project)
+    assert r.exit_code == 0, str(r)
+    *annotations, last = r.stdout.splitlines()
+    assert len(annotations) >= 14 and "GitHub shows only the first 10" in last
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("earlier step\n")  # appended, never overwritten
+    assert text.count("\n| warning |") == len(annotations)
+
+
+def test_quiet_never_draws_a_progress_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    from triangulate.cli import commands
+
+    monkeypatch.setattr(commands.sys.stderr, "isatty", lambda: True, raising=False)
+    assert commands._ProgressBar(quiet=True)._enabled is False
+    monkeypatch.delenv("TERM", raising=False)
+    assert commands._ProgressBar(quiet=False)._enabled is True

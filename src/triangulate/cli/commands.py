@@ -40,6 +40,7 @@ COMMAND_ORDER = [
     "run",
     "export-codebook",
     "schema",
+    "explain",
 ]
 
 
@@ -183,7 +184,8 @@ def _finish(findings: list[Finding], strict: bool) -> int:
             _stderr(f"{warnings} warning(s), which --strict treats as errors.")
         else:
             _stderr(
-                f"Stopped: {errors} error(s) in the inputs; nothing was written. Fix them and run again."
+                f"Stopped: {errors} error(s) in the inputs; nothing was written. Fix them and run again "
+                "('triangulate explain CODE' says what a code means and how to fix it)."
             )
     return code
 
@@ -386,7 +388,12 @@ def _github_step_summary(findings: list[Finding]) -> None:
 @app.command()
 def schema(
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder to write the schema files into.")
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Folder to write the schema files into; - prints them as one JSON object keyed by file name.",
+        ),
     ] = Path("schemas"),
     check: Annotated[
         bool,
@@ -415,6 +422,14 @@ def schema(
         if not stale:
             typer.echo(f"Schemas in {_rel(output)} are up to date.")
         return 1 if stale else 0
+    if _is_stdout(output) and not check:
+        import json
+
+        from triangulate.project.schema import render_schemas
+
+        docs = {name: json.loads(text) for name, text in render_schemas().items()}
+        typer.echo(json.dumps(docs, indent=2, ensure_ascii=False))
+        return 0
     if output.exists() and not output.is_dir():
         from triangulate.findings import UsageError
 
@@ -875,13 +890,26 @@ def agreement(
 
 
 def _console(**kwargs: Any) -> Console:
-    """A rich console that lets a closed pipe end the command quietly (exit 0), not exit 1."""
+    """A rich console that lets a closed pipe end the command quietly (exit 0), not exit 1, and
+    shows control characters from the data visibly (the walks print through it too)."""
     from rich.console import Console as RichConsole
+    from rich.segment import Segment
+
+    from triangulate.text import visible
 
     class _PipeConsole(RichConsole):
         def on_broken_pipe(self) -> None:
             self.quiet = True
             raise BrokenPipeError
+
+        def _render_buffer(self, buffer: Any) -> str:
+            # Text from the data never acts on the terminal: every text segment (not rich's own
+            # cursor and style codes) is shown with its control characters visible (spec 11).
+            clean = [
+                seg if seg.control else Segment(visible(seg.text, one_line=False), seg.style)
+                for seg in buffer
+            ]
+            return str(super()._render_buffer(clean))
 
     kwargs.setdefault("highlight", False)
     return _PipeConsole(**kwargs)
@@ -938,6 +966,11 @@ def _table(header: list[str], rows: list[list[str]]) -> None:
         # Text: user content is never read as markup; visible: nor does it act on the terminal
         t.add_row(*(Text(visible(c)) for c in r))
     console.print(t)
+
+
+def _is_stdout(path: Path) -> bool:
+    """``--output -`` means standard output, as in most command-line tools (not a file named -)."""
+    return str(path) == "-"
 
 
 def _check_source_id(value: str, option: str) -> None:
@@ -1050,7 +1083,10 @@ def _init_ask() -> Callable[[str, str | None], str]:
 def import_codebook(
     file: Annotated[Path, typer.Argument(help="A REFI-QDA codebook (.qdc) or project (.qdpx).")],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="The codebook YAML to write; never overwritten.")
+        Path,
+        typer.Option(
+            "--output", "-o", help="The codebook YAML to write (never overwritten); - for stdout."
+        ),
     ] = Path("codebook.yaml"),
     source: Annotated[
         str, typer.Option("--source", help="The id of the excerpts source whose codes these are.")
@@ -1073,13 +1109,17 @@ def import_codebook(
 
     _check_source_id(source, "--source")
     exists = f"{output} already exists; import-codebook never overwrites it (choose another --output, or move the file away)"
-    if output.exists():
+    if not _is_stdout(output) and output.exists():
         raise UsageError(exists)
     roots, sets, findings = read_codebook(file, str(file))
     _print_findings(findings)
     if roots is None:
         return exit_code_for(findings) or 1
     draft = draft_codebook(roots, source, sets)
+    if _is_stdout(output):
+        text = codebook_yaml(draft, file.name, source, sets)
+        typer.echo(text, nl=not text.endswith("\n"))
+        return 0
     if not write_new_file(output, codebook_yaml(draft, file.name, source, sets)):
         raise UsageError(exists)
     n = sum(len(c) for t in draft["themes"] for c in t["codes"].values())
@@ -1093,12 +1133,60 @@ def import_codebook(
     return 0
 
 
+@app.command()
+def explain(
+    code: Annotated[
+        str | None,
+        typer.Argument(
+            help="A finding code as messages print it in [brackets], e.g. data.unsorted-code; a group prefix (data) lists its codes.",
+            show_default="list every code",
+        ),
+    ] = None,
+) -> int:
+    """Say what a finding code means, show an example and how to fix it.
+
+    Reads the catalogue of the installed package, so it always matches the messages this version
+    prints. Without a code, lists every code with its meaning.
+
+    Examples: triangulate explain data.unsorted-code; triangulate explain project
+    """
+    import difflib
+    import textwrap
+
+    from triangulate.docs import _severity
+    from triangulate.findings import CATALOGUE, UsageError
+
+    if code is None or code.rstrip(".") in {c.split(".")[0] for c in CATALOGUE}:
+        prefix = "" if code is None else code.rstrip(".") + "."
+        for listed, meaning in ((n, e.meaning) for n, e in CATALOGUE.items()):
+            if listed.startswith(prefix):
+                typer.echo(f"{listed:34} {meaning}")
+        return 0
+    entry = CATALOGUE.get(code.strip().strip("[]"))
+    if entry is None:
+        close = difflib.get_close_matches(code, list(CATALOGUE), n=5, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UsageError(f"no finding code {code!r}{hint} ('triangulate explain' lists every code)")
+    name = code.strip().strip("[]")
+    wrap = textwrap.TextWrapper(width=96, subsequent_indent="  ")
+    typer.echo(f"{name} ({_severity(name)})")
+    typer.echo("")
+    typer.echo(wrap.fill(entry.meaning))
+    typer.echo("")
+    typer.echo("Example:")
+    typer.echo(f"  {entry.example}")
+    typer.echo("")
+    typer.echo("Fix:")
+    typer.echo("  " + wrap.fill(entry.fix))
+    return 0
+
+
 @app.command("export-codebook")
 def export_codebook(
     project: ProjectArg = Path("."),
-    output: Annotated[Path, typer.Option("--output", "-o", help="The .qdc file to write.")] = Path(
-        "codebook.qdc"
-    ),
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The .qdc file to write; - for stdout.")
+    ] = Path("codebook.qdc"),
     source: Annotated[
         str | None,
         typer.Option("--source", help="Export only this source's codes (default: every source's)."),
@@ -1154,9 +1242,13 @@ def export_codebook(
     if text is None:
         _print_findings(more)
         return 1
+    if _is_stdout(output):
+        typer.echo(text, nl=not text.endswith("\n"))
+        return 0
     if force:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8", newline="\n")
+        from triangulate.files import atomic_write_text
+
+        atomic_write_text(output, text)
     elif not write_new_file(output, text):
         raise UsageError(
             f"{output} already exists; give --force to overwrite it, or choose another --output"

@@ -392,7 +392,7 @@ def init_project(
     }
     text = (
         modeline("project")
-        + "# Written by `triangulate init`. Paths are relative to this folder; the format is in the spec (section 2).\n"
+        + "# Written by `triangulate init`. Paths are relative to this folder and stay inside it. Check it with\n# `triangulate validate`; `triangulate explain CODE` explains any finding it reports.\n"
         + yaml.safe_dump(
             project, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
         )

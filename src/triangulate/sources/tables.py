@@ -87,8 +87,11 @@ class Table:
 
 def ensure_rows(table: Table) -> Table:
     """Fill ``rows`` from ``by_column`` when a reader left them out."""
-    if not table.rows and table.by_column and table.row_numbers:
-        table.rows = list(map(list, zip(*table.by_column)))
+    if not table.rows and table.row_numbers:
+        if table.by_column:
+            table.rows = list(map(list, zip(*table.by_column)))
+        else:  # records without a single key ("{}" lines): one empty row each
+            table.rows = [[] for _ in table.row_numbers]
     return table
 
 
