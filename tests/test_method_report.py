@@ -107,7 +107,7 @@ def test_one_reviewer(builder: ProjectBuilder) -> None:
     assert "One researcher coded 1 of the 3 units" in text
     assert "independently" not in text and "kappa" not in text
     assert "Of the 3 units, 1 has a reviewed category" in text
-    assert "2 units remain the rule's proposal, unreviewed" in text
+    assert "Two units remain the rule's proposal, unreviewed" in text
 
 
 def test_two_reviewers_disputes_settled_by_a_third_person(builder: ProjectBuilder) -> None:
@@ -235,3 +235,41 @@ def test_step4_per_research_question_and_measured_zero(builder: ProjectBuilder) 
     assert "Only Staff interviews contributes: Tracking" in rq1
     assert "Shared by every source: Point of contact" in rq1
     assert "silent" not in step4.split("## ", 1)[0].lower()
+
+
+def test_broken_variant_rule_category_inconsistent_with_judgements(builder: ProjectBuilder) -> None:
+    """A category the rule cannot give for the row's judgements: exit 1, located in the worksheet."""
+    import contextlib
+    import io
+
+    from triangulate.cli import main
+
+    root = project(
+        builder,
+        reviewers=["r1"],
+        worksheets={
+            "r1": [
+                {
+                    "theme": "t1",
+                    "source_a": "interviews",
+                    "source_b": "survey",
+                    "substance": "yes",
+                    "mechanism": "yes",
+                    "category": "disagreement",
+                    "rationale": "x",
+                }
+            ]
+        },
+    )
+    out, err = io.StringIO(), io.StringIO()
+    code: Any = None
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(["validate", str(root), "--format", "json"])
+        except SystemExit as exc:
+            code = exc.code
+    assert code == 1
+    doc = json.loads(out.getvalue())
+    items = doc["findings"] if isinstance(doc, dict) else doc
+    (f,) = [x for x in items if x["code"] == "review.rule-conflict"]
+    assert f["location"]["file"].endswith("reviews/r1.csv") and f["location"]["row"] == 2

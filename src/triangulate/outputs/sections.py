@@ -522,6 +522,7 @@ def methods_paragraph(analysis: Analysis) -> str:
         )
     else:
         every = len(coded_two) == n and all(len(coders_of[u.key]) == len(reviewers) for u in units)
+        all_k = sum(1 for u in units if len(coders_of[u.key]) == len(reviewers))
         text += (
             f"{number_word(len(active)).capitalize()} researchers coded units independently, {blind_words}: "
             + (
@@ -531,7 +532,11 @@ def methods_paragraph(analysis: Analysis) -> str:
                     else f"every unit was coded by all {len(reviewers)}"
                 )
                 if every
-                else f"{len(coded_any)} of the {n} units were coded, {len(coded_two)} by at least two researchers"
+                else (
+                    f"every unit was coded by at least two of them, {all_k} by all {len(reviewers)}"
+                    if len(coded_two) == n
+                    else f"{len(coded_any)} of the {n} units were coded, {len(coded_two)} by at least two researchers"
+                )
             )
             + ". "
         )
@@ -604,13 +609,17 @@ def methods_paragraph(analysis: Analysis) -> str:
         props = [u for u in units if u.status == "proposed"]
         text += (
             (" " if reviewed else "")
-            + (f"Of the {plural(n, 'unit')}, " if not reviewed else "")
-            + f"{plural(proposed, 'unit remains', 'units remain')} the rule's proposal, unreviewed "
+            + (
+                f"Of the {plural(n, 'unit')}, {'all ' if proposed == n else ''}{proposed} "
+                if not reviewed
+                else f"{number_word(proposed).capitalize()} "
+            )
+            + f"{'unit remains' if proposed == 1 else 'units remain'} the rule's proposal, unreviewed "
             + f"(proposed: {_counts_words(analysis, props)}); these are proposals, not findings."
         )
     if disputed:
-        text += f" {plural(disputed, 'unit remains', 'units remain')} disputed."
+        text += f" {number_word(disputed).capitalize()} {'unit remains' if disputed == 1 else 'units remain'} disputed."
     if uncoded:
-        text += f" {plural(uncoded, 'unit has', 'units have')} no category (uncoded)."
+        text += f" {number_word(uncoded).capitalize()} {'unit has' if uncoded == 1 else 'units have'} no category (uncoded)."
     text += f" The analysis was run with triangulate {__version__}."
     return re.sub(r"\s+", " ", text).strip()
