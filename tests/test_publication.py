@@ -104,7 +104,9 @@ def test_matrix_uses_labels_and_shows_findings_prominence_and_outcomes(sample: A
     ]
     first = t.rows[0]
     assert first[0] == "Care Coordinators embody a person-centered, place-based approach"
-    assert first[1] == "11/18 (61%) participants" and first[3:5] == ["meets", "meets"]
+    # the sample keeps findings (findings.csv): the cell is the finding, then the prominence
+    assert first[1].startswith("Staff, and Care Coordinators above all, see referral work")
+    assert first[1].endswith("\n11/18 (61%) participants") and first[3:5] == ["meets", "meets"]
     assert first[-1] == "full_agreement\nreviewers agreed"  # rendered as label, colour, mark
     silent = [r for r in t.rows if r[-1].startswith("silence")]
     assert {r[1] for r in silent} | {r[2] for r in silent} >= {
