@@ -44,15 +44,33 @@ REPO = HERE.parent
 SAMPLE = REPO / "sample_data" / "mamas_neighborhood"
 HEAVY = ("pandas", "numpy", "openpyxl", "pydantic")
 
-TARGETS = {"time": 1.5, "memory": 2.0, "linearity": 11.0, "startup": 1.2, "validate": 1.0}
+TARGETS = {
+    "time": 1.5,
+    "memory": 2.0,
+    "linearity": 11.0,
+    "startup": 1.2,
+    "validate": 1.0,
+    # issue 14 (CPU time, the machine being shared)
+    "run_floor": 1.2,  # run / floor at the target size, 200 themes
+    "run_floor_large": 1.4,  # ... at 2,000 themes
+    "run_memory": 1.3,
+    "sort_vs_validate": 1.2,
+    "xlsx": 2.0,
+    "jsonl": 1.5,
+    "qdpx": 2.0,
+    "tsv": 1.5,
+}
 CHILD_ENV: dict[str, str] | None = None  # the environment of every timed child (see main)
 
 
 @dataclass
 class Sample:
-    seconds: float
+    seconds: float  # wall time
     max_rss: int  # bytes
     returncode: int
+    cpu: float = (
+        0.0  # user + system CPU time of the child (what the ratios use: the machine may be shared)
+    )
 
 
 def run_child(cmd: list[str], cwd: Path | None = None, stdout_path: Path | None = None) -> Sample:
@@ -75,7 +93,7 @@ def run_child(cmd: list[str], cwd: Path | None = None, stdout_path: Path | None 
         if stdout_path:
             out.close()  # type: ignore[union-attr]
     rss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    return Sample(seconds, rss, p.returncode)
+    return Sample(seconds, rss, p.returncode, usage.ru_utime + usage.ru_stime)
 
 
 def triangulate_cmd(explicit: str | None) -> list[str]:
@@ -147,6 +165,84 @@ def med(samples: list[Sample]) -> float:
     return statistics.median(s.seconds for s in samples)
 
 
+def cpu(samples: list[Sample]) -> float:
+    return statistics.median(s.cpu for s in samples)
+
+
+def peak(samples: list[Sample]) -> int:
+    return max(s.max_rss for s in samples)
+
+
+def variant_for(workdir: Path, project: Path, fmt: str) -> Path:
+    """The project with its excerpt sources in ``fmt`` (xlsx, jsonl, tsv: benchmarks/formats.py;
+    qdpx: generate.qdpx_variant), made once and reused while its inputs are unchanged."""
+    sys.path.insert(0, str(HERE))
+    try:
+        import formats
+        import generate
+    finally:
+        sys.path.pop(0)
+    stamp_src = project / ".bench-params.json"
+    params = {
+        "from": stamp_src.read_text() if stamp_src.exists() else str(project),
+        "format": fmt,
+        "formats": hashlib.sha256((HERE / "formats.py").read_bytes()).hexdigest(),
+        "generator": hashlib.sha256((HERE / "generate.py").read_bytes()).hexdigest(),
+    }
+    out = workdir / f"{project.name}-{fmt}"
+    stamp = out / ".bench-params.json"
+    if stamp.exists() and json.loads(stamp.read_text()) == params:
+        return out
+    print(f"writing the {fmt} variant of {project.name} ...", flush=True)
+    if fmt == "qdpx":
+        generate.qdpx_variant(project, out)
+    else:
+        formats.convert(project, out, fmt)
+    stamp.write_text(json.dumps(params))
+    return out
+
+
+def commands_table(
+    tri: list[str], project: Path, floor: list[str], reps: int, label: str, run_target: float
+) -> list[str]:
+    """validate, sort, converge and run on ``project`` against the floor (CPU time, peak memory),
+    alternated; sort and converge also against validate. Returns the targets missed."""
+    cmds = {
+        c: tri + [c, str(project)] + ["--quiet"] * (c != "validate")
+        for c in ("validate", "sort", "converge", "run")
+    }
+    cmds["floor"] = floor
+    alternate(cmds, 1)  # warm-up
+    res = alternate(cmds, reps)
+    f_cpu, f_rss = cpu(res["floor"]), peak(res["floor"])
+    missed = []
+    print(f"commands, {label} (CPU s median of {reps}; peak memory):", flush=True)
+    print(
+        f"  {'command':<10} {'CPU s':>7} {'/floor':>7} {'/validate':>10} {'peak MB':>8} {'/floor':>7}  target"
+    )
+    for c in ("validate", "sort", "converge", "run", "floor"):
+        c_cpu, c_rss = cpu(res[c]), peak(res[c])
+        v = c_cpu / cpu(res["validate"])
+        target = ""
+        if c in ("sort", "converge"):
+            ok = v <= TARGETS["sort_vs_validate"]
+            target = f"/validate <= {TARGETS['sort_vs_validate']}  {'ok' if ok else 'MISSED'}"
+            if not ok:
+                missed.append(f"{c}/validate ({label})")
+        if c == "run":
+            ok_t, ok_m = c_cpu / f_cpu <= run_target, c_rss / f_rss <= TARGETS["run_memory"]
+            target = (
+                f"/floor <= {run_target} {'ok' if ok_t else 'MISSED'}; memory <= {TARGETS['run_memory']} "
+                f"{'ok' if ok_m else 'MISSED'}"
+            )
+            missed += [f"run/floor ({label})"] * (not ok_t) + [f"run memory ({label})"] * (not ok_m)
+        print(
+            f"  {c:<10} {c_cpu:7.2f} {c_cpu / f_cpu:7.2f} {v:10.2f} {c_rss / 1e6:8.0f} {c_rss / f_rss:7.2f}  {target}",
+            flush=True,
+        )
+    return missed
+
+
 def verdict(value: float, target: float) -> str:
     return "ok" if value <= target else "MISSED"
 
@@ -215,6 +311,30 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the command to run (default: the triangulate beside this Python)",
     )
+    p.add_argument(
+        "--formats",
+        default="xlsx,jsonl,qdpx",
+        help="excerpt-source formats to time against CSV on the same rows (comma-separated from "
+        "xlsx, jsonl, qdpx, tsv; '' to skip)",
+    )
+    p.add_argument(
+        "--large-themes",
+        type=int,
+        default=2000,
+        help="also time the commands on a project with this many themes (0: skip)",
+    )
+    p.add_argument(
+        "--yardstick",
+        type=Path,
+        default=REPO.parent / "shared" / "bench",
+        help="folder with the shared yardstick (perfgen.py, floor.py); skipped when absent",
+    )
+    p.add_argument(
+        "--yardstick-codings",
+        type=int,
+        default=150_000,
+        help="codings per source for the yardstick project (0: skip)",
+    )
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     p.add_argument(
         "--no-bytecode-cache",
@@ -280,6 +400,95 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     missed += [k for k, v in (("time", tr), ("memory", mr)) if v > TARGETS[k]]
+
+    # ---- 6. each command, and each format, against the floor (CPU time)
+    missed += commands_table(tri, project, floor, args.reps, desc, TARGETS["run_floor"])
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    if formats:
+        variants = {"csv": project} | {f: variant_for(args.workdir, project, f) for f in formats}
+        cmds = {f: tri + ["run", str(v), "--quiet"] for f, v in variants.items()}
+        cmds["floor"] = floor
+        alternate(cmds, 1)  # warm-up
+        res_f = alternate(cmds, args.reps)
+        base_cpu, base_rss = cpu(res_f["csv"]), peak(res_f["csv"])
+        print(
+            f"formats: run on the same rows (CPU s median of {args.reps}; peak memory):", flush=True
+        )
+        print(
+            f"  {'format':<7} {'CPU s':>7} {'/csv':>6} {'/floor':>7} {'peak MB':>8} {'/csv':>6}  target"
+        )
+        for f in ["csv", *formats]:
+            c, m = cpu(res_f[f]), peak(res_f[f])
+            target = ""
+            if f != "csv":
+                t = TARGETS.get(f, 2.0)
+                ok = c / base_cpu <= t
+                target = f"/csv <= {t}  {'ok' if ok else 'MISSED'}"
+                if not ok:
+                    missed.append(f"{f}/csv")
+            print(
+                f"  {f:<7} {c:7.2f} {c / base_cpu:6.2f} {c / cpu(res_f['floor']):7.2f} {m / 1e6:8.0f} {m / base_rss:6.2f}  {target}",
+                flush=True,
+            )
+    if args.large_themes:
+        big_args = argparse.Namespace(**{**vars(args), "themes": args.large_themes})
+        large = project_for(args.workdir, big_args, args.codings)
+        large_floor = [
+            sys.executable,
+            str(HERE / "pandas_floor.py"),
+            str(large),
+            "--out",
+            str(args.workdir / "floor-large.csv"),
+        ]
+        missed += commands_table(
+            tri,
+            large,
+            large_floor,
+            args.reps,
+            desc.replace(f"{args.themes} themes", f"{args.large_themes} themes"),
+            TARGETS["run_floor_large"],
+        )
+
+    # ---- 7. the shared yardstick (../shared/bench): perfgen.py DIR N, floor.py DIR
+    if args.yardstick_codings and (args.yardstick / "perfgen.py").is_file():
+        yard = args.workdir / f"yardstick-{args.yardstick_codings}"
+        ystamp = yard / ".bench-params.json"
+        yparams = {
+            "n": args.yardstick_codings,
+            "perfgen": hashlib.sha256((args.yardstick / "perfgen.py").read_bytes()).hexdigest(),
+        }
+        if not (ystamp.exists() and json.loads(ystamp.read_text()) == yparams):
+            if yard.exists():
+                shutil.rmtree(yard)
+            print(f"generating {yard.name} with {args.yardstick / 'perfgen.py'} ...", flush=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(args.yardstick / "perfgen.py"),
+                    str(yard),
+                    str(args.yardstick_codings),
+                ],
+                check=True,
+            )
+            ystamp.write_text(json.dumps(yparams))
+        ycmds = {
+            "run": tri + ["run", str(yard), "--quiet"],
+            "floor": [sys.executable, str(args.yardstick / "floor.py"), str(yard)],
+        }
+        alternate(ycmds, 1)
+        yres = alternate(ycmds, args.reps)
+        yr = cpu(yres["run"]) / cpu(yres["floor"])
+        ym = peak(yres["run"]) / peak(yres["floor"])
+        ok_t, ok_m = yr <= TARGETS["run_floor"], ym <= TARGETS["run_memory"]
+        print(
+            f"yardstick ({args.yardstick.name}/perfgen.py {args.yardstick_codings}): run/floor CPU {yr:.2f} "
+            f"(run {cpu(yres['run']):.2f} s, floor.py {cpu(yres['floor']):.2f} s, median of {args.reps}) "
+            f"target <= {TARGETS['run_floor']} {'ok' if ok_t else 'MISSED'}; peak memory {ym:.2f} "
+            f"({mb(peak(yres['run']))} vs {mb(peak(yres['floor']))}) target <= {TARGETS['run_memory']} "
+            f"{'ok' if ok_m else 'MISSED'}",
+            flush=True,
+        )
+        missed += ["yardstick run/floor"] * (not ok_t) + ["yardstick memory"] * (not ok_m)
 
     # ---- 5. the report (written by the runs above)
     html_path = project / "out" / "report.html"

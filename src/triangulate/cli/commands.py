@@ -439,18 +439,31 @@ def schema(
     return 0
 
 
+AllOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        help="Print every row of the table. By default a long table shows its first 50 rows on a "
+        "terminal (20 in a pipe, a file or a CI log), then a summary; the files written always "
+        "hold every row.",
+    ),
+]
+
+
 @app.command("sort")
 def sort_cmd(
     project: ProjectArg = Path("."),
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     allow_outside: AllowOutsideOpt = False,
+    show_all: AllOpt = False,
 ) -> int:
     """Step 1, sorting: which themes each source speaks to, and how prominently.
 
-    Writes sorting.csv to the output folder and prints the table.
+    Writes sorting.csv to the output folder and prints the table (a long one cut short, with a
+    summary; --all prints every row).
 
-    Example: triangulate sort sample_data/mamas_neighborhood
+    Examples: triangulate sort sample_data/mamas_neighborhood; triangulate sort my-study --all
     """
     result, code = _analyse_checked(project, strict, quiet, allow_outside)
     if result.analysis is None:
@@ -460,9 +473,12 @@ def sort_cmd(
 
     a = result.analysis
     paths = write_sorting(a, a.project.output_dir)
-    _table(
+    _long_table(
         ["theme", "source", "present", "codes", "excerpts", "participants", "prominence"],
         [[r[0], r[2], r[3], r[4], r[5], r[6], r[7]] for r in sorting_rows(a)],
+        show_all,
+        where=_rel(paths[0]) if paths else "sorting.csv",
+        count=("present",),
     )
     _echo(f"Wrote {', '.join(_rel(p) for p in paths)}")
     return 0
@@ -485,6 +501,7 @@ def converge(
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     allow_outside: AllowOutsideOpt = False,
+    show_all: AllOpt = False,
 ) -> int:
     """Step 2, convergence coding: one unit per theme and pair of sources, with the rule's proposal.
 
@@ -509,7 +526,7 @@ def converge(
     from triangulate.review.worksheets import write_blank_worksheets
 
     a = result.analysis
-    _table(
+    _long_table(
         ["theme", "pair", "proposed", "why", "final", "status"],
         [
             [
@@ -522,6 +539,9 @@ def converge(
             ]
             for u in a.units
         ],
+        show_all,
+        where=_rel(a.project.output_dir / "convergence_matrix.csv"),
+        count=("proposed", "status"),
     )
     from triangulate.review.findings_table import write_blank_findings
 
@@ -949,6 +969,37 @@ def _prevalence_paradox(ag: Any) -> bool:
         if s.value is not None
     ]
     return p is not None and p >= 0.75 and any(v < 0.4 for v in low)
+
+
+TABLE_ROWS_TERMINAL = 50  # the most rows a table shows on a terminal without --all
+TABLE_ROWS_PIPE = 20  # ... and in a pipe, a file or a CI log
+
+
+def _long_table(
+    header: list[str],
+    rows: list[list[str]],
+    show_all: bool,
+    where: str,
+    count: tuple[str, ...] = (),
+) -> None:
+    """A table that may run to thousands of rows (issue 14): on a terminal its first
+    ``TABLE_ROWS_TERMINAL`` rows, elsewhere its first ``TABLE_ROWS_PIPE``, then how many were left
+    out, where they all are, and the count of each value of the ``count`` columns."""
+    cap = TABLE_ROWS_TERMINAL if sys.stdout.isatty() else TABLE_ROWS_PIPE
+    if show_all or len(rows) <= cap:
+        _table(header, rows)
+        return
+    _table(header, rows[:cap])
+    _echo(
+        f"... {len(rows) - cap:,} more row(s) not shown: {where} has all {len(rows):,} "
+        "('--all' prints every row here)"
+    )
+    for name in count:
+        i = header.index(name)
+        tally: dict[str, int] = {}
+        for r in rows:
+            tally[r[i] or "-"] = tally.get(r[i] or "-", 0) + 1
+        _echo(f"{name}: " + ", ".join(f"{v} {k:,}" for v, k in tally.items()))
 
 
 def _table(header: list[str], rows: list[list[str]]) -> None:
