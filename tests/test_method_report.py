@@ -82,7 +82,7 @@ def test_no_reviewers(builder: ProjectBuilder) -> None:
     assert "Blebu BE" in text and "Qual Health Res. 2006" in text  # citation and based_on
     assert "No researcher reviewed the units" in text
     assert "independently" not in text and "discussed" not in text and "adjudicated" not in text
-    assert "3 units remain the rule's proposal, unreviewed" in text
+    assert "Of the 3 units, all 3 remain the rule's proposal, unreviewed" in text
     assert "proposals, not findings" in text
     assert "full_agreement" not in text and "t1" not in text  # labels, never ids
     md = render_markdown(build_report(a))
@@ -98,7 +98,7 @@ def test_reviewers_who_coded_nothing(builder: ProjectBuilder) -> None:
     )
     assert "independently" not in text and "coded 0" not in text
     assert "percent agreement" not in text and "kappa" not in text  # nothing to compare
-    assert "3 units remain the rule's proposal, unreviewed" in text
+    assert "Of the 3 units, all 3 remain the rule's proposal, unreviewed" in text
 
 
 def test_one_reviewer(builder: ProjectBuilder) -> None:

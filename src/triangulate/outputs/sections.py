@@ -614,7 +614,12 @@ def methods_paragraph(analysis: Analysis) -> str:
                 if not reviewed
                 else f"{number_word(proposed).capitalize()} "
             )
-            + f"{'unit remains' if proposed == 1 else 'units remain'} the rule's proposal, unreviewed "
+            + (
+                ("remains" if proposed == 1 else "remain")
+                if not reviewed
+                else ("unit remains" if proposed == 1 else "units remain")
+            )
+            + " the rule's proposal, unreviewed "
             + f"(proposed: {_counts_words(analysis, props)}); these are proposals, not findings."
         )
     if disputed:
