@@ -22,6 +22,7 @@ CELL_W = 96
 CELL_H = 20
 LABEL_MAX = 72  # characters of a theme label before it is shortened (the full label is its title)
 FONT = "Arial, Helvetica, sans-serif"
+TIP_UNITS = 1000  # cells carry a tooltip (<title>) up to this many units
 
 
 def _a(text: str) -> str:
@@ -130,7 +131,9 @@ def render_svg(analysis: Analysis) -> str:
             if u is None:
                 continue
             x = label_w + CELL_W * c_i
-            out.append(_cell(u, x, y, styles, title=f"{text}: {pairs.labels[(sa, sb)]}"))
+            # a tooltip per cell, unless the figure is large (the file stays small)
+            tip = f"{text}: {pairs.labels[(sa, sb)]}" if len(analysis.units) <= TIP_UNITS else ""
+            out.append(_cell(u, x, y, styles, title=tip))
     # legend
     out.append(f'<text x="8" y="{legend_top}" font-weight="bold">Category (final)</text>')
     for i, (fill, ink, mark, label, dashed) in enumerate(legend_items):
@@ -162,8 +165,9 @@ def _cell(u: Unit, x: float, y: float, styles: dict[str, CategoryStyle], title: 
         fill, ink, mark, stroke, what = NO_CATEGORY, "#000000", "?", "#333333", "disputed"
     else:
         fill, ink, mark, stroke, what = NO_CATEGORY, "#000000", "-", "#333333", "not coded"
+    tip = f"<title>{_a(title)}: {_a(what)}</title>" if title else ""
     return (
-        f"<g><title>{_a(title)}: {_a(what)}</title>"
+        f"<g>{tip}"
         f'<rect x="{x + 1:.1f}" y="{y + 1}" width="{CELL_W - 2}" height="{CELL_H - 2}" '
         f'fill="{fill}" stroke="{stroke}"{dashed}/>'
         f'<text x="{x + CELL_W / 2:.1f}" y="{y + 14}" text-anchor="middle" font-weight="bold" '

@@ -51,13 +51,7 @@ details{border:1px solid #ddd;border-radius:4px;padding:.2rem .6rem;margin:.4rem
 details>summary{cursor:pointer;font-weight:600}
 details[open]>summary{margin-bottom:.4rem}
 figure{margin:1rem 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.85rem;color:#333}
-@media screen and (max-width:900px){
-table.wide,table.wide thead,table.wide tbody,table.wide tr,table.wide th,table.wide td{display:block}
-table.wide thead{position:absolute;left:-9999px}
-table.wide tr{border:1px solid #bbb;margin:0 0 .6rem}
-table.wide td{border:none;border-top:1px solid #eee}
-table.wide td::before{content:attr(data-h);display:block;font-size:.75rem;color:#555;font-weight:600}
-}
+@media screen{.tablewrap,details{content-visibility:auto;contain-intrinsic-size:auto 600px}}
 @page{margin:14mm 12mm}
 @page wide{size:landscape;margin:12mm 10mm}
 @media print{
@@ -125,9 +119,8 @@ def _text_html(cell: str) -> str:
 
 def _table(b: Table, rep: Report) -> str:
     wide = _is_wide(b)
-    classes = [
-        c for c, on in (("wide", wide), ("stack", len(b.header) > STACK_PRINT_COLUMNS)) if on
-    ]
+    stack = len(b.header) > STACK_PRINT_COLUMNS
+    classes = [c for c, on in (("wide", wide), ("stack", stack)) if on]
     cls = f' class="{" ".join(classes)}"' if classes else ""
     ident = f' id="{e(b.anchor)}"' if b.anchor else ""
     out = [f"<table{cls}{ident}>"]
@@ -150,7 +143,8 @@ def _table(b: Table, rep: Report) -> str:
             if i == b.link_col and r_i < len(b.row_links) and b.row_links[r_i]:
                 inner = f'<a href="#{e(b.row_links[r_i], quote=True)}">{inner}</a>'
             klass = ' class="num"' if i in b.numeric_cols else ""
-            cells.append(f'<td{klass} data-h="{h}">{inner}</td>')
+            label = f' data-h="{h}"' if stack else ""  # the stacked cell's column name in print
+            cells.append(f"<td{klass}{label}>{inner}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     body = '<div class="tablewrap">' + "".join(out) + "</div>"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 from triangulate.outputs.model import (
@@ -23,6 +22,21 @@ _LEADING = re.compile(r"^(?:#{1,6}|[-+])(?=\s|$)")
 _BREAK = re.compile(r"^(?:-\s*){3,}$")
 
 
+_ESCAPES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    "\\": "\\\\",
+    "`": "\\`",
+    "*": "\\*",
+    "[": "\\[",
+    "]": "\\]",
+    "~": "\\~",
+}
+_INLINE = str.maketrans(_ESCAPES)
+_CELL = str.maketrans({**_ESCAPES, "|": "\\|"})
+
+
 def _inline(text: str, cell: bool = False) -> str:
     """Plain text made inert as CommonMark inline content (a heading, or a table cell).
 
@@ -31,13 +45,9 @@ def _inline(text: str, cell: bool = False) -> str:
     cannot start emphasis and stays as it is), links, strikethrough, and a ``|`` inside a table
     cell. Whitespace runs become one space (a report cell is one line).
     """
-    t = html.escape(" ".join(text.split()), quote=False)
-    t = t.replace("\\", "\\\\")
-    for ch in "`*[]~":
-        t = t.replace(ch, "\\" + ch)
-    t = _UNDERSCORE.sub(r"\\_", t)
-    if cell:
-        t = t.replace("|", "\\|")
+    t = " ".join(text.split()).translate(_CELL if cell else _INLINE)
+    if "_" in t:
+        t = _UNDERSCORE.sub(r"\\_", t)
     return t
 
 
@@ -49,9 +59,12 @@ def _block(text: str) -> str:
     the dot, where CommonMark reads it as an escape, never before the digit).
     """
     t = _inline(text)
-    if _LEADING.match(t) or _BREAK.match(t):
+    first = t[:1]
+    if first in ("#", "+", "-") and (_LEADING.match(t) or _BREAK.match(t)):
         return "\\" + t
-    return _LIST_NUMBER.sub(r"\1\\\2", t, count=1)
+    if first.isdigit():
+        return _LIST_NUMBER.sub(r"\1\\\2", t, count=1)
+    return t
 
 
 def _heading(text: str) -> str:

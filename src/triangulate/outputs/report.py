@@ -292,12 +292,13 @@ def build_report(analysis: Analysis, redact: bool = False) -> Report:
 
 
 def _evidence_by_theme(rep: Report, analysis: Analysis, redact: bool) -> None:
-    protocol = analysis.project.protocol
-    labels = {c.id: c.label for c in protocol.categories}
+    """One collapsed section per theme: each source's evidence once, then each pair's coding."""
+    project = analysis.project
+    labels = {c.id: c.label for c in project.protocol.categories}
     units_of: dict[str, list[Unit]] = {}
     for u in analysis.units:
         units_of.setdefault(u.theme.id, []).append(u)
-    for t in analysis.project.codebook.themes:
+    for t in project.codebook.themes:
         units = units_of.get(t.id)
         if not units:
             continue
@@ -309,36 +310,43 @@ def _evidence_by_theme(rep: Report, analysis: Analysis, redact: bool) -> None:
             blocks += [
                 Para(p.strip()) for p in analysis.narrative.themes[t.id].split("\n\n") if p.strip()
             ]
+        items: list[str] = []
+        for sid in project.source_ids:
+            ts = analysis.sorting[(t.id, sid)]
+            if not ts.present:
+                continue
+            text, _ = finding(analysis, t.id, sid)
+            items.append(f"{project.source_label(sid)}: prominence {prominence_text(ts)}")
+            if text:
+                items.append(f"    finding: {text}")
+            items += [f"    {line}" for line in evidence_lines(ts, redact)]
+        blocks.append(Bullets(items))
+        coding: list[str] = []
         for u in units:
-            pair = f"{analysis.project.source_label(u.source_a)} / {analysis.project.source_label(u.source_b)}"
+            pair = f"{project.source_label(u.source_a)} / {project.source_label(u.source_b)}"
             final = labels.get(category_cell(u), category_cell(u))
-            items = [f"{pair}: {final} ({status_text(u)})"]
-            for ts in (u.a, u.b):
-                text, _ = finding(analysis, t.id, ts.source)
-                label = analysis.project.source_label(ts.source)
-                if ts.present:
-                    items.append(f"    {label}: present, prominence {prominence_text(ts)}")
-                    if text:
-                        items.append(f"    finding: {text}")
-                    items += [f"    {line}" for line in evidence_lines(ts, redact)]
-                else:
-                    why = silence(u) or "not_raised"
-                    items.append(f"    {label}: {SILENCE_TEXT.get(why, why)}")
+            line = f"{pair}: {final} ({status_text(u)})"
+            if u.one_source:
+                silent = u.b if u.a.present else u.a
+                why = silence(u) or "not_raised"
+                line += f"; {project.source_label(silent.source)}: {SILENCE_TEXT.get(why, why)}"
+            coding.append(line)
             for r in analysis.reviewers:
                 c = u.codes.get(r)
                 if c is not None and c.category:
-                    items.append(
+                    coding.append(
                         f"    reviewer {r}: {labels.get(c.category, c.category)}"
                         + (f" - {c.rationale}" if c.rationale else "")
                     )
             d = u.decision
             if d is not None:
-                items.append(
-                    f"    decided {labels.get(d.category, d.category)} by {d.decided_by or 'unknown'}: {d.rationale}"
+                coding.append(
+                    f"    decided {labels.get(d.category, d.category)} by "
+                    f"{d.decided_by or 'unknown'}: {d.rationale}"
                 )
-            elif u.rationale:
-                items.append(f"    rationale: {u.rationale}")
-            blocks.append(Bullets(items))
+            elif u.rationale and not any(u.codes.get(r) for r in analysis.reviewers):
+                coding.append(f"    rationale: {u.rationale}")
+        blocks.append(Bullets(coding))
         rep.add(Details(f"{t.display}: {', '.join(finals)}", blocks, anchor(t.id)))
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from triangulate.outputs.model import Heading, Notice, Para, Report, Table
@@ -25,8 +27,9 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 FONT = "Arial"
 
 
-def fixed_zip(data: bytes) -> bytes:
-    """The same zip with every entry's time fixed and entries in their original order."""
+def fixed_zip(data: bytes, edit: dict[str, Callable[[str], str]] | None = None) -> bytes:
+    """The same zip with every entry's time fixed, entries in their original order, and the
+    entries named in ``edit`` rewritten (as UTF-8 text) by the function given for each."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -34,7 +37,10 @@ def fixed_zip(data: bytes) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, src.read(info.filename))
+            body = src.read(info.filename)
+            if edit and info.filename in edit:
+                body = edit[info.filename](body.decode("utf-8")).encode("utf-8")
+            dst.writestr(fixed, body)
     return out.getvalue()
 
 
@@ -58,29 +64,7 @@ def _methods(rep: Report) -> list[str]:
     return paras
 
 
-def _shade(cell: Any, hex_colour: str) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    tc_pr = cell._tc.get_or_add_tcPr()
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), hex_colour.lstrip("#").upper())
-    tc_pr.append(shd)
-
-
-def _row_flags(row: Any, header: bool) -> None:
-    from docx.oxml import OxmlElement
-
-    tr_pr = row._tr.get_or_add_trPr()
-    cant = OxmlElement("w:cantSplit")
-    tr_pr.append(cant)
-    if header:
-        h = OxmlElement("w:tblHeader")
-        tr_pr.append(h)
-
-
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
@@ -90,85 +74,135 @@ def _xml_text(text: str) -> str:
     return _XML_ILLEGAL.sub(" ", text)
 
 
-def _write_cell(cell: Any, text: str, bold: bool = False, size: float = 8.0) -> None:
-    from docx.shared import Pt
+def _x(text: str) -> str:
+    if not text.isprintable():
+        text = _XML_ILLEGAL.sub(" ", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
+
+@lru_cache(maxsize=64)
+def _props(size: float, bold: bool, colour: str) -> str:
+    half = int(size * 2)
+    props = f'<w:rFonts w:ascii="{FONT}" w:hAnsi="{FONT}" w:cs="{FONT}"/>'
+    props += "<w:b/>" if bold else ""
+    props += f'<w:color w:val="{colour.lstrip("#").upper()}"/>' if colour else ""
+    return f'<w:r><w:rPr>{props}<w:sz w:val="{half}"/><w:szCs w:val="{half}"/></w:rPr><w:t xml:space="preserve">'
+
+
+def _run(text: str, size: float = 8.0, bold: bool = False, colour: str = "") -> str:
+    return _props(size, bold, colour) + _x(text) + "</w:t></w:r>"
+
+
+BREAK = "<w:r><w:br/></w:r>"
+
+
+def _cell_xml(runs: list[str], fill: str = "") -> str:
+    shade = (
+        f'<w:shd w:val="clear" w:color="auto" w:fill="{fill.lstrip("#").upper()}"/>' if fill else ""
+    )
+    return (
+        f'<w:tc><w:tcPr>{shade}</w:tcPr><w:p><w:pPr><w:spacing w:before="0" w:after="0"/>'
+        f"</w:pPr>{''.join(runs)}</w:p></w:tc>"
+    )
+
+
+def _text_runs(text: str, bold: bool = False) -> list[str]:
+    runs: list[str] = []
+    for i, line in enumerate(text.split("\n")):
+        if i:
+            runs.append(BREAK)
+        runs.append(_run(line, 8.0 if i == 0 else 7.0, bold))
+    return runs
+
+
+def _category_xml(text: str, styles: dict[str, CategoryStyle]) -> str:
     lines = text.split("\n")
-    par = cell.paragraphs[0]
+    single = len([ln for ln in lines if ln.strip()]) <= 2 and lines[0] in styles
+    runs: list[str] = []
+    fill = ""
     for i, line in enumerate(lines):
-        run = par.add_run(_xml_text(line))
-        run.bold = bold
-        run.font.size = Pt(size if i == 0 else size - 1)
-        run.font.name = FONT
-        if i < len(lines) - 1:
-            run.add_break()
-
-
-def _category_cell(cell: Any, text: str, styles: dict[str, CategoryStyle]) -> None:
-    from docx.shared import Pt, RGBColor
-
-    par = cell.paragraphs[0]
-    lines = text.split("\n")
-    first = True
-    for i, line in enumerate(lines):
+        if i:
+            runs.append(BREAK)
         head, sep, tail = line.rpartition(": ")
         key, prefix = (tail, head + ": ") if sep and tail in styles else (line, "")
         style = styles.get(key)
-        if not first:
-            par.add_run().add_break()
-        first = False
         if style is None:
-            run = par.add_run(_xml_text(line))
-            run.font.size = Pt(8 if i == 0 else 7)
-            run.font.name = FONT
+            runs.append(
+                _run(line, 8.0 if i == 0 else 7.0, colour=styles[lines[0]].text if single else "")
+            )
             continue
         if prefix:
-            run = par.add_run(_xml_text(prefix))
-            run.font.size = Pt(8)
-            run.font.name = FONT
-        run = par.add_run(_xml_text(f"{style.mark}  {style.label}"))
-        run.bold = True
-        run.font.size = Pt(8)
-        run.font.name = FONT
-        if not prefix and len([ln for ln in lines if ln]) <= 2:
-            _shade(cell, style.colour)
-            run.font.color.rgb = RGBColor.from_string(style.text.lstrip("#"))
-        else:  # several categories in one cell: the mark carries it, the colour as a text colour
-            run.font.color.rgb = RGBColor.from_string(
-                style.colour.lstrip("#") if style.colour != "#EEEEEE" else "555555"
-            )
+            runs.append(_run(prefix))
+        if single:
+            fill = style.colour
+            runs.append(_run(f"{style.mark}  {style.label}", bold=True, colour=style.text))
+        else:  # several categories in one cell: the mark carries it, the colour as text colour
+            ink = style.colour if style.colour != "#EEEEEE" else "#555555"
+            runs.append(_run(f"{style.mark}  {style.label}", bold=True, colour=ink))
+    return _cell_xml(runs, fill)
 
 
-def _table(doc: Any, t: Table, styles: dict[str, CategoryStyle]) -> None:
-    from docx.enum.table import WD_TABLE_ALIGNMENT
+def _table_xml(t: Table, styles: dict[str, CategoryStyle], width_twips: int) -> str:
+    n = len(t.header)
+    col = max(width_twips // max(n, 1), 400)
+    out = [
+        '<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/>'
+        '<w:tblW w:w="5000" w:type="pct"/><w:jc w:val="center"/>'
+        '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
+        'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>'
+        + f'<w:gridCol w:w="{col}"/>' * n
+        + "</w:tblGrid>",
+        "<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>"
+        + "".join(_cell_xml(_text_runs(h, bold=True), "#E6E6E6") for h in t.header)
+        + "</w:tr>",
+    ]
+    cats = set(t.category_cols)
+    for row in t.rows:
+        cells = [
+            _category_xml(v, styles) if i in cats else _cell_xml(_text_runs(v))
+            for i, v in enumerate(row)
+        ]
+        out.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>" + "".join(cells) + "</w:tr>")
+    out.append("</w:tbl>")
+    return "".join(out)
+
+
+def _table(
+    doc: Any, t: Table, styles: dict[str, CategoryStyle], width_twips: int, tables: list[str]
+) -> None:
+    """A caption, a placeholder paragraph for the table, and the note.
+
+    The table itself is WordprocessingML built as text and put in place of the placeholder in the
+    saved document.xml (``_place_tables``): python-docx's cell API, and even moving a parsed
+    table into the document, take seconds at thousands of rows.
+    """
     from docx.shared import Pt
 
+    cap = doc.add_paragraph()
     if t.caption:
-        cap = doc.add_paragraph()
         run = cap.add_run(_xml_text(t.caption))
         run.bold = True
         run.font.name = FONT
-    table = doc.add_table(rows=1 + len(t.rows), cols=len(t.header))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for i, h in enumerate(t.header):
-        cell = table.rows[0].cells[i]
-        _write_cell(cell, h, bold=True)
-        _shade(cell, "#E6E6E6")
-    _row_flags(table.rows[0], header=True)
-    for r_i, row in enumerate(t.rows, start=1):
-        cells = table.rows[r_i].cells
-        for c_i, value in enumerate(row):
-            if c_i in t.category_cols:
-                _category_cell(cells[c_i], value, styles)
-            else:
-                _write_cell(cells[c_i], value)
-        _row_flags(table.rows[r_i], header=False)
+    doc.add_paragraph(_token(len(tables)))
+    tables.append(_table_xml(t, styles, width_twips))
     if t.note:
         note = doc.add_paragraph()
         run = note.add_run(_xml_text(t.note))
         run.font.size = Pt(8)
         run.font.name = FONT
+
+
+def _token(k: int) -> str:
+    return f"TRIANGULATE-TABLE-PLACEHOLDER-{k}"
+
+
+def _place_tables(document_xml: str, tables: list[str]) -> str:
+    for k, xml in enumerate(tables):
+        at = document_xml.index(_token(k) + "<")
+        start = max(document_xml.rfind("<w:p>", 0, at), document_xml.rfind("<w:p ", 0, at))
+        end = document_xml.index("</w:p>", at) + len("</w:p>")
+        document_xml = document_xml[:start] + xml + document_xml[end:]
+    return document_xml
 
 
 def render_docx(rep: Report) -> bytes:
@@ -177,6 +211,7 @@ def render_docx(rep: Report) -> bytes:
     from docx.shared import Pt
 
     doc = Document()
+    tables: list[str] = []
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(10)
@@ -196,8 +231,8 @@ def render_docx(rep: Report) -> bytes:
             run.bold = True
     doc.add_paragraph(
         _xml_text(
-            "Tables for a manuscript: the convergence coding matrix and the joint display (labels "
-            "as in the report; ids in the CSV files). Category marks: "
+            "Tables for a manuscript: the convergence coding matrix and the joint display (labels as "
+            "in the report; ids in the CSV files). Category marks: "
             + "; ".join(f"{s.mark} = {s.label}" for s in rep.styles.values())
             + "."
         )
@@ -212,7 +247,10 @@ def render_docx(rep: Report) -> bytes:
             w, h = section.page_width, section.page_height
             if w is not None and h is not None and w < h:
                 section.page_width, section.page_height = h, w
-        _table(doc, t, rep.styles)
+        usable = (
+            (section.page_width or 0) - (section.left_margin or 0) - (section.right_margin or 0)
+        )
+        _table(doc, t, rep.styles, int(usable / 635), tables)  # EMU to twips
     methods = _methods(rep)
     if methods:
         section = doc.add_section(WD_SECTION.NEW_PAGE)
@@ -225,4 +263,4 @@ def render_docx(rep: Report) -> bytes:
             doc.add_paragraph(_xml_text(text))
     buf = io.BytesIO()
     doc.save(buf)
-    return fixed_zip(buf.getvalue())
+    return fixed_zip(buf.getvalue(), {"word/document.xml": lambda x: _place_tables(x, tables)})
