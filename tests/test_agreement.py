@@ -714,6 +714,7 @@ def test_compute_agreement_never_raises(
         result.cohen_kappa,
         result.fleiss_kappa,
         result.krippendorff_alpha,
+        result.gwet_ac1,
     ):
         assert _in_range(stat)
         assert (stat.value is None) == (stat.reason is not None)
@@ -722,8 +723,9 @@ def test_compute_agreement_never_raises(
     assert json.loads(json.dumps(as_dict)) == as_dict
     notes = as_dict["notes"]
     assert isinstance(notes, dict)
-    assert set(notes) == {
+    # v2: gwet_ac1, and the alpha interval when alpha is defined but no resample defines it
+    assert set(notes) - {"krippendorff_alpha_ci95"} == {
         name
-        for name in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
+        for name in ("percent", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1")
         if as_dict[name] is None
     }
