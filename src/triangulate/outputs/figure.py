@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 CELL_W = 96
 CELL_H = 20
-LABEL_MAX = 72  # characters of a theme label before it is shortened (the full label is its title)
+LABEL_MAX = 96  # characters of a theme label before it is shortened (the full label is its title)
 FONT = "Arial, Helvetica, sans-serif"
 TIP_UNITS = 1000  # cells carry a tooltip (<title>) up to this many units
 
@@ -70,21 +70,22 @@ def render_svg(analysis: Analysis) -> str:
     label_w = 12 + 6.2 * max([len(_short(r[2], LABEL_MAX)) for r in rows] + [12])
     head_lines = [
         [
-            *_wrap(source_label(analysis, a), 17)[:2],
+            *_wrap(source_label(analysis, a), 17),
             "\u00d7",
-            *_wrap(source_label(analysis, b), 17)[:2],
+            *_wrap(source_label(analysis, b), 17),
         ]
         for a, b in pairs.pairs
     ]
     head_h = 14 * max([len(h) for h in head_lines] + [1]) + 10
     top = 34 + head_h
     grid_w = CELL_W * max(len(pairs.pairs), 1)
+    title = f"Convergence by theme and source pair: {project.file.title}"
     sources_note = (
         "No cell: the theme is in neither source of the pair. Sources: "
         + "; ".join(source_label(analysis, s) for s in project.source_ids)
         + "."
     )
-    width = int(max(label_w + grid_w + 16, 8 + 5.6 * len(sources_note), 340))
+    width = int(max(label_w + grid_w + 16, 8 + 5.6 * len(sources_note), 8 + 7.2 * len(title), 340))
     legend_items = [(s.colour, s.text, s.mark, s.label, False) for s in styles.values()]
     legend_items += [
         (
@@ -99,14 +100,13 @@ def render_svg(analysis: Analysis) -> str:
     ]
     legend_top = top + CELL_H * len(rows) + 18
     height = int(legend_top + 18 * len(legend_items) + 26)
-    title = f"Convergence by theme and source pair: {project.file.title}"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="fig-title" '
         f'font-family="{FONT}" font-size="11">',
         f'<title id="fig-title">{_a(title)}</title>',
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#FFFFFF"/>',
-        f'<text x="8" y="20" font-size="13" font-weight="bold">{_a(_short(title, int(width / 7.4)))}</text>',
+        f'<text x="8" y="20" font-size="13" font-weight="bold">{_a(title)}</text>',
     ]
     for i, lines in enumerate(head_lines):
         x = label_w + CELL_W * i + CELL_W / 2
