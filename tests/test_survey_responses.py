@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import builtins
+import csv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from conftest import excerpt, write_csv
@@ -329,7 +330,10 @@ ANSWER = st.one_of(
 def test_property_endorsed_never_exceeds_respondents(
     tmp_path: Path, answers: list[str], endorse: list[Any] | None
 ) -> None:
-    write_csv(tmp_path / "r.csv", [{"Q": a} for a in answers])
+    try:
+        write_csv(tmp_path / "r.csv", [{"Q": a} for a in answers])
+    except csv.Error:  # Python 3.10's csv writer cannot write a NUL without an escapechar
+        reject()
     rc: dict[str, Any] = {"column": "Q"}
     if endorse is not None:
         rc["endorse"] = endorse
