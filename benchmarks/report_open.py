@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--codings", type=int, default=30_000)
     p.add_argument("--reviewers", type=int, default=2)
     args = p.parse_args(argv)
+    args.project = args.project.resolve()
     report = args.project / "out" / "report.html"
     if not (args.project / "triangulate.yaml").exists():
         gen = [sys.executable, str(HERE / "generate.py"), str(args.project)]
