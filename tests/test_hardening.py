@@ -232,6 +232,9 @@ def test_paths_outside_the_project_are_refused(
         assert r.exit_code == 1, (cmd, str(r))
         assert "project.path-outside" in r.stderr
         assert "SECRET" not in r.stdout + r.stderr  # an outside file is never read, never quoted
+    if key == "codebook":
+        r = invoke(["export-codebook", ".", "--output", "-"], cwd=project)
+        assert r.exit_code == 1 and "project.path-outside" in r.stderr and "SECRET" not in r.stderr
     assert not (project.parent.parent / "elsewhere").exists()
     assert not Path("/tmp/triangulate-outside-test").exists()
 
@@ -250,7 +253,17 @@ def test_allow_outside_lets_a_trusted_project_read_outside(
     assert invoke(["run", "."], cwd=project).exit_code == 1
     r = invoke(["run", "--allow-outside", "."], cwd=project)
     assert r.exit_code == 0, str(r)
-    for cmd in ("validate", "sort", "converge", "report", "agreement", "review", "run"):
+    for cmd in (
+        "validate",
+        "sort",
+        "converge",
+        "report",
+        "agreement",
+        "review",
+        "run",
+        "serve",
+        "export-codebook",
+    ):
         help_text = invoke([cmd, "--help"]).stdout
         assert "--allow-outside" in help_text, cmd
 

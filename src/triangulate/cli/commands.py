@@ -784,6 +784,7 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", help="Port to listen on; 0 picks a free one.", min=0, max=65535)
     ] = 0,
+    allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Code, summarise and adjudicate in a web browser: a local web workspace over the project files.
 
@@ -798,7 +799,7 @@ def serve(
     from triangulate.serve.runner import serve as run_server
     from triangulate.serve.workspace import ProjectErrors, Workspace
 
-    workspace = Workspace(project)
+    workspace = Workspace(project, allow_outside)
     with workspace.lock:
         try:
             workspace.fresh()
@@ -1245,6 +1246,7 @@ def export_codebook(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite the output file if it exists.")
     ] = False,
+    allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Write the codebook's themes as a REFI-QDA codebook (.qdc) for ATLAS.ti, NVivo, MAXQDA, ...
 
@@ -1254,7 +1256,12 @@ def export_codebook(
     """
     from triangulate.files import write_new_file
     from triangulate.findings import Location, UsageError, error, exit_code_for
-    from triangulate.project.loading import check_codebook, find_project_file, load_yaml_model
+    from triangulate.project.loading import (
+        check_codebook,
+        check_paths_inside,
+        find_project_file,
+        load_yaml_model,
+    )
     from triangulate.project.models import Codebook, ProjectFile
     from triangulate.sources.refi.qdc import export_qdc
 
@@ -1271,10 +1278,15 @@ def export_codebook(
             ]
         )
         return 2
-    pf, _, findings = load_yaml_model(pfile, _rel(pfile), ProjectFile, "the project file")
+    pf, pdoc, findings = load_yaml_model(pfile, _rel(pfile), ProjectFile, "the project file")
     if pf is None:
         _print_findings(findings)
         return exit_code_for(findings) or 1
+    if not allow_outside:
+        inside, outside = check_paths_inside(pf, pdoc, pfile.parent, pfile)
+        if "codebook" in outside:  # never read a file outside the project (spec section 1)
+            _print_findings([f for f in inside if "'codebook'" in f.message])
+            return 1
     cb, cdoc, more = load_yaml_model(
         pfile.parent / pf.codebook, _rel(pfile.parent / pf.codebook), Codebook, "the codebook"
     )
@@ -1375,6 +1387,11 @@ def _quiet_broken_pipe() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the one place that turns outcomes into exit codes."""
+    import signal
+
+    with contextlib.suppress(ValueError):  # Ctrl-C from here on: KeyboardInterrupt, exit 130
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
     _tolerant_stdio()
     # typer vendors click in recent releases; find its exception base without importing click.
     click_exception: type[Exception] = next(

@@ -156,9 +156,10 @@ class Saved:
 class Workspace:
     """One project's analysis in memory, refreshed from disk when its files change."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, allow_outside: bool = False):
         pfile = find_project_file(path)
         self.path = path
+        self.allow_outside = allow_outside  # spec section 1: paths stay inside unless told
         self.root = pfile.parent if pfile is not None else path
         self.lock = threading.RLock()
         self.analysis: Analysis | None = None
@@ -194,7 +195,7 @@ class Workspace:
         self.loads += 1
         self.generation += 1
         self._exemplars = {}
-        result = analyse_path(self.path)
+        result = analyse_path(self.path, allow_outside=self.allow_outside)
         self.analysis = None
         if result.analysis is None or result.has_errors:
             self.errors = [f for f in result.findings if f.is_error] or result.findings
@@ -523,7 +524,7 @@ class Workspace:
         from triangulate.pipeline import analyse_path
 
         with self.lock:
-            result = analyse_path(self.path)
+            result = analyse_path(self.path, allow_outside=self.allow_outside)
             if result.analysis is None or result.has_errors:
                 raise ProjectErrors([f for f in result.findings if f.is_error])
             a = result.analysis
