@@ -627,7 +627,10 @@ def _run(project: Path, strict: bool, quiet: bool, redact: bool, allow_outside: 
     )
     rows = []
     for c in a.project.protocol.category_ids:
-        row = [c, f"{sum(1 for u in a.units if u.final == c and u.status in reviewed)}/{n}"]
+        row = [
+            a.category_label(c),
+            f"{sum(1 for u in a.units if u.final == c and u.status in reviewed)}/{n}",
+        ]
         if has_proposals:
             row.append(f"{sum(1 for u in a.units if u.final == c and u.status == 'proposed')}/{n}")
         rows.append(row)
@@ -649,6 +652,13 @@ def _run(project: Path, strict: bool, quiet: bool, redact: bool, allow_outside: 
             f"Krippendorff's alpha {_stat_text(ag.krippendorff_alpha.value, ag.krippendorff_alpha.n_units)}, "
             f"Gwet's AC1 {_stat_text(ag.gwet_ac1.value, ag.gwet_ac1.n_units)}"
         )
+        from triangulate.outputs.sections import prevalence_paradox
+
+        if prevalence_paradox(ag):
+            typer.echo(
+                "  percent agreement is high while kappa or alpha is low: one category dominates "
+                "(the prevalence paradox; see the report's researcher comparison)"
+            )
     _echo(f"Wrote {len(paths)} files to {_rel(out)}/: {', '.join(p.name for p in paths)}")
     from triangulate.project.init import next_step_after_run
 
