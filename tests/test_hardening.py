@@ -802,3 +802,12 @@ def test_quiet_never_draws_a_progress_bar(monkeypatch: pytest.MonkeyPatch) -> No
     assert commands._ProgressBar(quiet=True)._enabled is False
     monkeypatch.delenv("TERM", raising=False)
     assert commands._ProgressBar(quiet=False)._enabled is True
+
+
+def test_a_very_long_title_does_not_stop_the_word_output(builder: ProjectBuilder) -> None:
+    # found by the fuzz campaign: report.docx's title property holds at most 255 characters
+    project = make_project(builder)
+    set_yaml(project / "triangulate.yaml", title="9" * 400)
+    r = invoke(["run", "."], cwd=project)
+    assert r.exit_code == 0, str(r)
+    assert (project / "out" / "manifest.json").exists()

@@ -216,7 +216,7 @@ def render_docx(rep: Report) -> bytes:
     normal.font.name = FONT
     normal.font.size = Pt(10)
     props = doc.core_properties
-    props.title = _xml_text(rep.title)
+    props.title = _xml_text(rep.title)[:255]  # Word refuses a longer core property (fuzzing)
     props.author = "triangulate"
     props.last_modified_by = "triangulate"
     props.comments = "Publication tables written by triangulate"
