@@ -38,8 +38,9 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from triangulate.findings import Finding, Location, error
+from triangulate.findings import Finding, Location, error, warning
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -190,3 +191,23 @@ def open_input(
         return fail("file.unreadable", f"cannot read {shown}: {exc.strerror or exc}")
     finally:
         os.close(fd)
+
+
+def scrub_json_line(obj: Any, line: str, location: Location) -> tuple[Any, list[Finding]]:
+    """A parsed JSON line with lone surrogate escapes (``\\ud83d``: half an emoji) replaced by
+    U+FFFD, and the warning that says so (spec v2 section 11: such text can never be written)."""
+    from triangulate.text import json_has_surrogate_escape, scrub
+
+    if not json_has_surrogate_escape(line):  # cheap test: the common line has no such escape
+        return obj, []
+    obj, halves = scrub(obj)
+    if not halves:
+        return obj, []
+    return obj, [
+        warning(
+            "data.lone-surrogate",
+            "the line holds half of a character (a lone surrogate escape such as \\ud83d); "
+            "it is read as \ufffd",
+            location,
+        )
+    ]

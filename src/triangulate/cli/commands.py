@@ -99,6 +99,13 @@ AllowOutsideOpt = Annotated[
         help="Let the project's paths (sources, codebook, protocol, output, ...) leave the project folder. Only for projects you trust.",
     ),
 ]
+RedactOpt = Annotated[
+    bool,
+    typer.Option(
+        "--redact",
+        help="Leave all excerpt text and participant ids out of the report and the messages, for sharing.",
+    ),
+]
 
 
 class Format(str, Enum):
@@ -563,13 +570,7 @@ def report(
     project: ProjectArg = Path("."),
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
-    redact: Annotated[
-        bool,
-        typer.Option(
-            "--redact",
-            help="Leave all excerpt text and participant ids out of the report and the messages, for sharing.",
-        ),
-    ] = False,
+    redact: RedactOpt = False,
     allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Write every output: sorting.csv, convergence_matrix.csv/.xlsx, summary.json, report.md/.html.
@@ -586,13 +587,7 @@ def run(
     project: ProjectArg = Path("."),
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
-    redact: Annotated[
-        bool,
-        typer.Option(
-            "--redact",
-            help="Leave all excerpt text and participant ids out of the report and the messages.",
-        ),
-    ] = False,
+    redact: RedactOpt = False,
     allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Validate, sort, converge (proposals only) and report, without any prompt.

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from triangulate.outputs.display import joint_table, matrix_table
 from triangulate.outputs.palette import category_styles
 from triangulate.outputs.tabular import SORTING_COLUMNS, matrix_columns, matrix_rows, sorting_rows
+from triangulate.review.decisions import DECISION_KEYS
 
 if TYPE_CHECKING:
     from triangulate.outputs.model import Table
@@ -246,16 +247,7 @@ def render_xlsx(analysis: Analysis, redact: bool = False) -> bytes:
             )
     w.sheet(
         "Decisions",
-        [
-            "theme",
-            "source_a",
-            "source_b",
-            "category",
-            "rationale",
-            "decided_by",
-            "decided_at",
-            "line",
-        ],
+        [*DECISION_KEYS, "line"],
         drows,
         [28.0, 18.0, 18.0, 18.0, 48.0, 14.0, 22.0, 6.0],
         {3},

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from triangulate.files import encode_text
 from triangulate.findings import Finding, Location, error, warning
-from triangulate.inputs import LIMITS, open_input
+from triangulate.inputs import LIMITS, open_input, scrub_json_line
 from triangulate.project import paths
 from triangulate.project.loading import Project
 from triangulate.protocol.analysis import Decision, Unit
-from triangulate.text import json_has_surrogate_escape, scrub
 
 DECISION_KEYS = (
     "theme",
@@ -82,18 +80,8 @@ def read_decisions(project: Project, units: list[Unit]) -> list[Finding]:
                     )
                 )
             continue
-        halves: list[Any] = []
-        if json_has_surrogate_escape(line):  # a lone "\\ud83d": half an emoji, kept as U+FFFD
-            obj, halves = scrub(obj)
-        if halves:
-            findings.append(
-                warning(
-                    "data.lone-surrogate",
-                    "the line holds half of a character (a lone surrogate escape such as \\ud83d); "
-                    "it is read as \ufffd",
-                    loc,
-                )
-            )
+        obj, scrubbed = scrub_json_line(obj, line, loc)
+        findings += scrubbed
         if not isinstance(obj, dict):
             findings.append(
                 error(

@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from triangulate.findings import Finding, Location, error, info, warning
-from triangulate.inputs import LIMITS, open_input
-from triangulate.text import json_has_surrogate_escape, scrub
+from triangulate.inputs import LIMITS, open_input, scrub_json_line
 
 MAX_CELL = 10 * 1024 * 1024  # characters in one CSV cell
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024  # bytes, all members of a workbook together
@@ -799,18 +798,8 @@ def _read_jsonl(raw: bytes, shown: str, rows: bool = True) -> tuple[Table | None
                     )
                 )
                 continue
-        halves: list[Any] = []
-        if json_has_surrogate_escape(line):  # a lone "\\ud83d": half an emoji, kept as U+FFFD
-            obj, halves = scrub(obj)
-        if halves:
-            findings.append(
-                warning(
-                    "data.lone-surrogate",
-                    "the line holds half of a character (a lone surrogate escape such as \\ud83d); "
-                    "it is read as \ufffd",
-                    Location(shown, line=lineno),
-                )
-            )
+        obj, scrubbed = scrub_json_line(obj, line, Location(shown, line=lineno))
+        findings += scrubbed
         if obj.__class__ is not dict and not isinstance(obj, dict):
             findings.append(
                 error(
