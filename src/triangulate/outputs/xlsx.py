@@ -52,6 +52,35 @@ def safe_cell(value: Any) -> Any:
     return _XML_ILLEGAL.sub(" ", value)
 
 
+_LINE_POINTS = 13.0  # one line of 10 pt Arial, with leading
+_MAX_ROW_POINTS = 409.0  # the tallest row a spreadsheet allows
+
+
+def _row_height(row: list[Any], widths: list[float], wrap_cols: set[int]) -> float | None:
+    """The height a row of wrapped text needs, estimated from its longest cell and the column
+    widths (in characters), or None for a one-line row (left to the default).
+
+    XlsxWriter cannot measure text; without a height LibreOffice (and Excel when it does not
+    recalculate) shows wrapped text cut off or overlapping the next row.
+    """
+    lines = 1
+    for c, v in enumerate(row):
+        if c not in wrap_cols:
+            text = v[1] if isinstance(v, tuple) else v
+            if isinstance(text, str):
+                lines = max(lines, text.count("\n") + 1)
+            continue
+        text = v[1] if isinstance(v, tuple) else v
+        if not isinstance(text, str) or not text:
+            continue
+        per_line = max(int(widths[c]) - 2, 1)
+        n = sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+        lines = max(lines, n)
+    if lines <= 1:
+        return None
+    return min(lines * _LINE_POINTS + 4.0, _MAX_ROW_POINTS)
+
+
 class _Writer:
     def __init__(self, analysis: Analysis) -> None:
         import xlsxwriter
@@ -134,6 +163,10 @@ class _Writer:
                     ws.write_string(
                         r, c, safe_cell(str(v)), self.wrap if c in wrap_cols else self.text
                     )
+        for r, row in enumerate([header, *rows]):
+            height = _row_height(row, widths, wrap_cols if r else set(range(ncols)))
+            if height is not None:
+                ws.set_row(r, height)
         ws.freeze_panes(1, 0)
         ws.set_landscape()
         ws.set_paper(9)  # A4; Letter users' printers scale to fit the width anyway
