@@ -128,7 +128,10 @@ def _source_cell(
             parts.append(_text(f"+{rest} more (a: all, page by page)", style="dim"))
         for d in project.protocol.dimension_ids:
             tags = ", ".join(sorted(ts.tags.get(d, ()))) or "none"
-            parts.append(_text(f"{d} tags: {tags}", style="dim", overflow="fold"))
+            # one line per dimension on the compact screen (all tags: `a`, or the report)
+            parts.append(
+                _text(_cut(f"{d} tags: {tags}", width - 4, 1), style="dim", overflow="fold")
+            )
     else:
         all_pages = evidence_pages(ts, width - 2)
         pages = len(all_pages)
