@@ -605,6 +605,7 @@ class WebApp:
                 if name_cookie is not None
                 else request.cookies.get("tri_name", ""),
                 decision=unit.decision,
+                proposed_label=a.category_label(unit.proposed) if unit.proposed else "none",
                 decision_hash=self.ws.decision_hash(unit),
                 back=index - 1 if index > 0 else None,
                 skip=skip,
