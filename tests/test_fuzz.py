@@ -256,6 +256,90 @@ def test_parse_yaml_never_crashes(text: str) -> None:
     check_doc(*parse_yaml(text, "x.yaml"))
 
 
+# Documents YAML writers produce, in block and flow style, with non-ASCII text before keys.
+dumped_yaml = st.builds(
+    lambda value, flow, width: yaml.safe_dump(
+        value, allow_unicode=True, default_flow_style=flow, width=width
+    ),
+    st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+        ),
+        max_leaves=20,
+    ),
+    st.sampled_from([None, False, True]),
+    st.sampled_from([20, 80]),
+)
+
+
+@fuzz(300)
+@given(st.one_of(yamlish, dumped_yaml))
+def test_libyaml_and_the_python_parser_give_the_same_document(text: str) -> None:
+    """Where libyaml is allowed to parse (any size here) and finds nothing wrong, its document is
+    the Python parser's: the same data, key and value positions and number texts."""
+    from triangulate.project.yamlio import _c_parser_ok, _CLoader, _Loader
+
+    if _CLoader is None or not _c_parser_ok(text, min_length=0):
+        return
+    try:
+        c_doc, c_found = parse_yaml(text, "x.yaml", _CLoader)
+    except Exception:
+        return  # parse_yaml falls back to the Python parser
+    if c_doc is None or c_found:
+        return
+    py_doc, py_found = parse_yaml(text, "x.yaml", _Loader)
+    assert py_doc is not None and not py_found, (text, py_found)
+    assert c_doc.data == py_doc.data or repr(c_doc.data) == repr(py_doc.data)
+    assert c_doc.positions == py_doc.positions
+    assert c_doc.values == py_doc.values
+    assert c_doc.numbers == py_doc.numbers
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a:\tb\n" * 2000,  # tabs
+        "[" * 5000 + "]" * 5000,  # deep nesting: PyYAML would compose it recursively in C
+        "- " * 5000 + "x\n",
+        "k: [a, ? b]\n" * 1000,
+        "k: {a: , b: c}\n" * 1000,
+        "k: |#\n  x\n" * 1000,
+        "k: v\ufeff\n" * 2000,
+        "k: \x85v\x07\n" * 2000,  # not printable for the Python reader
+    ],
+)
+def test_risky_yaml_uses_the_python_parser(text: str) -> None:
+    from triangulate.project.yamlio import _c_parser_ok
+
+    assert not _c_parser_ok(text)
+
+
+def test_a_large_flow_style_codebook_is_parsed_by_libyaml() -> None:
+    """The README's own style (``interviews: [a, b]``) at 2,000 themes is not mistaken for deep
+    nesting: libyaml parses it, and its document is the Python parser's."""
+    from triangulate.project.yamlio import _c_parser_ok, _CLoader, _Loader
+
+    if _CLoader is None:
+        pytest.skip("PyYAML without libyaml")
+    text = "themes:\n" + "".join(
+        f"  - id: t{i}\n    label: Théme {i}\n    codes:\n      interviews: [a{i}, b{i}]\n"
+        f"      survey: {{items: [q{i}], weight: {i}.50}}\n"
+        for i in range(2000)
+    )
+    assert _c_parser_ok(text)
+    c_doc, c_found = parse_yaml(text, "codebook.yaml", _CLoader)
+    py_doc, py_found = parse_yaml(text, "codebook.yaml", _Loader)
+    assert c_doc is not None and py_doc is not None and not c_found and not py_found
+    assert (c_doc.data, c_doc.positions, c_doc.values, c_doc.numbers) == (
+        py_doc.data,
+        py_doc.positions,
+        py_doc.values,
+        py_doc.numbers,
+    )
+    assert c_doc.numbers[("themes", 1999, "codes", "survey", "weight")] == "1999.50"
+
+
 MODELS = [ProjectFile, Codebook, Protocol, SourceSpec]
 
 
@@ -1035,3 +1119,32 @@ def test_cli_on_hostile_projects_stays_inside_and_never_prints_raw_controls(
                 os.path.realpath(root / yaml.safe_load(files["triangulate.yaml"])["output"])
             )
             assert check_manifest(out_dir) == [], printed
+
+
+# Text that mixes the characters the control check treats specially (C0, CR before and without a
+# newline, DEL, C1, bidirectional and separator marks, surrogates) with plain and non-ASCII text.
+_SPECIAL = "\x00\x07\t\n\r\x0b\x1b\x7f\x80\x9b\x9f\xa0\u200d\u200e\u200f\u202a\u202e\u2028\u2029\u2066\u2069\ud83d"
+control_text = st.lists(
+    st.one_of(
+        st.sampled_from(list(_SPECIAL) + ["\r\n", "\r\r\n"]),
+        st.text(max_size=8),
+        st.text(alphabet="abc é€😀", max_size=8),
+    ),
+    max_size=12,
+).map("".join)
+
+
+@fuzz(500)
+@given(control_text)
+def test_has_controls_agrees_with_its_definition(text: str) -> None:
+    """The byte-level fast path of ``has_controls`` answers exactly what its definition says: the
+    text, with Windows line breaks taken as newlines, holds a character of the control class
+    (C0 but tab and newline, DEL, C1, bidirectional marks, line/paragraph separators)."""
+    import re
+
+    from triangulate.text import has_controls
+
+    definition = re.compile(
+        "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+    )
+    assert has_controls(text) == (definition.search(text.replace("\r\n", "\n")) is not None)

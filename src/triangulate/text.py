@@ -50,9 +50,28 @@ def visible(text: str, one_line: bool = True) -> str:
     return scrub_text(text)
 
 
+# The C0 controls :func:`has_controls` objects to, and DEL, as bytes; a carriage return is allowed
+# only before a newline (a Windows line break) and is counted apart.
+_C0_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
 def has_controls(text: str) -> bool:
     """Whether ``text`` holds a character :func:`visible` would change (newlines, Windows line
-    breaks and tabs allowed)."""
+    breaks and tabs allowed).
+
+    Large texts (a source's excerpts, joined) are checked on their UTF-8 bytes first: deleting the
+    C0 controls with ``bytes.translate`` and counting carriage returns runs at memory speed, where
+    the regular expression costs about 7 ns a character. The expression is only run on text that
+    holds the UTF-8 lead bytes of the C1 controls (C2) or of the bidirectional and separator marks
+    (E2 80, E2 81)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw.translate(None, _C0_BYTES)) != len(raw):
+        return True
+    returns = raw.count(b"\r")
+    if returns and returns != raw.count(b"\r\n"):
+        return True
+    if text.isascii() or (b"\xc2" not in raw and b"\xe2\x80" not in raw and b"\xe2\x81" not in raw):
+        return False
     m = _CONTROLS.search(text)
     if m is None:
         return False

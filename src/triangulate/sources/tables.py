@@ -716,10 +716,20 @@ def _read_xlsx_openpyxl(
 ) -> tuple[Table | None, list[Finding]]:
     import openpyxl  # deferred: only needed for workbooks
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception:
-        return None, [bad]
+    # The file is opened here, not by openpyxl: read-only workbooks keep the zip open while rows are
+    # read, and some openpyxl releases (3.1.0) leave it to the garbage collector when a sheet is
+    # read through reset_dimensions(). Held by this ``with``, it is closed when reading ends.
+    with open(path, "rb") as fh:
+        try:
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        except Exception:
+            return None, [bad]
+        return _read_openpyxl_sheet(wb, shown, sheet, bad)
+
+
+def _read_openpyxl_sheet(
+    wb: Any, shown: str, sheet: str | None, bad: Finding
+) -> tuple[Table | None, list[Finding]]:
     try:
         if sheet is not None:
             if sheet not in wb.sheetnames:
