@@ -1,4 +1,5 @@
-"""convergence_matrix.xlsx, written with XlsxWriter: byte-identical across runs, fast at 12k units.
+"""convergence_matrix.xlsx, written with our own SpreadsheetML writer (``xlsxml``): byte-identical
+across runs, fast at 12k units.
 
 Sheets: ``Matrix`` (the convergence coding matrix as in the report: labels, finding and
 prominence per source, each dimension's outcome, the category's colour and mark), ``Joint
@@ -14,11 +15,11 @@ hold become spaces. Document properties are fixed, so two runs give the same byt
 
 from __future__ import annotations
 
-import io
-import re
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from triangulate.outputs import xlsxml
 from triangulate.outputs.display import joint_table, matrix_table
 from triangulate.outputs.palette import category_styles
 from triangulate.outputs.tabular import SORTING_COLUMNS, matrix_columns, matrix_rows, sorting_rows
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from triangulate.outputs.model import Table
     from triangulate.protocol.analysis import Analysis
 
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
 FONT = "Arial"
 FIXED_CREATED = datetime(2000, 1, 1)
 STATISTICS = (
@@ -41,41 +41,31 @@ STATISTICS = (
 )
 
 
-def safe_cell(value: Any) -> Any:
-    """A cell value an .xlsx can hold: control characters XML forbids become spaces.
-
-    No formula guard is added: every text is written as a typed string cell, which a spreadsheet
-    shows as text and never evaluates.
-    """
-    if not isinstance(value, str):
-        return value
-    return _XML_ILLEGAL.sub(" ", value)
-
-
 _LINE_POINTS = 13.0  # one line of 10 pt Arial, with leading
 _MAX_ROW_POINTS = 409.0  # the tallest row a spreadsheet allows
+
+
+def _lines(text: str, per_line: int) -> int:
+    """The lines a cell's text takes: its line breaks, and in a wrapped column (``per_line``
+    characters a line; 0 when not wrapped) every line that is too long to fit."""
+    if not per_line:
+        return text.count("\n") + 1
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
 
 
 def _row_height(row: list[Any], widths: list[float], wrap_cols: set[int]) -> float | None:
     """The height a row of wrapped text needs, estimated from its longest cell and the column
     widths (in characters), or None for a one-line row (left to the default).
 
-    XlsxWriter cannot measure text; without a height LibreOffice (and Excel when it does not
+    The writer cannot measure text; without a height LibreOffice (and Excel when it does not
     recalculate) shows wrapped text cut off or overlapping the next row.
     """
     lines = 1
     for c, v in enumerate(row):
-        if c not in wrap_cols:
-            text = v[1] if isinstance(v, tuple) else v
-            if isinstance(text, str):
-                lines = max(lines, text.count("\n") + 1)
-            continue
         text = v[1] if isinstance(v, tuple) else v
-        if not isinstance(text, str) or not text:
-            continue
-        per_line = max(int(widths[c]) - 2, 1)
-        n = sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
-        lines = max(lines, n)
+        if isinstance(text, str) and text:
+            per_line = max(int(widths[c]) - 2, 1) if c in wrap_cols else 0
+            lines = max(lines, _lines(text, per_line))
     if lines <= 1:
         return None
     return min(lines * _LINE_POINTS + 4.0, _MAX_ROW_POINTS)
@@ -83,45 +73,21 @@ def _row_height(row: list[Any], widths: list[float], wrap_cols: set[int]) -> flo
 
 class _Writer:
     def __init__(self, analysis: Analysis) -> None:
-        import xlsxwriter
-
-        self.buf = io.BytesIO()
-        self.wb = xlsxwriter.Workbook(
-            self.buf,
-            {
-                "in_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-            },
+        self.wb = xlsxml.Workbook(
+            title=f"Convergence matrix: {analysis.project.file.title}",
+            author="triangulate",
+            comments="Written by triangulate; the CSV files hold the same data with ids.",
+            created=FIXED_CREATED,
         )
-        self.wb.set_properties(
-            {
-                "title": f"Convergence matrix: {analysis.project.file.title}",
-                "author": "triangulate",
-                "comments": "Written by triangulate; the CSV files hold the same data with ids.",
-                "created": FIXED_CREATED,
-            }
-        )
-        base = {"font_name": FONT, "font_size": 10, "border": 1, "border_color": "#999999"}
-        self.text = self.wb.add_format({**base, "valign": "top"})
-        self.wrap = self.wb.add_format({**base, "valign": "top", "text_wrap": True})
-        self.num = self.wb.add_format({**base, "valign": "top", "num_format": "0.####"})
-        self.head = self.wb.add_format(
-            {**base, "bold": True, "bg_color": "#E6E6E6", "valign": "top", "text_wrap": True}
-        )
+        base = xlsxml.Format(font_name=FONT, font_size=10, border_colour="#999999", valign="top")
+        add = self.wb.add_format
+        self.text = add(base)
+        self.wrap = add(replace(base, wrap=True))
+        self.num = add(replace(base, num_format="0.####"))
+        self.head = add(replace(base, bold=True, fill="#E6E6E6", wrap=True))
         self.styles = category_styles(analysis.project.protocol)
         self.cat = {
-            cid: self.wb.add_format(
-                {
-                    **base,
-                    "bold": True,
-                    "valign": "top",
-                    "text_wrap": True,
-                    "bg_color": s.colour,
-                    "font_color": s.text,
-                }
-            )
+            cid: add(replace(base, bold=True, wrap=True, fill=s.colour, font_colour=s.text))
             for cid, s in self.styles.items()
         }
 
@@ -133,49 +99,73 @@ class _Writer:
         widths: list[float] | None = None,
         category_cols: set[int] | frozenset[int] = frozenset(),
         cell_text: dict[str, str] | None = None,
-    ) -> Any:
-        ws = self.wb.add_worksheet(name)
+    ) -> xlsxml.Sheet:
         ncols = len(header)
         if widths is None:
             widths = [
                 min(max(10.0, max([len(str(h))] + [len(str(r[i])) for r in rows[:300]]) + 2), 48.0)
                 for i, h in enumerate(header)
             ]
-        for i, w in enumerate(widths):
-            ws.set_column(i, i, w)
+        ws = self.wb.add_sheet(name, widths)
         wrap_cols = {i for i, w in enumerate(widths) if w >= 20}
-        for c, h in enumerate(header):
-            ws.write_string(0, c, safe_cell(h), self.head)
-        for r, row in enumerate(rows, start=1):
+        ws.add_row(header, [self.head] * ncols, _row_height(header, widths, set(range(ncols))))
+        shown = cell_text or {}
+        cat, text, num = self.cat, self.text, self.num
+        plain = [self.wrap if c in wrap_cols else text for c in range(ncols)]
+        is_cat = [c in category_cols for c in range(ncols)]
+        # characters a wrapped column holds on one line (0: not wrapped), as in _row_height
+        per_line = [max(int(w) - 2, 1) if c in wrap_cols else 0 for c, w in enumerate(widths)]
+        # one pass a row: the cell values and formats, and the lines its tallest cell needs
+        for row in rows:
+            values: list[Any] = list(row)  # changed below where a cell shows something else
+            styles: list[int] = []
+            style = styles.append
+            lines = 1
             for c, v in enumerate(row):
-                if c in category_cols and isinstance(v, tuple):  # (category id, text shown)
-                    ws.write_string(r, c, safe_cell(v[1]), self.cat[v[0]])
-                elif c in category_cols and isinstance(v, str) and v in self.cat:
-                    shown = (cell_text or {}).get(v, v)
-                    ws.write_string(r, c, safe_cell(shown), self.cat[v])
-                elif v is None or v == "":
-                    ws.write_blank(r, c, None, self.wrap if c in wrap_cols else self.text)
-                elif isinstance(v, bool):
-                    ws.write_string(r, c, "yes" if v else "no", self.text)
-                elif isinstance(v, (int, float)):
-                    ws.write_number(r, c, v, self.num)
+                if type(v) is not str and isinstance(v, str):
+                    v = values[c] = str(v)
+                if type(v) is str:
+                    if not v:
+                        values[c] = None
+                        style(plain[c])
+                        continue
+                    if is_cat[c] and v in cat:
+                        values[c] = shown.get(v, v)
+                        style(cat[v])
+                    else:
+                        style(plain[c])
+                    measured = v
+                elif type(v) is tuple and is_cat[c]:  # (category id, text shown)
+                    measured = values[c] = v[1]
+                    style(cat[v[0]])
+                    if not isinstance(measured, str):
+                        continue
                 else:
-                    ws.write_string(
-                        r, c, safe_cell(str(v)), self.wrap if c in wrap_cols else self.text
-                    )
-        for r, row in enumerate([header, *rows]):
-            height = _row_height(row, widths, wrap_cols if r else set(range(ncols)))
-            if height is not None:
-                ws.set_row(r, height)
-        ws.freeze_panes(1, 0)
-        ws.set_landscape()
-        ws.set_paper(9)  # A4; Letter users' printers scale to fit the width anyway
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(0)
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-        ws.print_area(0, 0, max(len(rows), 1), ncols - 1)
-        if rows:
-            ws.autofilter(0, 0, len(rows), ncols - 1)
+                    if v is None:
+                        style(plain[c])
+                    elif isinstance(v, bool):
+                        values[c] = "yes" if v else "no"
+                        style(text)
+                    elif isinstance(v, (int, float)):
+                        style(num)
+                    else:
+                        values[c] = str(v)
+                        style(plain[c])
+                    continue
+                width = per_line[c]
+                if "\n" in measured or (width and len(measured) > width):
+                    n = _lines(measured, width)
+                    lines = n if n > lines else lines
+            height = None if lines <= 1 else min(lines * _LINE_POINTS + 4.0, _MAX_ROW_POINTS)
+            if not ws.add_row(values, styles, height):
+                break  # past Excel's last row: the rest cannot be shown
+        ws.frozen_rows = 1
+        ws.landscape = True
+        ws.paper = 9  # A4; Letter users' printers scale to fit the width anyway
+        ws.fit_width = True  # one page wide, as many pages tall as needed
+        ws.print_titles = True
+        ws.margins = (0.4, 0.4, 0.5, 0.5)
+        ws.filter = bool(rows)
         return ws
 
     def table(self, name: str, t: Table, widths: list[float]) -> None:
@@ -199,8 +189,7 @@ class _Writer:
         self.sheet(name, t.header, rows, widths, set(t.category_cols), labels)
 
     def close(self) -> bytes:
-        self.wb.close()
-        return self.buf.getvalue()
+        return self.wb.save()
 
 
 def render_xlsx(analysis: Analysis, redact: bool = False) -> bytes:
