@@ -101,7 +101,7 @@ def column_letter(index: int) -> str:
 
 def _number(value: float) -> str:
     if isinstance(value, int):
-        return str(value)
+        return str(int(value))  # a bool as 1 or 0
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(value)
