@@ -218,3 +218,57 @@ def test_nothing_scrolls_sideways_on_screen_at_1280px(
     )
     assert href.startswith("#theme-") and page.locator(href).count() == 1
     page.screenshot(path=str(artifact(f"report-{which}-1280.png")), full_page=True)
+
+
+def test_a_large_figure_is_an_image_that_opens_lazily_and_prints(page: Any, tmp_path: Path) -> None:
+    """Past INLINE_FIGURE_BYTES the figure is the same SVG as an image in a data: URL (no DOM
+    node per cell): it decodes to exactly the figure, is loaded lazily (so it does not hold up
+    opening a long report), shows once scrolled to, and is printed."""
+    from urllib.parse import unquote
+
+    from triangulate.outputs import html as H
+    from triangulate.outputs.model import Figure, Heading, Report
+
+    cells = "".join(
+        f'<g><title>Theme {i}</title><rect x="10" y="{20 + 14 * i}" width="40" height="12" '
+        f'fill="#56B4E9"/><text x="30" y="{30 + 14 * i}">P</text></g>'
+        for i in range(4000)
+    )
+    height = 40 + 14 * 4000
+    svg = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="300" height="{height}" '
+        f'viewBox="0 0 300 {height}"><rect x="0" y="0" width="300" height="{height}" fill="#FFFFFF"/>'
+        f"{cells}</svg>"
+    )
+    assert len(svg) > H.INLINE_FIGURE_BYTES
+    rep = Report(
+        title="Large figure & <test>",
+        blocks=[
+            Heading(2, "Step 1", "one"),
+            Figure(
+                svg=svg,
+                caption="Convergence by theme & pair",
+                path="convergence.svg",
+                anchor="figure",
+            ),
+            Heading(2, "Step 2", "two"),
+        ],
+    )
+    text = H.render_html(rep)
+    assert "<svg" not in text and text.count('<div class="part">') == 2
+    url = re.search(r"<img class=\"figure\" loading=\"lazy\" src='([^']*)'", text)
+    assert url is not None
+    decoded = unquote(url.group(1).removeprefix("data:image/svg+xml,"))
+    assert decoded == svg.split("?>", 1)[1].strip()  # the same figure, namespace kept
+    path = tmp_path / "report.html"
+    path.write_text(text, encoding="utf-8")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(path.as_uri(), wait_until="load")
+    state = "(() => { const i = document.querySelector('img.figure'); return [i.complete && i.naturalHeight > 0, i.naturalWidth, i.naturalHeight, i.alt]; })()"
+    page.eval_on_selector("img.figure", "i => i.scrollIntoView()")
+    page.wait_for_function("document.querySelector('img.figure').naturalHeight > 0")
+    loaded, width, h, alt = page.evaluate(state)
+    assert loaded and (width, h) == (300, height) and alt == "Convergence by theme & pair"
+    pdf = page.pdf(format="A4", print_background=True)
+    assert len(pdf) > 10_000
