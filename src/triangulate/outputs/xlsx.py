@@ -118,43 +118,37 @@ class _Writer:
         # one pass a row: the cell values and formats, and the lines its tallest cell needs
         for row in rows:
             values: list[Any] = list(row)  # changed below where a cell shows something else
-            styles: list[int] = []
-            style = styles.append
+            styles = plain.copy()  # likewise
             lines = 1
             for c, v in enumerate(row):
-                if type(v) is not str and isinstance(v, str):
-                    v = values[c] = str(v)
-                if type(v) is str:
-                    if not v:
-                        values[c] = None
-                        style(plain[c])
+                if type(v) is not str:
+                    if isinstance(v, str):  # a str subclass: as its text
+                        v = values[c] = str(v)
+                    elif type(v) is tuple and is_cat[c]:  # (category id, text shown)
+                        styles[c] = cat[v[0]]
+                        v = values[c] = v[1]
+                        if isinstance(v, str) and v:
+                            n = _lines(v, per_line[c])
+                            lines = n if n > lines else lines
                         continue
-                    if is_cat[c] and v in cat:
-                        values[c] = shown.get(v, v)
-                        style(cat[v])
                     else:
-                        style(plain[c])
-                    measured = v
-                elif type(v) is tuple and is_cat[c]:  # (category id, text shown)
-                    measured = values[c] = v[1]
-                    style(cat[v[0]])
-                    if not isinstance(measured, str):
+                        if isinstance(v, bool):
+                            values[c] = "yes" if v else "no"
+                            styles[c] = text
+                        elif isinstance(v, (int, float)):
+                            styles[c] = num
+                        elif v is not None:
+                            values[c] = str(v)
                         continue
-                else:
-                    if v is None:
-                        style(plain[c])
-                    elif isinstance(v, bool):
-                        values[c] = "yes" if v else "no"
-                        style(text)
-                    elif isinstance(v, (int, float)):
-                        style(num)
-                    else:
-                        values[c] = str(v)
-                        style(plain[c])
+                if not v:
+                    values[c] = None
                     continue
+                if is_cat[c] and v in cat:
+                    values[c] = shown.get(v, v)
+                    styles[c] = cat[v]
                 width = per_line[c]
-                if "\n" in measured or (width and len(measured) > width):
-                    n = _lines(measured, width)
+                if "\n" in v or (width and len(v) > width):
+                    n = _lines(v, width)
                     lines = n if n > lines else lines
             height = None if lines <= 1 else min(lines * _LINE_POINTS + 4.0, _MAX_ROW_POINTS)
             if not ws.add_row(values, styles, height):
@@ -217,15 +211,16 @@ def render_xlsx(analysis: Analysis, redact: bool = False) -> bytes:
     labels = {c.id: c.label for c in protocol.categories}
     src = {s: project.source_label(s) for s in project.source_ids}
     rows: list[list[Any]] = []
+    # the id columns and the names shown for them
+    named = [
+        (i, theme_names if c == "theme" else group_names if c == "group" else src)
+        for i, c in enumerate(cols)
+        if c in ("theme", "group", "source_a", "source_b")
+    ]
     for r in matrix_rows(analysis):
         row: list[Any] = list(r)
-        for i, c in enumerate(cols):
-            if c == "theme":
-                row[i] = theme_names.get(r[i], r[i])
-            elif c == "group":
-                row[i] = group_names.get(r[i], r[i])
-            elif c in ("source_a", "source_b"):
-                row[i] = src.get(r[i], r[i])
+        for i, names in named:
+            row[i] = names.get(r[i], r[i])
         rows.append(row)
     widths = [
         28.0 if c in ("theme", "finding_a", "finding_b") else 40.0 if c == "rationale" else 16.0

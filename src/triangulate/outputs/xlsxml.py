@@ -37,14 +37,11 @@ _CT = "application/vnd.openxmlformats-officedocument."
 _ESCAPED_LITERAL = re.compile(r"_(x[0-9A-Fa-f]{4}_)")  # Excel would read it as an escape
 # characters XML 1.0 cannot hold (and lone surrogates, which UTF-8 cannot): each becomes a space
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SEPARATOR = "\x00"  # between the texts of a batch: XML cannot hold it, so no text has it
 
 
-def escape_text(text: str) -> str:
-    """Text for an element's content: characters XML cannot hold become spaces, ``& < >`` are
-    escaped, a carriage return is kept as a reference (a parser would read a raw one as a line
-    feed)."""
-    if _XML_ILLEGAL.search(text):
-        text = _XML_ILLEGAL.sub(" ", text)
+def _markup(text: str) -> str:
+    """``& < >`` escaped, a carriage return as a reference (a parser reads a raw one as ``\\n``)."""
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
@@ -54,6 +51,15 @@ def escape_text(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r", "&#13;")
     return text
+
+
+def escape_text(text: str) -> str:
+    """Text for an element's content: characters XML cannot hold become spaces, ``& < >`` are
+    escaped, a carriage return is kept as a reference (a parser would read a raw one as a line
+    feed)."""
+    if _XML_ILLEGAL.search(text):
+        text = _XML_ILLEGAL.sub(" ", text)
+    return _markup(text)
 
 
 def escape_attr(text: str) -> str:
@@ -71,10 +77,28 @@ def _shared_string(text: str) -> str:
         text = _XML_ILLEGAL.sub(" ", text)
     if "_x" in text:
         text = _ESCAPED_LITERAL.sub(r"_x005F_\1", text)
-    body = escape_text(text)
+    body = _markup(text)
     if text[:1].isspace() or text[-1:].isspace():
         return f'<si><t xml:space="preserve">{body}</t></si>'
     return f"<si><t>{body}</t></si>"
+
+
+def _shared_strings(texts: list[str]) -> list[str]:
+    """The ``<si>`` elements of ``texts``, escaped as one batch when none needs cleaning."""
+    joined = _SEPARATOR.join(texts)
+    if joined.count(_SEPARATOR) != len(texts) - 1 or _XML_ILLEGAL.search(
+        joined.replace(_SEPARATOR, "")
+    ):
+        return [_shared_string(t) for t in texts]  # a text to clean: one at a time
+    if "_x" in joined:
+        joined = _ESCAPED_LITERAL.sub(r"_x005F_\1", joined)
+    bodies = _markup(joined).split(_SEPARATOR)
+    return [
+        f'<si><t xml:space="preserve">{body}</t></si>'
+        if text[:1].isspace() or text[-1:].isspace()
+        else f"<si><t>{body}</t></si>"
+        for text, body in zip(texts, bodies)
+    ]
 
 
 def clip_string(text: str) -> str:
@@ -177,7 +201,9 @@ class Sheet:
             parts.append(f'<row r="{r}">')
         else:
             parts.append(f'<row r="{r}" ht="{_points(height)}" customHeight="1">')
-        get = self.book.strings.get
+        book = self.book
+        get = book.strings.get
+        text_cell, blank_cell, number_cell = book.cell_attrs
         rs = str(r)
         add = parts.append
         others = 0  # cells that are not strings
@@ -186,29 +212,29 @@ class Sheet:
                 i = get(v)
                 if i is None:
                     i = self._new_string(v)
-                add(f'{col}{rs}" s="{s}" t="s"><v>{i}</v></c>')
+                add(f"{col}{rs}{text_cell[s]}{i}</v></c>")
             elif isinstance(v, str):  # a str subclass: stored as a plain str
                 i = get(v)
                 if i is None:
                     i = self._new_string(str(v))
-                add(f'{col}{rs}" s="{s}" t="s"><v>{i}</v></c>')
+                add(f"{col}{rs}{text_cell[s]}{i}</v></c>")
             elif v is None or (isinstance(v, float) and not math.isfinite(v)):
                 others += 1
-                add(f'{col}{rs}" s="{s}"/>')
+                add(f"{col}{rs}{blank_cell[s]}")
             else:
                 others += 1
-                add(f'{col}{rs}" s="{s}"><v>{_number(v)}</v></c>')
+                add(f"{col}{rs}{number_cell[s]}{_number(v)}</v></c>")
         add("</row>")
-        self.book.string_count += min(len(values), self.ncols) - others
+        book.string_count += min(len(values), self.ncols) - others
         return True
 
-    def _new_string(self, text: str) -> int:
-        """The shared-string index of a text not seen before (cut to Excel's limit)."""
+    def _new_string(self, text: str) -> str:
+        """The shared-string index (as text) of a text not seen before, cut to Excel's limit."""
         book = self.book
         clipped = clip_string(text)
         i = book.strings.get(clipped)
         if i is None:
-            i = len(book.string_list)
+            i = str(len(book.string_list))
             book.string_list.append(clipped)
             book.strings[clipped] = i
         book.strings[text] = i
@@ -281,8 +307,11 @@ class Workbook:
         self.created = created
         self.sheets: list[Sheet] = []
         self.formats: list[Format] = [Format()]  # xf 0: the default
-        self.strings: dict[str, int] = {}
+        self.strings: dict[str, str] = {}  # text -> its index in string_list, as text
         self.string_list: list[str] = []
+        # each format's cell markup after the reference: text (up to the index), blank, number
+        self.cell_attrs: tuple[list[str], list[str], list[str]] = ([], [], [])
+        self._add_cell_attrs(0)
         self.string_count = 0
 
     def add_format(self, fmt: Format) -> int:
@@ -290,7 +319,14 @@ class Workbook:
         if fmt in self.formats:
             return self.formats.index(fmt)
         self.formats.append(fmt)
+        self._add_cell_attrs(len(self.formats) - 1)
         return len(self.formats) - 1
+
+    def _add_cell_attrs(self, s: int) -> None:
+        text, blank, number = self.cell_attrs
+        text.append(f'" s="{s}" t="s"><v>')
+        blank.append(f'" s="{s}"/>')
+        number.append(f'" s="{s}"><v>')
 
     def add_sheet(self, name: str, widths: Sequence[float]) -> Sheet:
         sheet = Sheet(self, name, widths)
@@ -382,7 +418,7 @@ class Workbook:
             f'<sst xmlns="{_NS_MAIN}" count="{self.string_count}"'
             f' uniqueCount="{len(self.string_list)}">',
         ]
-        out += [_shared_string(s) for s in self.string_list]
+        out += _shared_strings(self.string_list)
         out.append("</sst>")
         return "".join(out)
 
