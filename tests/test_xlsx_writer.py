@@ -236,6 +236,7 @@ def test_every_part_parses_and_follows_schema_order(sample: tuple[Any, Path]) ->
         for info in zf.infolist():
             assert info.date_time == (1980, 1, 1, 0, 0, 0)
             assert info.compress_type == zipfile.ZIP_DEFLATED
+            assert info.create_system == 0  # not the writing system's: same bytes anywhere
         types = ElementTree.fromstring(zf.read("[Content_Types].xml"))
         overridden = {e.get("PartName") for e in types if local(e.tag) == "Override"}
         assert overridden == {"/" + n for n in names if not n.endswith(".rels")} - {

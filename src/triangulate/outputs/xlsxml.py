@@ -552,6 +552,6 @@ class Workbook:
             for name, text in parts:
                 info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o600 << 16
+                info.create_system = 0  # the same bytes whichever system writes them
                 zf.writestr(info, text.encode("utf-8"), compresslevel=1)
         return buf.getvalue()
