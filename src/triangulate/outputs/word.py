@@ -1,4 +1,4 @@
-"""report.docx: the publication tables as a Word document (python-docx).
+"""report.docx: the publication tables as a Word document (written by ``outputs/docxml.py``).
 
 Title, the draft notice when there is one, the convergence coding matrix and the joint display as
 Word tables (labels, not ids; header rows repeat on every page; rows never split across pages; each
@@ -9,39 +9,20 @@ are the bytes: fixed document properties and zip entry times.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
-from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from triangulate.outputs.docxml import DocxWriter
+from triangulate.outputs.docxml import xml_text as _xml_text
 from triangulate.outputs.model import Heading, Notice, Para, Report, Table
 
 if TYPE_CHECKING:
     from triangulate.outputs.palette import CategoryStyle
 
-FIXED_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+FIXED_TIME = datetime(2000, 1, 1)  # the documents' created and modified time (UTC)
 FONT = "Arial"
-
-
-def fixed_zip(data: bytes, edit: dict[str, Callable[[str], str]] | None = None) -> bytes:
-    """The same zip with every entry's time fixed, entries in their original order, and the
-    entries named in ``edit`` rewritten (as UTF-8 text) by the function given for each."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            body = src.read(info.filename)
-            if edit and info.filename in edit:
-                body = edit[info.filename](body.decode("utf-8")).encode("utf-8")
-            dst.writestr(fixed, body)
-    return out.getvalue()
 
 
 def _publication(rep: Report, kind: str) -> Table | None:
@@ -64,14 +45,7 @@ def _methods(rep: Report) -> list[str]:
     return paras
 
 
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def _xml_text(text: str) -> str:
-    """Text a Word document can hold: characters XML 1.0 forbids (control characters from the
-    data, lone surrogates) become a space instead of stopping the whole run (issue 13)."""
-    return _XML_ILLEGAL.sub(" ", text)
 
 
 def _x(text: str) -> str:
@@ -167,100 +141,35 @@ def _table_xml(t: Table, styles: dict[str, CategoryStyle], width_twips: int) -> 
     return "".join(out)
 
 
-def _table(
-    doc: Any, t: Table, styles: dict[str, CategoryStyle], width_twips: int, tables: list[str]
-) -> None:
-    """A caption, a placeholder paragraph for the table, and the note.
-
-    The table itself is WordprocessingML built as text and put in place of the placeholder in the
-    saved document.xml (``_place_tables``): python-docx's cell API, and even moving a parsed
-    table into the document, take seconds at thousands of rows.
-    """
-    from docx.shared import Pt
-
-    cap = doc.add_paragraph()
-    if t.caption:
-        run = cap.add_run(_xml_text(t.caption))
-        run.bold = True
-        run.font.name = FONT
-    doc.add_paragraph(_token(len(tables)))
-    tables.append(_table_xml(t, styles, width_twips))
-    if t.note:
-        note = doc.add_paragraph()
-        run = note.add_run(_xml_text(t.note))
-        run.font.size = Pt(8)
-        run.font.name = FONT
-
-
-def _token(k: int) -> str:
-    return f"TRIANGULATE-TABLE-PLACEHOLDER-{k}"
-
-
-def _place_tables(document_xml: str, tables: list[str]) -> str:
-    for k, xml in enumerate(tables):
-        at = document_xml.index(_token(k) + "<")
-        start = max(document_xml.rfind("<w:p>", 0, at), document_xml.rfind("<w:p ", 0, at))
-        end = document_xml.index("</w:p>", at) + len("</w:p>")
-        document_xml = document_xml[:start] + xml + document_xml[end:]
-    return document_xml
-
-
 def render_docx(rep: Report) -> bytes:
-    from docx import Document
-    from docx.enum.section import WD_ORIENT, WD_SECTION
-    from docx.shared import Pt
-
-    doc = Document()
-    tables: list[str] = []
-    normal = doc.styles["Normal"]
-    normal.font.name = FONT
-    normal.font.size = Pt(10)
-    props = doc.core_properties
-    props.title = _xml_text(rep.title)[:255]  # Word refuses a longer core property (fuzzing)
-    props.author = "triangulate"
-    props.last_modified_by = "triangulate"
-    props.comments = "Publication tables written by triangulate"
-    props.created = FIXED_TIME.replace(tzinfo=None)
-    props.modified = FIXED_TIME.replace(tzinfo=None)
-    props.revision = 1
-    doc.add_heading(_xml_text(rep.title), level=1)
+    doc = DocxWriter(font=FONT, size=10.0)
+    doc.title = _xml_text(rep.title)[:255]  # Word refuses a longer core property (fuzzing)
+    doc.author = "triangulate"
+    doc.comments = "Publication tables written by triangulate"
+    doc.created = FIXED_TIME
+    doc.heading(rep.title, level=1)
     for b in rep.blocks:
         if isinstance(b, Notice):
-            p = doc.add_paragraph()
-            run = p.add_run(_xml_text(b.text))
-            run.bold = True
-    doc.add_paragraph(
-        _xml_text(
-            "Tables for a manuscript: the convergence coding matrix and the joint display (labels as "
-            "in the report; ids in the CSV files). Category marks: "
-            + "; ".join(f"{s.mark} = {s.label}" for s in rep.styles.values())
-            + "."
-        )
+            doc.paragraph(b.text, bold=True)
+    doc.paragraph(
+        "Tables for a manuscript: the convergence coding matrix and the joint display (labels as "
+        "in the report; ids in the CSV files). Category marks: "
+        + "; ".join(f"{s.mark} = {s.label}" for s in rep.styles.values())
+        + "."
     )
     for kind in ("matrix", "joint"):
         t = _publication(rep, kind)
         if t is None:
             continue
-        section = doc.add_section(WD_SECTION.NEW_PAGE)
-        if len(t.header) > 4:  # wide: a landscape section
-            section.orientation = WD_ORIENT.LANDSCAPE
-            w, h = section.page_width, section.page_height
-            if w is not None and h is not None and w < h:
-                section.page_width, section.page_height = h, w
-        usable = (
-            (section.page_width or 0) - (section.left_margin or 0) - (section.right_margin or 0)
-        )
-        _table(doc, t, rep.styles, int(usable / 635), tables)  # EMU to twips
+        doc.new_section(landscape=len(t.header) > 4)  # wide: a landscape section
+        doc.paragraph(t.caption, bold=True, font=FONT)
+        doc.raw(_table_xml(t, rep.styles, doc.usable_width))
+        if t.note:
+            doc.paragraph(t.note, font=FONT, size=8.0)
     methods = _methods(rep)
     if methods:
-        section = doc.add_section(WD_SECTION.NEW_PAGE)
-        section.orientation = WD_ORIENT.PORTRAIT
-        w, h = section.page_width, section.page_height
-        if w is not None and h is not None and w > h:
-            section.page_width, section.page_height = h, w
-        doc.add_heading("Methods", level=2)
+        doc.new_section(landscape=False)
+        doc.heading("Methods", level=2)
         for text in methods:
-            doc.add_paragraph(_xml_text(text))
-    buf = io.BytesIO()
-    doc.save(buf)
-    return fixed_zip(buf.getvalue(), {"word/document.xml": lambda x: _place_tables(x, tables)})
+            doc.paragraph(text)
+    return doc.save()
