@@ -778,9 +778,9 @@ def _read_jsonl(raw: bytes, shown: str, rows: bool = True) -> tuple[Table | None
     objs: list[dict[str, Any]] = []
     lines = text.splitlines()
     for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
         s = line.strip(_JSON_SPACE)
+        if not s or not s.strip():  # a blank line (any white space), skipped
+            continue
         try:
             obj, end = scan(s, 0)
             ok = end == len(s)
@@ -808,8 +808,9 @@ def _read_jsonl(raw: bytes, shown: str, rows: bool = True) -> tuple[Table | None
                     )
                 )
                 continue
-        obj, scrubbed = scrub_json_line(obj, line, Location(shown, line=lineno))
-        findings += scrubbed
+        if "\\u" in line:  # only an escape can give half a character (checked per line: cheap)
+            obj, scrubbed = scrub_json_line(obj, line, Location(shown, line=lineno))
+            findings += scrubbed
         if obj.__class__ is not dict and not isinstance(obj, dict):
             findings.append(
                 error(
