@@ -65,11 +65,22 @@ def _bad_rows(values: Sequence[Any], limit: int) -> list[int]:
 def control_character_findings(data: SourceData) -> list[Finding]:
     found: list[tuple[int, str]] = []
     if data.is_excerpts and data._columns is None:
-        # rows as read (building the columns here would fix codes a later step may still rename)
-        for r in data.excerpts:
-            for name in ("excerpt_id", "participant", "code", "text"):
-                if has_controls(getattr(r, name)):
-                    found.append((r.row, name))
+        # rows as read (building the columns here would fix codes a later step may still rename);
+        # a chunk of rows is checked as one text first (fields joined by a space, so that no
+        # carriage return can pair with the next field's newline), the rare bad chunk cell by cell
+        rows = data.excerpts
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start : start + _CHUNK]
+            if not has_controls(
+                " ".join(f for r in chunk for f in (r.excerpt_id, r.participant, r.code, r.text))
+            ):
+                continue
+            for r in chunk:
+                for name in ("excerpt_id", "participant", "code", "text"):
+                    if has_controls(getattr(r, name)):
+                        found.append((r.row, name))
+                if len(found) >= MAX_FINDINGS:
+                    break
             if len(found) >= MAX_FINDINGS:
                 break
     elif data.is_excerpts:
