@@ -316,5 +316,5 @@ class DocxWriter:
                 info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.create_system = 0  # the same bytes whichever system writes them
-                zf.writestr(info, text.encode("utf-8"), compresslevel=6)
+                zf.writestr(info, text.encode("utf-8"), compresslevel=1)
         return buf.getvalue()
