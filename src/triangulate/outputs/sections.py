@@ -155,8 +155,11 @@ def assessment_blocks(analysis: Analysis) -> list[Table | Para | Bullets]:
         )
     if project.codebook.groups:
         rows = []
+        by_group: dict[str, list[Unit]] = {}
+        for u in units:
+            by_group.setdefault(u.group or "", []).append(u)
         for g in project.codebook.groups:
-            gu = [u for u in units if u.group == g.id]
+            gu = by_group.get(g.id, [])
             if gu:
                 rows.append([g.label or g.id, *_count_cells(analysis, gu)])
         nogroup = [u for u in units if not u.group]
@@ -185,8 +188,11 @@ def assessment_blocks(analysis: Analysis) -> list[Table | Para | Bullets]:
     )
     if len(project.source_ids) >= 3:
         lines = []
+        by_theme: dict[str, list[Unit]] = {}
+        for u in units:
+            by_theme.setdefault(u.theme.id, []).append(u)
         for t in project.codebook.themes:
-            tu = [u for u in units if u.theme.id == t.id]
+            tu = by_theme.get(t.id, [])
             if not tu:
                 continue
             parts = []
@@ -224,6 +230,12 @@ def completeness_blocks(analysis: Analysis) -> list[Heading | Para | Bullets | T
             ("All themes (the codebook lists no research questions)", [t.id for t in cb.themes])
         )
     sources = project.source_ids
+    # the sources whose silence on a theme is "not collected" (one pass, not one per theme)
+    not_collected: set[tuple[str, int]] = {
+        (u.theme.id, id(u.silent_source))
+        for u in analysis.units
+        if u.silence == "not_collected" and u.silent_source is not None
+    }
     for title, tids in groups:
         out.append(Heading(3, title))
         if not tids:
@@ -239,11 +251,7 @@ def completeness_blocks(analysis: Analysis) -> list[Heading | Para | Bullets | T
                     cover.append("yes")
                 elif ts.measured_zero:
                     cover.append("measured at 0%")
-                elif any(
-                    u.silence == "not_collected" and u.silent_source is ts
-                    for u in analysis.units
-                    if u.theme.id == tid
-                ):
+                elif (tid, id(ts)) in not_collected:
                     cover.append("not collected")
                 else:
                     cover.append("no")

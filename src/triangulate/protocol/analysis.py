@@ -333,10 +333,12 @@ class Analysis:
     # ------------------------------------------------------------------ labels, never ids in prose
 
     def theme_label(self, tid: str) -> str:
-        for t in self.project.codebook.themes:
-            if t.id == tid:
-                return t.display
-        return tid
+        labels = self.__dict__.get("_theme_labels")
+        if labels is None or len(labels) != len(self.project.codebook.themes):
+            labels = self.__dict__["_theme_labels"] = {
+                t.id: t.display for t in reversed(self.project.codebook.themes)
+            }  # reversed: the first theme with an id wins, as the scan did
+        return str(labels.get(tid, tid))
 
     def source_label(self, sid: str) -> str:
         return self.project.source_label(sid)
