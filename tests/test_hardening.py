@@ -811,3 +811,44 @@ def test_a_very_long_title_does_not_stop_the_word_output(builder: ProjectBuilder
     r = invoke(["run", "."], cwd=project)
     assert r.exit_code == 0, str(r)
     assert (project / "out" / "manifest.json").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_any_moment_of_run_exits_130_or_finishes(tmp_path: Path) -> None:
+    """SIGINT sent at moments spread over a whole `run` (loading, analysing, writing, shutting
+    down): the exit status is 130 (interrupted) or 0 (it had finished), never a death by signal,
+    and a manifest is only there when every output it lists is complete.
+
+    The moments start once the interpreter has started (timed with ``--version``): before any of
+    the tool's code runs, Python's own start-up answers Ctrl-C, which no program can change."""
+    import shutil
+    import signal
+    import time
+
+    from conftest import SAMPLE
+
+    from triangulate.outputs.manifest import check_manifest
+
+    project = tmp_path / "p"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("out"))
+    script = Path(sys.executable).parent / "triangulate"  # the command as users run it
+    if not script.exists():
+        pytest.skip("no triangulate script beside this Python")
+    cmd = [str(script), "run", str(project), "--quiet"]
+    started = time.perf_counter()
+    subprocess.run([str(script), "--version"], capture_output=True)
+    startup = time.perf_counter() - started
+    started = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, check=True)
+    whole = time.perf_counter() - started
+    for k in range(10):
+        shutil.rmtree(project / "out", ignore_errors=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(startup + (whole - startup) * 1.1 * k / 9)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode in (0, 130), (k, proc.returncode, err.decode()[-500:])
+        if (project / "out" / "manifest.json").exists():
+            assert check_manifest(project / "out") == [], k  # names, sizes and hashes all hold
+        if proc.returncode == 0:
+            assert check_manifest(project / "out") == [], k

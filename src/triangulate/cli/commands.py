@@ -1438,6 +1438,15 @@ def main(argv: list[str] | None = None) -> None:
             "Please report it with the traceback above."
         )
         code = 3
+    # The outcome is decided and everything is written: a Ctrl-C now, while the interpreter shuts
+    # down (joining a reader's worker threads at exit), must not turn it into a death by signal.
+    for _ in range(2):  # a Ctrl-C still pending is raised by signal.signal itself: set it again
+        try:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+            break
+        except KeyboardInterrupt:
+            code = code or 130
     try:
         sys.stdout.flush()
     except BrokenPipeError:
