@@ -826,7 +826,6 @@ def test_ctrl_c_at_any_moment_of_run_exits_130_or_finishes(tmp_path: Path) -> No
     import time
 
     from conftest import SAMPLE
-
     from triangulate.outputs.manifest import check_manifest
 
     project = tmp_path / "p"
