@@ -1172,7 +1172,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize(
     ("module", "name"),
     [
-        ("triangulate.outputs.write", "render_html"),
+        ("triangulate.outputs.write", "render_html_bytes"),
         ("triangulate.outputs.write", "render_markdown"),
         ("triangulate.outputs.xlsx", "render_xlsx"),
         ("triangulate.outputs.write", "summary_json"),
@@ -1210,7 +1210,7 @@ def test_a_renderer_crash_leaves_the_old_outputs_intact(
             "report.html",
         )
     target = {
-        "render_html": "report.html",
+        "render_html_bytes": "report.html",
         "render_markdown": "report.md",
         "render_xlsx": "convergence_matrix.xlsx",
         "summary_json": "summary.json",

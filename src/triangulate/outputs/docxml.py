@@ -139,10 +139,14 @@ class DocxWriter:
     def heading(self, text: str, level: int) -> None:
         self.paragraph(text, style=f"Heading{level}")
 
-    def raw(self, xml: str) -> None:
-        """Block-level WordprocessingML made elsewhere (a ``w:tbl``), put in as it is."""
+    def raw(self, xml: str | list[str]) -> None:
+        """Block-level WordprocessingML made elsewhere (a ``w:tbl``), put in as it is (a list:
+        its pieces in order)."""
         self._last = None
-        self._body.append(xml)
+        if isinstance(xml, str):
+            self._body.append(xml)
+        else:
+            self._body.extend(xml)
 
     def new_section(self, landscape: bool = False) -> None:
         """End the current section (its properties go into its last paragraph, or an empty
@@ -156,13 +160,13 @@ class DocxWriter:
         self._last = None
         self.landscape = landscape
 
-    def _document(self) -> str:
-        return (
-            f'{_XML}<w:document xmlns:w="{W_NS}" xmlns:r="{_R_NS}"><w:body>'
-            + "".join(self._body)
-            + _section_props(self.landscape)
-            + "</w:body></w:document>"
-        )
+    def _document(self) -> list[str]:
+        """document.xml in pieces, written to the archive one batch at a time (never joined)."""
+        return [
+            f'{_XML}<w:document xmlns:w="{W_NS}" xmlns:r="{_R_NS}"><w:body>',
+            *self._body,
+            _section_props(self.landscape) + "</w:body></w:document>",
+        ]
 
     def _styles(self) -> str:
         base = fonts(self.font)
@@ -311,10 +315,16 @@ class DocxWriter:
             ("word/settings.xml", self._settings()),
         )
         buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as zf:
+        with zipfile.ZipFile(buf, "w", compresslevel=1) as zf:
             for name, text in parts:
                 info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.create_system = 0  # the same bytes whichever system writes them
-                zf.writestr(info, text.encode("utf-8"), compresslevel=1)
+                if isinstance(text, str):
+                    zf.writestr(info, text.encode("utf-8"), compresslevel=1)
+                    continue
+                info._compresslevel = 1  # type: ignore[attr-defined]  # what writestr sets
+                with zf.open(info, "w") as member:
+                    for start in range(0, len(text), 2048):
+                        member.write("".join(text[start : start + 2048]).encode("utf-8"))
         return buf.getvalue()

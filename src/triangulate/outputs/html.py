@@ -259,6 +259,18 @@ def _block(rep: Report, blocks: list[Block], out: list[str]) -> None:
 
 
 def render_html(rep: Report) -> str:
+    return "\n".join(_html_parts(rep)) + "\n"
+
+
+def render_html_bytes(rep: Report) -> bytes:
+    """The page as UTF-8, encoded a piece at a time: a large report's text never exists whole as
+    a string (with curly quotes that is two bytes a character) next to its encoding."""
+    from triangulate.files import encode_text
+
+    return b"\n".join([encode_text(p) for p in _html_parts(rep)]) + b"\n"
+
+
+def _html_parts(rep: Report) -> list[str]:
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -290,4 +302,4 @@ def render_html(rep: Report) -> str:
                 out.append("</div>")
             start = k
     out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return out

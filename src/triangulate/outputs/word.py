@@ -116,7 +116,9 @@ def _category_xml(text: str, styles: dict[str, CategoryStyle]) -> str:
     return _cell_xml(runs, fill)
 
 
-def _table_xml(t: Table, styles: dict[str, CategoryStyle], width_twips: int) -> str:
+def _table_xml(t: Table, styles: dict[str, CategoryStyle], width_twips: int) -> list[str]:
+    """The table as WordprocessingML, one piece a row (kept apart: at 12,000 rows the joined
+    text, its copy in the document and its UTF-8 encoding were 100 MB at once)."""
     n = len(t.header)
     col = max(width_twips // max(n, 1), 400)
     out = [
@@ -138,7 +140,7 @@ def _table_xml(t: Table, styles: dict[str, CategoryStyle], width_twips: int) -> 
         ]
         out.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>" + "".join(cells) + "</w:tr>")
     out.append("</w:tbl>")
-    return "".join(out)
+    return out
 
 
 def render_docx(rep: Report) -> bytes:

@@ -13,7 +13,7 @@ from triangulate.files import (
     remove_stale_temps,
 )
 from triangulate.outputs.figure import render_svg
-from triangulate.outputs.html import render_html
+from triangulate.outputs.html import render_html_bytes
 from triangulate.outputs.manifest import remove_manifest, write_manifest
 from triangulate.outputs.markdown import render_markdown
 from triangulate.outputs.report import build_report
@@ -80,7 +80,7 @@ def _write_all(
     rep = build_report(analysis, redact=redact)
     atomic_write_text(out / "report.md", render_markdown(rep))
     step(4)
-    atomic_write_text(out / "report.html", render_html(rep))
+    atomic_write_bytes(out / "report.html", render_html_bytes(rep))
     step(5)
     atomic_write_bytes(out / "convergence_matrix.xlsx", render_xlsx(analysis, redact))
     step(6)
