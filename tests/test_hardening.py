@@ -851,3 +851,20 @@ def test_ctrl_c_at_any_moment_of_run_exits_130_or_finishes(tmp_path: Path) -> No
             assert check_manifest(project / "out") == [], k  # names, sizes and hashes all hold
         if proc.returncode == 0:
             assert check_manifest(project / "out") == [], k
+
+
+def test_main_run_in_process_leaves_the_callers_ctrl_c_alone(tmp_path: Path) -> None:
+    """main() ignores Ctrl-C during shutdown only as the command itself: called with arguments in
+    another program's process (a script, this test suite) it must not leave SIGINT ignored, which
+    every process started afterwards would inherit (a terminal review that Ctrl-C cannot stop)."""
+    import shutil
+    import signal
+
+    from conftest import SAMPLE
+
+    project = tmp_path / "p"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("out"))
+    before = signal.getsignal(signal.SIGINT)
+    assert invoke(["validate", str(project)]).exit_code == 0
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+    signal.signal(signal.SIGINT, before)

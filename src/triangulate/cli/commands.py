@@ -1440,7 +1440,9 @@ def main(argv: list[str] | None = None) -> None:
         code = 3
     # The outcome is decided and everything is written: a Ctrl-C now, while the interpreter shuts
     # down (joining a reader's worker threads at exit), must not turn it into a death by signal.
-    for _ in range(2):  # a Ctrl-C still pending is raised by signal.signal itself: set it again
+    # Only for the command itself (argv None): a caller running main() in its own process keeps its
+    # handler, and the processes it starts do not inherit an ignored Ctrl-C.
+    for _ in range(2 if argv is None else 0):  # a pending Ctrl-C is raised by signal.signal: again
         try:
             with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
