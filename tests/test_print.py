@@ -272,3 +272,55 @@ def test_a_large_figure_is_an_image_that_opens_lazily_and_prints(page: Any, tmp_
     assert loaded and (width, h) == (300, height) and alt == "Convergence by theme & pair"
     pdf = page.pdf(format="A4", print_background=True)
     assert len(pdf) > 10_000
+
+
+def test_a_theme_link_in_a_large_report_lands_on_its_evidence(page: Any, tmp_path: Path) -> None:
+    """In a report of hundreds of themes (parts laid out only when in view), following a theme's
+    link from the matrix, on a freshly opened page, puts that theme's evidence at the top of the
+    window. With every closed <details> sized by an estimate instead, the first jump landed 1,700
+    pixels off (on theme 146 for theme 100)."""
+    from triangulate.outputs import html as H
+    from triangulate.outputs.model import Bullets, Details, Heading, Para, Report, Table
+
+    n = 600
+    anchors = [f"theme-t{i:04d}" for i in range(n)]
+    matrix = Table(
+        ["Theme", "Sources", "Category"],
+        [[f"Theme {i}", "A / B", "note"] for i in range(n)],
+        caption="Convergence coding matrix",
+        anchor="convergence-coding-matrix",
+        link_col=0,
+        row_links=anchors,
+        kind="matrix",
+    )
+    evidence = [
+        Details(
+            f"Theme {i}: evidence",
+            [
+                Para(f"Definition of theme {i}."),
+                Bullets([f"excerpt {k} of theme {i}" for k in range(6)]),
+            ],
+            anchor=anchors[i],
+        )
+        for i in range(n)
+    ]
+    rep = Report(
+        title="Large",
+        blocks=[
+            Heading(2, "Step 2", "convergence-coding"),
+            matrix,
+            Heading(2, "Evidence by theme", "evidence"),
+            *evidence,
+        ],
+    )
+    path = tmp_path / "report.html"
+    path.write_text(H.render_html(rep), encoding="utf-8")
+    for k in (10, 250, 450):  # (the last themes cannot scroll to the top of the window)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(path.as_uri(), wait_until="load")
+        link = page.locator("#convergence-coding-matrix a").nth(k)
+        link.scroll_into_view_if_needed()
+        link.click()
+        page.wait_for_timeout(300)
+        top = page.evaluate(f"document.getElementById('{anchors[k]}').getBoundingClientRect().top")
+        assert -5 <= top <= 60, (k, top)

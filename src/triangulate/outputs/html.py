@@ -58,7 +58,7 @@ details{border:1px solid #ddd;border-radius:4px;padding:.2rem .6rem;margin:.4rem
 details>summary{cursor:pointer;font-weight:600}
 details[open]>summary{margin-bottom:.4rem}
 figure{margin:1rem 0}figure svg,figure img.figure{max-width:100%;height:auto}figcaption{font-size:.85rem;color:#333}
-@media screen{.part,.tablewrap,details{content-visibility:auto;contain-intrinsic-size:auto 600px}.part{contain-intrinsic-size:auto 1500px}}
+@media screen{.part,.tablewrap{content-visibility:auto;contain-intrinsic-size:auto 600px}.part{contain-intrinsic-size:auto 1500px}}
 @page{margin:14mm 12mm}
 @page wide{size:landscape;margin:12mm 10mm}
 @media print{
