@@ -16,14 +16,21 @@ left and right), which earlier versions of ``report.docx`` used.
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
 from datetime import datetime
 
-from triangulate.outputs.xlsxml import escape_text
+from triangulate.outputs.opc import CT as _CT
+from triangulate.outputs.opc import PKG_REL as _PKG_REL
+from triangulate.outputs.opc import REL as _REL
+from triangulate.outputs.opc import XML_DECL as _XML
+from triangulate.outputs.opc import XML_ILLEGAL as _XML_ILLEGAL
+from triangulate.outputs.opc import (
+    content_types,
+    core_properties,
+    escape_text,
+    root_rels,
+    write_package,
+)
 
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 PAGE_SHORT = 12240  # US Letter, twips (8.5 in)
 PAGE_LONG = 15840  # 11 in
 MARGIN_TB = 1440
@@ -31,15 +38,9 @@ MARGIN_LR = 1800
 HEADER_FOOTER = 720
 HEADING_FONT = "Cambria"
 
-_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-_CT = "application/vnd.openxmlformats-officedocument."
 _WORD_URI = "http://schemas.microsoft.com/office/word"
-# characters XML 1.0 cannot hold (and lone surrogates, which UTF-8 cannot)
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_text(text: str) -> str:
@@ -236,23 +237,7 @@ class DocxWriter:
         )
 
     def _core(self) -> str:
-        when = self.created.strftime("%Y-%m-%dT%H:%M:%SZ")
-        return (
-            f"{_XML}<cp:coreProperties"
-            ' xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
-            ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
-            ' xmlns:dcterms="http://purl.org/dc/terms/"'
-            ' xmlns:dcmitype="http://purl.org/dc/dcmitype/"'
-            ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            f"<dc:title>{escape_text(self.title)}</dc:title>"
-            f"<dc:creator>{escape_text(self.author)}</dc:creator>"
-            f"<dc:description>{escape_text(self.comments)}</dc:description>"
-            f"<cp:lastModifiedBy>{escape_text(self.author)}</cp:lastModifiedBy>"
-            "<cp:revision>1</cp:revision>"
-            f'<dcterms:created xsi:type="dcterms:W3CDTF">{when}</dcterms:created>'
-            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{when}</dcterms:modified>'
-            "</cp:coreProperties>"
-        )
+        return core_properties(self.title, self.author, self.comments, self.created, revision=1)
 
     def _app(self) -> str:
         return (
@@ -266,31 +251,17 @@ class DocxWriter:
 
     @staticmethod
     def _content_types() -> str:
-        overrides = (
-            ("/word/document.xml", f"{_CT}wordprocessingml.document.main+xml"),
-            ("/word/styles.xml", f"{_CT}wordprocessingml.styles+xml"),
-            ("/word/settings.xml", f"{_CT}wordprocessingml.settings+xml"),
-            ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
-            ("/docProps/app.xml", f"{_CT}extended-properties+xml"),
-        )
-        return (
-            f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" '
-            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            + "".join(f'<Override PartName="{p}" ContentType="{t}"/>' for p, t in overrides)
-            + "</Types>"
-        )
-
-    @staticmethod
-    def _root_rels() -> str:
-        return (
-            f'{_XML}<Relationships xmlns="{_PKG_REL}">'
-            f'<Relationship Id="rId1" Type="{_REL}officeDocument" Target="word/document.xml"/>'
-            f'<Relationship Id="rId2" Type="{_PKG_REL}/metadata/core-properties" '
-            'Target="docProps/core.xml"/>'
-            f'<Relationship Id="rId3" Type="{_REL}extended-properties" Target="docProps/app.xml"/>'
-            "</Relationships>"
+        return content_types(
+            (
+                ("/word/document.xml", f"{_CT}wordprocessingml.document.main+xml"),
+                ("/word/styles.xml", f"{_CT}wordprocessingml.styles+xml"),
+                ("/word/settings.xml", f"{_CT}wordprocessingml.settings+xml"),
+                (
+                    "/docProps/core.xml",
+                    "application/vnd.openxmlformats-package.core-properties+xml",
+                ),
+                ("/docProps/app.xml", f"{_CT}extended-properties+xml"),
+            )
         )
 
     @staticmethod
@@ -306,7 +277,7 @@ class DocxWriter:
         """The document as .docx bytes: the same input gives the same bytes."""
         parts = (
             ("[Content_Types].xml", self._content_types()),
-            ("_rels/.rels", self._root_rels()),
+            ("_rels/.rels", root_rels("word/document.xml")),
             ("docProps/core.xml", self._core()),
             ("docProps/app.xml", self._app()),
             ("word/document.xml", self._document()),
@@ -314,17 +285,4 @@ class DocxWriter:
             ("word/styles.xml", self._styles()),
             ("word/settings.xml", self._settings()),
         )
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", compresslevel=1) as zf:
-            for name, text in parts:
-                info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = 0  # the same bytes whichever system writes them
-                if isinstance(text, str):
-                    zf.writestr(info, text.encode("utf-8"), compresslevel=1)
-                    continue
-                info._compresslevel = 1  # type: ignore[attr-defined]  # what writestr sets
-                with zf.open(info, "w") as member:
-                    for start in range(0, len(text), 2048):
-                        member.write("".join(text[start : start + 2048]).encode("utf-8"))
-        return buf.getvalue()
+        return write_package(parts)

@@ -13,12 +13,24 @@ a surrogate pair), and rows past 1,048,576 are left out.
 
 from __future__ import annotations
 
-import io
 import math
 import re
-import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from triangulate.outputs.opc import CT as _CT
+from triangulate.outputs.opc import PKG_REL as _NS_PKG_REL
+from triangulate.outputs.opc import REL as _REL
+from triangulate.outputs.opc import XML_DECL as _XML
+from triangulate.outputs.opc import XML_ILLEGAL as _XML_ILLEGAL
+from triangulate.outputs.opc import (
+    content_types,
+    core_properties,
+    escape_text,
+    root_rels,
+    write_package,
+)
+from triangulate.outputs.opc import markup as _markup
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,40 +38,11 @@ if TYPE_CHECKING:
 
 MAX_ROWS = 1_048_576
 MAX_STRING = 32_767  # UTF-16 code units
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
-_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-_CT = "application/vnd.openxmlformats-officedocument."
 _ESCAPED_LITERAL = re.compile(r"_(x[0-9A-Fa-f]{4}_)")  # Excel would read it as an escape
-# characters XML 1.0 cannot hold (and lone surrogates, which UTF-8 cannot): each becomes a space
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SEPARATOR = "\x00"  # between the texts of a batch: XML cannot hold it, so no text has it
-
-
-def _markup(text: str) -> str:
-    """``& < >`` escaped, a carriage return as a reference (a parser reads a raw one as ``\\n``)."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    return text
-
-
-def escape_text(text: str) -> str:
-    """Text for an element's content: characters XML cannot hold become spaces, ``& < >`` are
-    escaped, a carriage return is kept as a reference (a parser would read a raw one as a line
-    feed)."""
-    if _XML_ILLEGAL.search(text):
-        text = _XML_ILLEGAL.sub(" ", text)
-    return _markup(text)
 
 
 def escape_attr(text: str) -> str:
@@ -466,54 +449,25 @@ class Workbook:
         return "".join(out)
 
     def _content_types(self) -> str:
-        ns = "http://schemas.openxmlformats.org/package/2006/content-types"
-        out = [_XML, f'<Types xmlns="{ns}">']
-        out.append(
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-        )
-        parts = [
-            ("/docProps/app.xml", f"{_CT}extended-properties+xml"),
-            ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
-            ("/xl/workbook.xml", f"{_CT}spreadsheetml.sheet.main+xml"),
-            ("/xl/styles.xml", f"{_CT}spreadsheetml.styles+xml"),
-            ("/xl/sharedStrings.xml", f"{_CT}spreadsheetml.sharedStrings+xml"),
-        ]
-        parts += [
-            (f"/xl/worksheets/sheet{i}.xml", f"{_CT}spreadsheetml.worksheet+xml")
-            for i in range(1, len(self.sheets) + 1)
-        ]
-        out += [f'<Override PartName="{p}" ContentType="{t}"/>' for p, t in parts]
-        out.append("</Types>")
-        return "".join(out)
-
-    def _root_rels(self) -> str:
-        return (
-            f'{_XML}<Relationships xmlns="{_NS_PKG_REL}">'
-            f'<Relationship Id="rId1" Type="{_REL}officeDocument" Target="xl/workbook.xml"/>'
-            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/'
-            'relationships/metadata/core-properties" Target="docProps/core.xml"/>'
-            f'<Relationship Id="rId3" Type="{_REL}extended-properties" Target="docProps/app.xml"/>'
-            "</Relationships>"
+        return content_types(
+            [
+                ("/docProps/app.xml", f"{_CT}extended-properties+xml"),
+                (
+                    "/docProps/core.xml",
+                    "application/vnd.openxmlformats-package.core-properties+xml",
+                ),
+                ("/xl/workbook.xml", f"{_CT}spreadsheetml.sheet.main+xml"),
+                ("/xl/styles.xml", f"{_CT}spreadsheetml.styles+xml"),
+                ("/xl/sharedStrings.xml", f"{_CT}spreadsheetml.sharedStrings+xml"),
+                *(
+                    (f"/xl/worksheets/sheet{i}.xml", f"{_CT}spreadsheetml.worksheet+xml")
+                    for i in range(1, len(self.sheets) + 1)
+                ),
+            ]
         )
 
     def _core(self) -> str:
-        when = self.created.strftime("%Y-%m-%dT%H:%M:%SZ")
-        return (
-            f"{_XML}<cp:coreProperties"
-            ' xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
-            ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
-            ' xmlns:dcterms="http://purl.org/dc/terms/"'
-            ' xmlns:dcmitype="http://purl.org/dc/dcmitype/"'
-            ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            f"<dc:title>{escape_text(self.title)}</dc:title>"
-            f"<dc:creator>{escape_text(self.author)}</dc:creator>"
-            f"<dc:description>{escape_text(self.comments)}</dc:description>"
-            f"<cp:lastModifiedBy>{escape_text(self.author)}</cp:lastModifiedBy>"
-            f'<dcterms:created xsi:type="dcterms:W3CDTF">{when}</dcterms:created>'
-            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{when}</dcterms:modified>'
-            "</cp:coreProperties>"
-        )
+        return core_properties(self.title, self.author, self.comments, self.created)
 
     def _app(self) -> str:
         vt = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
@@ -536,7 +490,7 @@ class Workbook:
         """The workbook as .xlsx bytes: the same input gives the same bytes."""
         parts = [
             ("[Content_Types].xml", self._content_types()),
-            ("_rels/.rels", self._root_rels()),
+            ("_rels/.rels", root_rels("xl/workbook.xml")),
             ("docProps/app.xml", self._app()),
             ("docProps/core.xml", self._core()),
             ("xl/workbook.xml", self._workbook()),
@@ -547,11 +501,4 @@ class Workbook:
         parts += [
             (f"xl/worksheets/sheet{i}.xml", s.xml(i - 1)) for i, s in enumerate(self.sheets, 1)
         ]
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as zf:
-            for name, text in parts:
-                info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = 0  # the same bytes whichever system writes them
-                zf.writestr(info, text.encode("utf-8"), compresslevel=1)
-        return buf.getvalue()
+        return write_package(parts)
