@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from triangulate.outputs.model import (
     Block,
@@ -111,7 +112,13 @@ def badge(style: CategoryStyle, klass: str | None = None) -> str:
 
 def _category_classes(rep: Report) -> dict[str, str]:
     """One class name per category, by its place in the protocol (ids may hold any character)."""
-    return {cid: f"k{i}" for i, cid in enumerate(rep.styles)}
+    return _classes_of(tuple(rep.styles))
+
+
+@lru_cache(maxsize=16)
+def _classes_of(ids: tuple[str, ...]) -> dict[str, str]:
+    # built once per protocol, not once per badge (a large report has one per unit and theme)
+    return {cid: f"k{i}" for i, cid in enumerate(ids)}
 
 
 def _category_css(rep: Report) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from itertools import combinations
 
 from triangulate.findings import Finding, Location, warning
@@ -332,13 +333,13 @@ class Analysis:
 
     # ------------------------------------------------------------------ labels, never ids in prose
 
+    @cached_property
+    def _theme_labels(self) -> dict[str, str]:
+        # reversed: the first theme with an id wins (a codebook with a repeated id is an error anyway)
+        return {t.id: t.display for t in reversed(self.project.codebook.themes)}
+
     def theme_label(self, tid: str) -> str:
-        labels = self.__dict__.get("_theme_labels")
-        if labels is None or len(labels) != len(self.project.codebook.themes):
-            labels = self.__dict__["_theme_labels"] = {
-                t.id: t.display for t in reversed(self.project.codebook.themes)
-            }  # reversed: the first theme with an id wins, as the scan did
-        return str(labels.get(tid, tid))
+        return self._theme_labels.get(tid, tid)
 
     def source_label(self, sid: str) -> str:
         return self.project.source_label(sid)
