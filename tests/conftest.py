@@ -225,3 +225,12 @@ def page(chromium: Any) -> Any:
         yield pg
     finally:
         context.close()
+
+
+def ctrl_c_as_in_a_terminal() -> None:
+    """``preexec_fn`` for a child the test will send Ctrl-C to: Ctrl-C back to its default, as in
+    a terminal. A test run started in the background (``pytest &``, nohup, some CI runners) has
+    SIGINT ignored, and a child would inherit that and rightly keep ignoring it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

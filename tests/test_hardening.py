@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import ProjectBuilder, Result, excerpt, survey
+from conftest import ProjectBuilder, Result, ctrl_c_as_in_a_terminal, excerpt, survey
 
 INTERVIEWS = {"id": "interviews", "kind": "excerpts", "path": "data/interviews.csv"}
 SURVEY = {"id": "survey", "kind": "survey", "path": "data/survey.csv"}
@@ -842,7 +842,12 @@ def test_ctrl_c_at_any_moment_of_run_exits_130_or_finishes(tmp_path: Path) -> No
     whole = time.perf_counter() - started
     for k in range(10):
         shutil.rmtree(project / "out", ignore_errors=True)
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=ctrl_c_as_in_a_terminal,
+        )
         time.sleep(startup + (whole - startup) * 1.1 * k / 9)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
@@ -865,6 +870,10 @@ def test_main_run_in_process_leaves_the_callers_ctrl_c_alone(tmp_path: Path) -> 
     project = tmp_path / "p"
     shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("out"))
     before = signal.getsignal(signal.SIGINT)
-    assert invoke(["validate", str(project)]).exit_code == 0
-    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
-    signal.signal(signal.SIGINT, before)
+    try:
+        # as in an interactive session (a background test run starts with Ctrl-C ignored)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        assert invoke(["validate", str(project)]).exit_code == 0
+        assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

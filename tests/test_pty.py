@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ProjectBuilder, excerpt, read_csv, run_cli, survey
+from conftest import ProjectBuilder, ctrl_c_as_in_a_terminal, excerpt, read_csv, run_cli, survey
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -81,6 +81,7 @@ def spawn(args: list[str], cwd: Path) -> pexpect.spawn:
         encoding="utf-8",
         timeout=30,
         dimensions=(50, 160),
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
 
 
@@ -304,6 +305,7 @@ def spawn_small(args: list[str], cwd: Path) -> pexpect.spawn:
         encoding="utf-8",
         timeout=30,
         dimensions=(24, 80),
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ProjectBuilder, excerpt, read_csv, survey
+from conftest import ProjectBuilder, ctrl_c_as_in_a_terminal, excerpt, read_csv, survey
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
@@ -472,6 +472,7 @@ def start(root: Path, *args: str) -> tuple[subprocess.Popen[str], dict[str, str]
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     urls: dict[str, str] = {}
     assert proc.stdout is not None
