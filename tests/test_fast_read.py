@@ -166,6 +166,75 @@ def test_any_small_table_reads_the_same_either_way(
     assert a == b
 
 
+# Characters the control check objects to (C0, DEL, C1, bidirectional marks, line separators),
+# characters it allows (tab, a Windows line break, non-ASCII letters, typographic quotes whose UTF-8
+# starts like the bidirectional marks), and plain text.
+CONTROL_CELL = st.lists(
+    st.sampled_from(
+        ["a", "b c", "\t", "\x1b[31m", "\x07", "\x7f", "\x85", "\u200e", "\u202e", "\u2066"]
+        + ["\u2028", "\u2019", "\u201c", "\u2014", "é", "ß", "\r\n", "\n", "中"]
+    ),
+    max_size=4,
+).map("".join)
+
+
+def _control_findings(root: Path, fast: bool, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    from triangulate.sources.unsafe import control_character_findings
+
+    monkeypatch.setenv("TRIANGULATE_FAST_READ_MIN_BYTES", "0" if fast else str(1 << 60))
+    data, _ = load_source(root, SPEC, DIMS)
+    assert data is not None
+    return [(f.code, f.location.row, f.location.field) for f in control_character_findings(data)]
+
+
+@pytest.mark.fuzz
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    cells=st.lists(st.tuples(CONTROL_CELL, CONTROL_CELL), min_size=1, max_size=8),
+    chunk=st.integers(min_value=1, max_value=64),
+)
+def test_control_characters_are_found_the_same_when_the_fast_reader_skips_the_cells(
+    cells: list[tuple[str, str]], chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast reader looks for control characters in the file's bytes as it scans them (in
+    blocks: a small block size puts block edges inside characters and line breaks); only when it
+    finds none does the per-cell check have nothing to do. Its findings are the careful reader's."""
+    import triangulate.sources.columns as columns
+
+    monkeypatch.setattr(columns, "_CHUNK", chunk)
+    body = "".join(
+        f'E{i},"P{i}{who}",c1,"{text}",barrier,x\n' for i, (who, text) in enumerate(cells)
+    )
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        (root / "data.csv").write_bytes(
+            ("excerpt_id,participant,code,text,substance,mechanism\n" + body).encode()
+        )
+        assert _control_findings(root, True, monkeypatch) == _control_findings(
+            root, False, monkeypatch
+        )
+
+
+def test_a_clean_file_needs_no_cell_by_cell_control_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    from triangulate.sources.columns import read_excerpts_fast as fast
+
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        for name, content, clean in [
+            ("clean.csv", WELL_FORMED, True),
+            ("quotes.csv", WELL_FORMED.replace(b"Text", "\u201cText\u201d".encode()), True),
+            ("escape.csv", WELL_FORMED.replace(b"number 3", b"number \x1b[2J3"), False),
+            ("bidi.csv", WELL_FORMED.replace(b"number 3", "\u202e3".encode()), False),
+        ]:
+            (root / name).write_bytes(content)
+            monkeypatch.setenv("TRIANGULATE_FAST_READ_MIN_BYTES", "0")
+            read = fast(root / name, name, DIMS)
+            assert read is not None, name
+            assert read[0].no_controls is clean, name
+
+
 def test_views_index_like_lists(monkeypatch: pytest.MonkeyPatch) -> None:
     with tempfile.TemporaryDirectory() as d:
         (Path(d) / "data.csv").write_bytes(WELL_FORMED)

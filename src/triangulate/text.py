@@ -52,7 +52,7 @@ def visible(text: str, one_line: bool = True) -> str:
 
 # The C0 controls :func:`has_controls` objects to, and DEL, as bytes; a carriage return is allowed
 # only before a newline (a Windows line break) and is counted apart.
-_C0_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+C0_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 def has_controls(text: str) -> bool:
@@ -65,7 +65,7 @@ def has_controls(text: str) -> bool:
     holds the UTF-8 lead bytes of the C1 controls (C2) or of the bidirectional and separator marks
     (E2 80, E2 81)."""
     raw = text.encode("utf-8", "surrogatepass")
-    if len(raw.translate(None, _C0_BYTES)) != len(raw):
+    if len(raw.translate(None, C0_BYTES)) != len(raw):
         return True
     returns = raw.count(b"\r")
     if returns and returns != raw.count(b"\r\n"):

@@ -33,6 +33,7 @@ from triangulate.findings import Finding, Location, warning
 from triangulate.inputs import LIMITS
 from triangulate.progress import Progress
 from triangulate.sources.rows import EXCERPT_COLUMNS
+from triangulate.text import C0_BYTES, has_controls
 
 if TYPE_CHECKING:
     from triangulate.sources.rows import ExcerptRow
@@ -118,6 +119,9 @@ class ExcerptColumns:
         self.rows = rows  # row numbers as findings show them
         self.originals = originals  # the ExcerptRow objects these columns were built from, if any
         self._by_code: dict[str, Any] | None = None
+        # True when the reader saw every byte of the file and none can be a control character:
+        # sources/unsafe.py then has no cell to look at.
+        self.no_controls = False
 
     @classmethod
     def from_rows(cls, rows: Sequence[ExcerptRow]) -> ExcerptColumns:
@@ -268,6 +272,7 @@ class _Scan:
         self.lines = 0
         self.ends_with_newline = False
         self.digest = ""
+        self.no_controls = True  # no byte of the file can be a control character (see _scan)
 
 
 def _scan(path: Path, report: Callable[[int], None] | None) -> _Scan | None:
@@ -297,11 +302,15 @@ def _scan(path: Path, report: Callable[[int], None] | None) -> _Scan | None:
                 done += len(chunk)
                 if b"\x00" in chunk:
                     return None
+                if out.no_controls and len(chunk.translate(None, C0_BYTES)) != len(chunk):
+                    out.no_controls = False
                 if not chunk.isascii():
                     try:
-                        decoder.decode(chunk)
+                        decoded = decoder.decode(chunk)
                     except UnicodeDecodeError:
                         return None
+                    if out.no_controls and has_controls(decoded):
+                        out.no_controls = False
                 first_nl = chunk.find(b"\n")
                 if not header_done:
                     head += chunk if first_nl < 0 else chunk[:first_nl]
@@ -320,7 +329,7 @@ def _scan(path: Path, report: Callable[[int], None] | None) -> _Scan | None:
                         None  # a cell may exceed the csv module's limit: the careful reader says so
                     )
                 newlines += chunk.count(b"\n")
-                c = chunk.count(b"\r")
+                c = chunk.count(b"\r") if b"\r" in chunk else 0
                 if c or prev_last == b"\r":
                     crs += c
                     crlfs += chunk.count(b"\r\n") + (
@@ -449,6 +458,7 @@ def _parse_fast(
     built = _build(cols, wanted, rows, lambda i: Location(shown, row=rows[i], field="text"))
     if built is None:
         return None
+    built[0].no_controls = scan.no_controls
     return built[0], findings + built[1]
 
 
