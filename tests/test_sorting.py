@@ -7,8 +7,11 @@ comments); none is obtained by re-running the tool's own formulas.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import ProjectBuilder, excerpt, survey
 from triangulate.findings import Finding
@@ -424,3 +427,64 @@ def test_same_code_name_in_two_sources_may_go_to_two_themes(builder: ProjectBuil
     assert a is not None
     assert a.sorting[("t1", "interviews")].present and not a.sorting[("t1", "survey")].present
     assert a.sorting[("t2", "survey")].present and not a.sorting[("t2", "interviews")].present
+
+
+# ---------------------------------------------------------------------------- all themes at once
+
+
+def _columns(rows: list[tuple[str, str, str, str, str]], as_numpy: bool) -> Any:
+    import numpy as np
+
+    from triangulate.sources.columns import Coded, ExcerptColumns
+    from triangulate.sources.rows import split_tags
+
+    def coded(values: list[str]) -> Coded:
+        c = Coded.of(values)
+        return Coded(np.asarray(c.ids, dtype=np.intp), c.values) if as_numpy else c
+
+    tags = coded([r[4] for r in rows])
+    tags.values = [split_tags(v) for v in tags.values]
+    return ExcerptColumns(
+        coded([r[0] for r in rows]),
+        coded([r[1] for r in rows]),
+        coded([r[2] for r in rows]),
+        [r[3] for r in rows],
+        {"substance": tags},
+        list(range(2, len(rows) + 2)),
+    )
+
+
+ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["E1", "E2", "E3", "E4", "E5"]),
+        st.sampled_from(["P1", "P2", "P3"]),
+        st.sampled_from(["a", "b", "c", "d"]),
+        st.just("text"),
+        st.sampled_from(["", "cost", "cost;trust", "Trust ; time", "time"]),
+    ),
+    max_size=30,
+)
+GROUPS = st.lists(st.lists(st.sampled_from(["a", "b", "c", "d", "z"]), max_size=4), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=ROWS, groups=GROUPS)
+def test_all_themes_at_once_count_as_one_theme_at_a_time(
+    rows: list[tuple[str, str, str, str, str]], groups: list[list[str]]
+) -> None:
+    """Themes share codes, list codes the data lacks, or have none: counted all at once over numpy
+    columns, each theme's rows, distinct excerpts, participants and tags are what counting that
+    theme alone over plain lists gives (a theme's rows by hand: those whose code it lists)."""
+    together = _columns(rows, as_numpy=True).group_stats(groups, ["substance", "mechanism"])
+    alone = _columns(rows, as_numpy=False)
+    assert len(together) == len(groups)
+    for codes, (idx, excerpts, participants, tags) in zip(groups, together):
+        mine = [i for i, r in enumerate(rows) if r[2] in codes]
+        assert [int(i) for i in idx] == mine
+        assert excerpts == len({rows[i][0] for i in mine})
+        assert participants == len({rows[i][1] for i in mine})
+        expected = alone.tags_of(mine, ["substance", "mechanism"])
+        assert tags == expected
+        assert tags["mechanism"] == set()
+        by_hand = {t.strip() for i in mine for t in rows[i][4].split(";") if t.strip()}
+        assert {t.casefold() for t in tags["substance"]} == {t.casefold() for t in by_hand}

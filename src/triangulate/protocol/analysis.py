@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 from triangulate.findings import Finding, Location, warning
 from triangulate.project.loading import Project
@@ -19,6 +20,9 @@ from triangulate.protocol.agreement import AgreementResult
 from triangulate.protocol.compare import exact_share, outcomes_of, proposal_from_outcomes
 from triangulate.sources.data import SourceData
 from triangulate.sources.rows import ExcerptRow, SurveyRow
+
+if TYPE_CHECKING:
+    from triangulate.sources.columns import Stats
 
 STATUSES = ("adjudicated", "agreed", "single", "disputed", "proposed", "uncoded")
 SILENCE_KINDS = ("not_collected", "measured_zero", "not_raised")
@@ -52,26 +56,32 @@ class ThemeSource:
 
 
 def sort_source(
-    theme: Theme, data: SourceData, dimensions: list[str], total_participants: int
+    theme: Theme,
+    data: SourceData,
+    dimensions: list[str],
+    total_participants: int,
+    stats: Stats | None = None,
 ) -> ThemeSource:
+    """The theme in one source. ``stats``: the theme's rows and counts in an excerpts source, as
+    :meth:`ExcerptColumns.group_stats` gives them for all themes at once (computed here if None)."""
     codes = theme.codes.get(data.spec.id, [])
     tags: dict[str, set[str]] = {d: set() for d in dimensions}
     if data.is_excerpts:
         from triangulate.sources.columns import ExcerptView
 
         cols = data.excerpt_columns()  # column-wise: no object per row
-        idx = cols.rows_of(codes)  # the theme's rows, in file order
+        if stats is None:
+            stats = cols.group_stats([codes], dimensions)[0]
+        idx, excerpts, participants, tags = stats  # the theme's rows in file order, counts, tags
         by_code = cols.by_code()
         present_codes = {c for c in codes if c in by_code}
-        tags = cols.tags_of(idx, dimensions)
-        participants = cols.participant.count(idx)
         return ThemeSource(
             theme.id,
             data.spec.id,
             data.spec.kind,
             len(idx) > 0,
             [c for c in codes if c in present_codes],
-            cols.excerpt_id.count(idx),
+            excerpts,
             participants,
             total_participants,
             participants / total_participants if total_participants else 0.0,
@@ -278,9 +288,18 @@ def build_units(project: Project) -> tuple[list[Unit], dict[tuple[str, str], The
     sorting: dict[tuple[str, str], ThemeSource] = {}
     units: list[Unit] = []
     order = project.source_ids
-    for theme in project.codebook.themes:
+    themes = project.codebook.themes
+    stats: dict[str, list[Stats]] = {
+        sid: d.excerpt_columns().group_stats([t.codes.get(sid, []) for t in themes], dims)
+        for sid, d in project.sources.items()
+        if d.is_excerpts
+    }
+    for i, theme in enumerate(themes):
         for sid in order:
-            sorting[(theme.id, sid)] = sort_source(theme, project.sources[sid], dims, totals[sid])
+            pre = stats[sid][i] if sid in stats else None
+            sorting[(theme.id, sid)] = sort_source(
+                theme, project.sources[sid], dims, totals[sid], pre
+            )
         for sa, sb in combinations(order, 2):
             a, b = sorting[(theme.id, sa)], sorting[(theme.id, sb)]
             if not a.present and not b.present:

@@ -54,6 +54,21 @@ def fast_min_bytes() -> int:
         return 1 << 20
 
 
+def _distinct(a: Any) -> Any:
+    """The distinct values of a numpy integer array, ascending: what ``np.unique`` returns, by one
+    sort. Recent numpy (2.4 measured) answers ``np.unique`` with a hash table, 10 to 30 times slower
+    on these arrays (150,000 ids: 64 ms against 2 ms)."""
+    import numpy as np
+
+    s = np.sort(a)
+    if len(s) < 2:
+        return s
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
 class Coded:
     """A column as ids into its distinct values: ``values[ids[i]]`` is row i's value.
 
@@ -87,15 +102,17 @@ class Coded:
     def distinct_ids(self, idx: Any) -> Any:
         """The distinct ids among rows ``idx`` (idx as returned by ExcerptColumns.rows_of)."""
         if self._np:
-            import numpy as np
-
-            return np.unique(self.ids[idx])
+            return _distinct(self.ids[idx])
         if len(idx) == 1:
             return {self.ids[idx[0]]}
         return set(itemgetter(*idx)(self.ids)) if idx else set()
 
     def count(self, idx: Any) -> int:
         return len(self.distinct_ids(idx)) if len(idx) else 0
+
+
+# A group of rows: their indices, distinct excerpts, distinct participants, tags per dimension.
+Stats = tuple[Any, int, int, dict[str, set[str]]]
 
 
 class ExcerptColumns:
@@ -198,6 +215,54 @@ class ExcerptColumns:
         out = [i for p in parts for i in p]
         out.sort()
         return out
+
+    def group_stats(
+        self, groups: Sequence[Sequence[str]], dimensions: Sequence[str]
+    ) -> list[Stats]:
+        """For each group of codes (a theme's codes in this source): its rows (as
+        :meth:`rows_of`), distinct excerpts, distinct participants and the union of each
+        dimension's tags. One pass over all the groups' rows per column, however many groups:
+        counting one group at a time cost a numpy call per group and column."""
+        idxs = [self.rows_of(codes) for codes in groups]
+        if not self.code._np or not idxs:
+            return [
+                (
+                    idx,
+                    self.excerpt_id.count(idx),
+                    self.participant.count(idx),
+                    self.tags_of(idx, dimensions),
+                )
+                for idx in idxs
+            ]
+        import numpy as np
+
+        k = len(idxs)
+        lengths = np.fromiter(map(len, idxs), dtype=np.int64, count=k)
+        label = np.repeat(np.arange(k, dtype=np.int64), lengths)
+        rows = np.concatenate(idxs)
+
+        def pairs(col: Coded) -> tuple[Any, Any]:
+            """The distinct (group, value id) pairs among the groups' rows, sorted."""
+            n = max(len(col.values), 1)
+            key = _distinct(label * n + np.asarray(col.ids, dtype=np.int64)[rows])
+            return key // n, key % n
+
+        excerpts = np.bincount(pairs(self.excerpt_id)[0], minlength=k).tolist()
+        participants = np.bincount(pairs(self.participant)[0], minlength=k).tolist()
+        tags: list[dict[str, set[str]]] = [{} for _ in range(k)]
+        for d in dimensions:
+            col = self.tags.get(d)
+            if col is None:
+                for t in tags:
+                    t[d] = set()
+                continue
+            group, value = pairs(col)
+            bounds = np.searchsorted(group, np.arange(k + 1)).tolist()
+            values = col.values
+            ids = value.tolist()
+            for g in range(k):
+                tags[g][d] = set().union(*map(values.__getitem__, ids[bounds[g] : bounds[g + 1]]))
+        return [(idx, excerpts[g], participants[g], tags[g]) for g, idx in enumerate(idxs)]
 
     def tags_of(self, idx: Any, dimensions: Sequence[str]) -> dict[str, set[str]]:
         """For each dimension, the union of the tags of the rows ``idx``."""
