@@ -198,12 +198,14 @@ def _figure_image(svg: str, caption: str) -> str:
     browser builds and styles while the page opens (0.6 s of 2.5 at 2,000 themes x 6 pairs); as
     an image it is drawn only when scrolled to. The cells' tooltips are lost; the evidence below
     and convergence.svg hold the same."""
-    from urllib.parse import quote
+    import base64
 
     size = _SVG_SIZE.search(svg)
     dims = f' width="{size.group(1)}" height="{size.group(2)}"' if size else ""
     xml = svg.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
-    url = "data:image/svg+xml," + quote(xml, safe=' =:/;,.-"()')
+    # base64 (C speed) rather than percent-encoding, which urllib does a character at a time in
+    # Python (0.1 s at 2,000 themes); about the same size, as the markup is mostly escaped anyway.
+    url = "data:image/svg+xml;base64," + base64.b64encode(xml.encode("utf-8")).decode("ascii")
     return f'<img class="figure" loading="lazy" src=\'{url}\'{dims} alt="{e(caption, quote=True)}">'
 
 
