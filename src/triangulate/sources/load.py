@@ -45,7 +45,9 @@ def load_source(
 
         return load_responses(root, spec)
     large = spec.kind == "excerpts" and _large(root / base)
-    table, findings = read_table(root / base, base, sheet, rows=not large)
+    # A large excerpts source keeps only the cells the tool uses (a .jsonl file leaves the others).
+    keep = (*EXCERPT_COLUMNS, *dimensions) if large else None
+    table, findings = read_table(root / base, base, sheet, rows=not large, keep=keep)
     if table is None:
         return None, findings
     data = SourceData(spec, spec.path)

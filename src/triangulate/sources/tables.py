@@ -22,9 +22,10 @@ import csv
 import io
 import json
 import math
+import os
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -110,12 +111,14 @@ def read_table(
     *,
     limit: int | None = None,
     rows: bool = True,
+    keep: Collection[str] | None = None,
 ) -> tuple[Table | None, list[Finding]]:
     """Read a table file. Returns (table, findings); table is None when nothing usable was read.
 
     ``limit`` bounds the file's size in bytes (default: ``inputs.LIMITS`` for tables/workbooks).
     ``rows=False`` lets a reader that reads column by column (.jsonl) leave ``rows`` empty and
-    fill ``by_column`` only (see :func:`ensure_rows`).
+    fill ``by_column`` only (see :func:`ensure_rows`). ``keep`` names the columns whose cells are
+    used: a reader may leave the others' cells empty (.jsonl does; the header is always whole).
     """
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
@@ -144,7 +147,7 @@ def read_table(
     if suffix == ".tsv":
         return _read_delimited(raw, shown, "\t")
     if suffix in (".jsonl", ".ndjson"):
-        return _read_jsonl(raw, shown, rows)
+        return _read_jsonl(raw, shown, rows, keep)
     return None, [
         error(
             "data.unsupported-format",
@@ -758,6 +761,8 @@ def _read_openpyxl_sheet(
 
 
 _JSON_SPACE = " \t\r\n"
+JSONL_BLOCK = 1 << 22  # bytes (or characters) of lines parsed together, then dropped
+_MAX_FAST_KEYS = 1000  # records with more keys than this are read line by line
 
 
 def _json_scanner() -> Any:
@@ -768,92 +773,243 @@ def _json_scanner() -> Any:
     return scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
-def _read_jsonl(raw: bytes, shown: str, rows: bool = True) -> tuple[Table | None, list[Finding]]:
-    """``rows=False``: only ``by_column`` is filled (``ensure_rows`` makes the rows when needed)."""
+def _jsonl_blocks(raw: bytes, shown: str) -> tuple[Iterator[str] | None, str, list[Finding]]:
+    """The text of a JSONL file as :func:`decode_text` reads it, in pieces of about
+    ``JSONL_BLOCK`` that each end after a line feed (so ``splitlines`` of the pieces gives the
+    lines of the whole text): (pieces, encoding, findings); pieces is None when it cannot be read.
+
+    Plain UTF-8 (the usual export) is decoded piece by piece, so that the whole text never
+    exists next to the bytes; anything else is decoded whole by :func:`decode_text`."""
+    if not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" not in raw:
+        skip = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+        view = memoryview(raw)
+        spans = _line_spans(raw, skip)
+        try:
+            if not raw.isascii():  # valid UTF-8 throughout? (checked piece by piece)
+                for a, b in spans:
+                    str(view[a:b], "utf-8")
+        except UnicodeDecodeError:
+            pass  # decode_text reads it as Windows-1252 where it is not UTF-8, and says so
+        else:
+            pieces = (str(view[a:b], "utf-8") for a, b in spans)
+            return pieces, "utf-8-sig" if skip else "utf-8", []
     text, encoding, findings = decode_text(raw, shown)
     if text is None:
+        return None, encoding, findings
+    return iter([text[a:b] for a, b in _line_spans(text, 0)]), encoding, findings
+
+
+def _line_spans(data: Any, start: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of consecutive pieces of ``data`` (bytes or str) of about
+    ``JSONL_BLOCK`` (the first one smaller: it is read by json, to learn the keys), each ending
+    just after a line feed (the last one at the end)."""
+    nl = "\n" if isinstance(data, str) else b"\n"
+    spans: list[tuple[int, int]] = []
+    end = len(data)
+    while start < end:
+        size = JSONL_BLOCK if spans else max(JSONL_BLOCK // 64, 1)
+        cut = data.find(nl, start + size - 1)
+        stop = end if cut < 0 else cut + 1
+        spans.append((start, stop))
+        start = stop
+    return spans
+
+
+class _JsonlColumns:
+    """The cells of a JSONL file, column by column, filled block by block. Columns are every key
+    in the order first seen; a record without a key has an empty cell there. Only the columns in
+    ``keep`` (all when None) hold their cells; the others are filled with empty cells at the end."""
+
+    def __init__(self, keep: Collection[str] | None) -> None:
+        self.keep = keep
+        self.cells: dict[str, list[Any] | None] = {}  # None: a column not kept
+        self.n = 0
+
+    def _add(self, key: str) -> None:
+        if key not in self.cells:
+            keep = self.keep is None or key in self.keep
+            self.cells[key] = [""] * self.n if keep else None
+
+    def add_fast(self, keys: list[str], recs: list[Any]) -> None:
+        """Records that all have exactly ``keys``, each value a str (attribute ``f0``, ``f1``...)."""
+        from operator import attrgetter
+
+        for k in keys:
+            self._add(k)
+        have = dict.fromkeys(keys)
+        for j, k in enumerate(keys):
+            col = self.cells[k]
+            if col is not None:
+                col += map(attrgetter(f"f{j}"), recs)
+        self._pad(have, len(recs))
+        self.n += len(recs)
+
+    def add_dicts(self, objs: list[dict[str, Any]]) -> None:
+        for k in dict.fromkeys(k for obj in objs for k in obj):
+            self._add(k)
+        for k, col in self.cells.items():
+            if col is None:
+                continue
+            values = [obj.get(k) for obj in objs]
+            if not set(map(type, values)) <= _STR:
+                values = [
+                    v
+                    if isinstance(v, str)
+                    else json.dumps(v)
+                    if isinstance(v, (dict, list))
+                    else _cell_text(v)
+                    for v in values
+                ]
+            col += values
+        self.n += len(objs)
+
+    def _pad(self, have: dict[str, None], m: int) -> None:
+        for k, col in self.cells.items():
+            if col is not None and k not in have:
+                col += [""] * m
+
+    def by_column(self) -> list[Sequence[str]]:
+        return [[""] * self.n if col is None else col for col in self.cells.values()]
+
+
+class _FastRecords:
+    """msgspec's decoder for records whose keys are exactly those of one record seen before and
+    whose values are all strings: on such lines it gives what ``json`` gives (duplicate keys:
+    the last wins; escapes; surrogate pairs). It refuses, and the block is read line by line,
+    on everything else: another key set, a non-string value, a lone surrogate escape, a blank
+    line, bad JSON."""
+
+    def __init__(self, keys: list[str]) -> None:
+        import msgspec
+
+        self.keys = keys
+        struct = msgspec.defstruct(
+            "Record",
+            [(f"f{j}", str) for j in range(len(keys))],
+            rename={f"f{j}": k for j, k in enumerate(keys)},
+            forbid_unknown_fields=True,
+            gc=False,
+        )
+        self.decode = msgspec.json.Decoder(struct).decode
+
+    @staticmethod
+    def make(keys: list[str]) -> _FastRecords | None:
+        if len(keys) > _MAX_FAST_KEYS or os.environ.get("TRIANGULATE_JSONL_READER") == "json":
+            return None
+        try:
+            return _FastRecords(keys)
+        except Exception:  # msgspec missing or refusing the keys: every line by json
+            return None
+
+    def records(self, lines: list[str]) -> list[Any] | None:
+        try:
+            return list(map(self.decode, lines))
+        except Exception:
+            return None
+
+
+def _read_jsonl(
+    raw: bytes, shown: str, rows: bool = True, keep: Collection[str] | None = None
+) -> tuple[Table | None, list[Finding]]:
+    """One record per line (blank lines skipped), each a JSON object; its keys are the columns.
+
+    ``rows=False``: only ``by_column`` is filled (``ensure_rows`` makes the rows when needed).
+    ``keep``: the columns whose cells are wanted (None: all); the others' cells are left empty.
+
+    Lines are read in blocks of about ``JSONL_BLOCK`` (their records dropped once their cells are
+    taken): a block whose every line is a record with the keys of the record before and only
+    string values is decoded by msgspec in one pass (:class:`_FastRecords`); any other block line
+    by line by the json module, which words the findings."""
+    pieces, encoding, findings = _jsonl_blocks(raw, shown)
+    if pieces is None:
         return None, findings
     scan = _json_scanner()
+    out = _JsonlColumns(keep)
     linenos: list[int] = []
-    objs: list[dict[str, Any]] = []
-    lines = text.splitlines()
-    for lineno, line in enumerate(lines, start=1):
-        s = line.strip(_JSON_SPACE)
-        if not s or not s.strip():  # a blank line (any white space), skipped
+    fast: _FastRecords | None = None
+    lineno = 0
+    for piece in pieces:
+        lines = piece.splitlines()
+        del piece
+        first = lineno + 1
+        lineno += len(lines)
+        recs = None
+        if fast is not None:
+            if "" in lines:  # empty lines are skipped: decode the others
+                at = [i for i, line in enumerate(lines) if line]
+                recs = fast.records([lines[i] for i in at])
+                numbers: Iterable[int] = [first + i for i in at]
+            else:
+                recs = fast.records(lines)
+                numbers = range(first, lineno + 1)
+        if recs is not None:
+            assert fast is not None
+            out.add_fast(fast.keys, recs)
+            linenos += numbers
             continue
-        try:
-            obj, end = scan(s, 0)
-            ok = end == len(s)
-        except (StopIteration, ValueError, RecursionError):
-            ok = False
-        if not ok:
-            try:
-                obj = json.loads(line)  # for its message (or it is valid after all)
-            except (
-                ValueError,
-                RecursionError,
-            ) as exc:  # JSONDecodeError, or an integer too long to convert
-                msg = getattr(
-                    exc,
-                    "msg",
-                    "too deeply nested"
-                    if isinstance(exc, RecursionError)
-                    else "a number is too long",
-                )
-                findings.append(
-                    error(
-                        "data.bad-json",
-                        f"line is not valid JSON ({msg}); make it one JSON object or remove it",
-                        Location(shown, line=lineno),
-                    )
-                )
-                continue
-        if "\\u" in line:  # only an escape can give half a character (checked per line: cheap)
-            obj, scrubbed = scrub_json_line(obj, line, Location(shown, line=lineno))
-            findings += scrubbed
-        if obj.__class__ is not dict and not isinstance(obj, dict):
-            findings.append(
-                error(
-                    "data.bad-json",
-                    "line is not a JSON object ({...}); each line must be one record",
-                    Location(shown, line=lineno),
-                )
-            )
-            continue
-        objs.append(obj)
-        linenos.append(lineno)
-    del lines, text
-    if not objs:
+        objs: list[dict[str, Any]] = []
+        for i, line in enumerate(lines):
+            obj = _jsonl_record(line, first + i, shown, scan, findings)
+            if obj is not None:
+                objs.append(obj)
+                linenos.append(first + i)
+        if objs:
+            out.add_dicts(objs)
+            keys = list(objs[-1])
+            if fast is None or keys != fast.keys:
+                fast = _FastRecords.make(keys)
+        del objs, lines
+    if not linenos:
         if not findings:
             findings.append(error("data.empty", "the file has no JSON objects", Location(shown)))
         return None, findings
-    first = objs[0].keys()
-    uniform = len(first) > 1 and all(obj.keys() == first for obj in objs)
-    if uniform:  # every record has the same keys (the usual export): one C-level pass
-        from operator import itemgetter
-
-        columns = list(first)
-        raw_cols: list[Any] = list(zip(*map(itemgetter(*columns), objs)))
-    else:
-        columns = list(dict.fromkeys(k for obj in objs for k in obj))
-        raw_cols = [[obj.get(c) for obj in objs] for c in columns]
-    del objs
-    cells: list[Any] = []
-    for col in raw_cols:
-        if not set(map(type, col)) <= _STR:
-            col = [
-                v
-                if isinstance(v, str)
-                else json.dumps(v)
-                if isinstance(v, (dict, list))
-                else _cell_text(v)
-                for v in col
-            ]
-        cells.append(col)
-    del raw_cols
-    table = Table(shown, columns, line_based=True, encoding=encoding)
-    table.by_column = cells
+    table = Table(shown, list(out.cells), line_based=True, encoding=encoding)
+    table.by_column = out.by_column()
     table.row_numbers = linenos
     if rows:
         ensure_rows(table)
     return table, findings
+
+
+def _jsonl_record(
+    line: str, lineno: int, shown: str, scan: Any, findings: list[Finding]
+) -> dict[str, Any] | None:
+    """One line read by the json module: its record, or None (a blank line, or a finding)."""
+    s = line.strip(_JSON_SPACE)
+    if not s or not s.strip():  # a blank line (any white space), skipped
+        return None
+    try:
+        obj, end = scan(s, 0)
+        ok = end == len(s)
+    except (StopIteration, ValueError, RecursionError):
+        ok = False
+    if not ok:
+        try:
+            obj = json.loads(line)  # for its message (or it is valid after all)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, or an integer too long
+            msg = getattr(
+                exc,
+                "msg",
+                "too deeply nested" if isinstance(exc, RecursionError) else "a number is too long",
+            )
+            findings.append(
+                error(
+                    "data.bad-json",
+                    f"line is not valid JSON ({msg}); make it one JSON object or remove it",
+                    Location(shown, line=lineno),
+                )
+            )
+            return None
+    if "\\u" in line:  # only an escape can give half a character (checked per line: cheap)
+        obj, scrubbed = scrub_json_line(obj, line, Location(shown, line=lineno))
+        findings += scrubbed
+    if obj.__class__ is not dict and not isinstance(obj, dict):
+        findings.append(
+            error(
+                "data.bad-json",
+                "line is not a JSON object ({...}); each line must be one record",
+                Location(shown, line=lineno),
+            )
+        )
+        return None
+    return obj
