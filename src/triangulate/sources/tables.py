@@ -28,6 +28,7 @@ import zipfile
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from operator import not_
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ def read_table(
         if checked.findings:
             return None, checked.findings
         try:
-            return _read_xlsx(path, shown, sheet)
+            return _read_xlsx(path, shown, sheet, rows)
         except OSError as exc:
             return None, [
                 error(
@@ -488,16 +489,20 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None, list[Finding]]:
+def _read_xlsx(
+    path: Path, shown: str, sheet: str | None, rows: bool = True
+) -> tuple[Table | None, list[Finding]]:
     """Read one sheet: with python-calamine (Rust) when it can give exactly what openpyxl gives,
-    else with openpyxl, the reference (same values, findings and row numbers either way)."""
+    else with openpyxl, the reference (same values, findings and row numbers either way).
+    ``rows=False``: only ``by_column`` is filled (see :func:`ensure_rows`)."""
     bad = error(
         "data.malformed",
         "not a readable .xlsx workbook; open it in Excel and save it again as .xlsx, or export CSV",
         Location(shown),
     )
+    raw = path.read_bytes()  # open_input has checked its size
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             infos = zf.infolist()
             if (
                 len(infos) > MAX_XLSX_MEMBERS
@@ -511,7 +516,7 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
                         Location(shown),
                     )
                 ]
-            fast = _read_xlsx_calamine(path, zf, shown, sheet)
+            fast = _read_xlsx_fast(path, raw, zf, shown, sheet, rows)
     except Exception:
         return None, [bad]
     if fast is not None:
@@ -519,11 +524,18 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> tuple[Table | None,
     return _read_xlsx_openpyxl(path, shown, sheet, bad)
 
 
+def _read_xlsx_fast(
+    path: Path, raw: bytes, zf: zipfile.ZipFile, shown: str, sheet: str | None, rows: bool
+) -> tuple[Table | None, list[Finding]] | None:
+    """The fast readers; None leaves the workbook to openpyxl."""
+    if xlsx_reader() != "calamine":
+        return None
+    return _read_xlsx_calamine(path, raw, zf, shown, sheet, rows)
+
+
 def xlsx_reader() -> str:
     """Which reader reads workbooks: "calamine" or "openpyxl" (``TRIANGULATE_XLSX_READER``
     forces one; tests compare the two)."""
-    import os
-
     forced = os.environ.get("TRIANGULATE_XLSX_READER", "")
     if forced in ("calamine", "openpyxl"):
         return forced
@@ -570,9 +582,12 @@ def _xml_unescape(text: str) -> str:
     return unescape(text, {"&quot;": '"', "&apos;": "'"})
 
 
-def _has_error_cells(zf: zipfile.ZipFile, member: str) -> bool:
+def _has_error_cells(zf: zipfile.ZipFile, member: str, xml: bytes | None = None) -> bool:
     """Whether the sheet holds error cells (#N/A, #DIV/0!, ...): openpyxl reads their text,
-    calamine an empty cell, so such a sheet is read by openpyxl."""
+    calamine an empty cell, so such a sheet is read by openpyxl. ``xml``: the sheet's XML when it
+    has been read already."""
+    if xml is not None:
+        return b't="e"' in xml or b"t='e'" in xml
     tail = b""
     with zf.open(member) as fh:
         while True:
@@ -588,18 +603,23 @@ _EXACT = 2.0**53  # floats at or above this may be integers openpyxl reads exact
 
 
 def _read_xlsx_calamine(
-    path: Path, zf: zipfile.ZipFile, shown: str, sheet: str | None
+    path: Path,
+    raw: bytes,
+    zf: zipfile.ZipFile,
+    shown: str,
+    sheet: str | None,
+    rows: bool = True,
+    part: str | None = None,
+    xml: bytes | None = None,
 ) -> tuple[Table | None, list[Finding]] | None:
     """None: leave the workbook to openpyxl (calamine missing or failing, a sheet that is not a
-    worksheet, error cells, huge integers, a sheet too large to hold as a grid)."""
-    if xlsx_reader() != "calamine":
-        return None
+    worksheet, error cells, huge integers, a sheet too large to hold as a grid). ``part``/``xml``:
+    a sheet's part name and XML already read (spares reading it again)."""
     try:
         import python_calamine as pc
     except ImportError:  # pragma: no cover - a declared dependency
         return None
     try:
-        raw = path.read_bytes()
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(raw))
         metas = wb.sheets_metadata
         if sheet is not None:
@@ -614,20 +634,132 @@ def _read_xlsx_calamine(
         if metas[k].typ != pc.SheetTypeEnum.WorkSheet:
             return None
         member = _sheet_part(zf, wb.sheet_names[k], k)
-        if member is None or member not in zf.namelist() or _has_error_cells(zf, member):
+        if member is None or member not in zf.namelist():
             return None
+        if _has_error_cells(zf, member, xml if member == part else None):
+            return None
+        del xml
         ws = wb.get_sheet_by_index(k)
         end = ws.end
         if end is not None and (end[0] + 1) * (end[1] + 1) > MAX_XLSX_CELLS:
             return None  # openpyxl reads row by row and stops at the budget, naming the row
         grid = ws.to_python(skip_empty_area=False)
+        del ws, wb
+        held = _calamine_grid(grid)
     except Exception:
         return None
     from triangulate.digests import remember
 
     remember(path, raw)
-    del raw
-    return _table_from_rows(grid, shown, _calamine_cells)
+    if held is None:  # rows of different lengths: row by row
+        return _table_from_rows(grid, shown, _calamine_cells)
+    if held is False:
+        return None  # a number calamine cannot give exactly: openpyxl reads it
+    del grid
+    return _grid_table(held, None, shown, rows)
+
+
+def _calamine_grid(grid: list[list[Any]]) -> Any:
+    """calamine's rows as a 2-D object array of cell texts, converted column by column; None when
+    the rows differ in length, False when a value makes the calamine path give up (see
+    :func:`_calamine_cells`)."""
+    import numpy as np
+
+    if not grid:
+        return np.empty((0, 0), dtype=object)
+    try:
+        cells = np.array(grid, dtype=object)
+    except ValueError:  # rows of different lengths
+        return None
+    if cells.ndim != 2:
+        return None
+    if not set(map(type, cells.ravel())) <= _STR:
+        for j in range(cells.shape[1]):
+            col = cells[:, j]
+            if not set(map(type, col)) <= _STR:
+                texts = _calamine_cells(col.tolist())
+                if texts is None:
+                    return False
+                cells[:, j] = texts
+    return cells
+
+
+def _blank_texts(texts: Any) -> Any:
+    """Which of ``texts`` (a sequence of str) are empty or white space only, as a numpy bool array."""
+    import numpy as np
+
+    n = len(texts)
+    blank = np.fromiter(map(not_, texts), dtype=bool, count=n)
+    blank |= np.fromiter(map(str.isspace, texts), dtype=bool, count=n)
+    return blank
+
+
+def _grid_table(
+    cells: Any, blank: Any, shown: str, rows: bool
+) -> tuple[Table | None, list[Finding]]:
+    """A sheet held as a grid (``cells[i, j]``: the text of spreadsheet row ``i + 1``, column ``j``,
+    a 2-D numpy object array) read column by column: the same table, row numbers and findings as
+    :func:`_table_from_rows` gives row by row. ``blank``: which cells are empty or white space
+    only, as a bool array of the same shape, or None to find out (only where it matters)."""
+    import numpy as np
+
+    def blank_of(idx: Any, j: int) -> Any:
+        if blank is not None:
+            return blank[idx, j]
+        return _blank_texts(cells[idx, j])
+
+    findings: list[Finding] = []
+    height, width = cells.shape
+    # the rows holding a value: column by column, only among rows not yet known to hold one
+    unknown = np.arange(height)
+    for j in range(width):
+        if not len(unknown):
+            break
+        unknown = unknown[blank_of(unknown, j)]
+    filled = np.ones(height, dtype=bool)
+    filled[unknown] = False
+    if not width:
+        filled[:] = False
+    full = np.flatnonzero(filled)
+    if not len(full):
+        findings.append(
+            error(
+                "data.empty",
+                "the sheet is empty; it needs a header row and data rows",
+                Location(shown),
+            )
+        )
+        return None, findings
+    head = int(full[0])
+    head_blank = blank[head] if blank is not None else _blank_texts(cells[head])
+    n = int(np.flatnonzero(~head_blank)[-1]) + 1  # trailing blank header cells are dropped
+    cols, hf = _header(cells[head, :n].tolist(), shown)
+    findings += hf
+    table = Table(shown, cols)
+    later = full[1:]
+    if n < width and len(later):
+        ragged = np.zeros(len(later), dtype=bool)
+        for j in range(n, width):
+            ragged |= ~blank_of(later, j)
+        if ragged.any():
+            for k in later[ragged].tolist():
+                findings.append(
+                    error(
+                        "data.ragged-row",
+                        f"row has values beyond the {n} header columns; give them a header",
+                        Location(shown, row=k + 1),
+                    )
+                )
+            later = later[~ragged]
+    if len(later) and int(later[-1]) - int(later[0]) + 1 == len(later):  # no gap: slices
+        a, b = int(later[0]), int(later[-1]) + 1
+        table.by_column = [cells[a:b, j].tolist() for j in range(n)]
+    else:
+        table.by_column = [cells[later, j].tolist() for j in range(n)]
+    table.row_numbers = (later + 1).tolist()
+    if rows:
+        ensure_rows(table)
+    return table, findings
 
 
 _STR = frozenset({str})
