@@ -357,3 +357,10 @@ def test_a_large_uniform_file_is_read_in_blocks_by_msgspec(
     assert summary((table, findings)) == summary(
         oracle_read_jsonl(path.read_bytes(), "x.jsonl", True)
     )
+
+
+def test_consecutive_row_numbers_are_held_as_a_range() -> None:
+    assert tables.consecutive([2, 3, 4]) == range(2, 5)
+    assert isinstance(tables.consecutive([2, 3, 4]), range)
+    assert tables.consecutive([2, 4, 5]) == [2, 4, 5]  # a blank or bad line between
+    assert tables.consecutive([]) == []

@@ -16,7 +16,13 @@ from triangulate.sources.rows import (
     SurveyRow,
     split_tags,
 )
-from triangulate.sources.tables import Table, ensure_rows, read_table, split_sheet
+from triangulate.sources.tables import (
+    Table,
+    consecutive,
+    ensure_rows,
+    read_table,
+    split_sheet,
+)
 
 if TYPE_CHECKING:
     from triangulate.progress import Progress
@@ -57,6 +63,7 @@ def load_source(
 
             built = columns_from_table(table, dimensions)  # column by column, as the fast reader
             if built is not None:
+                built[0].rows = consecutive(built[0].rows)
                 data.attach_columns(built[0])
                 return data, findings + built[1]
             ensure_rows(table)

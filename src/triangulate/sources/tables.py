@@ -86,6 +86,14 @@ class Table:
         return None
 
 
+def consecutive(numbers: Sequence[int]) -> Sequence[int]:
+    """Row numbers as a ``range`` when they follow one another (the usual file: no blank or bad
+    line), which holds none of them in memory; else as they are."""
+    if numbers and numbers[-1] - numbers[0] + 1 == len(numbers):  # increasing: all consecutive
+        return range(numbers[0], numbers[-1] + 1)
+    return numbers
+
+
 def ensure_rows(table: Table) -> Table:
     """Fill ``rows`` from ``by_column`` when a reader left them out."""
     if not table.rows and table.row_numbers:
@@ -972,6 +980,15 @@ class _JsonlColumns:
     def _extend(self, key: str, col: list[Any], values: list[Any]) -> None:
         memo = self.memo[key]
         if memo is None:
+            # Mostly distinct values (ids, texts): only a value equal to the one before it (an
+            # excerpt coded twice, on consecutive lines) is held once.
+            if values:
+                from itertools import compress
+                from operator import eq
+
+                before = col[-1] if col else None
+                for i in compress(range(len(values)), map(eq, values, [before, *values])):
+                    values[i] = values[i - 1] if i else before
             col += values
             return
         col += map(memo.setdefault, values, values)
