@@ -34,6 +34,7 @@ read from it are capped, and nothing is ever extracted to disk. Nothing here pri
 
 from __future__ import annotations
 
+import gc
 import heapq
 import re
 import unicodedata
@@ -41,6 +42,8 @@ import zipfile
 from array import array
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +51,8 @@ from urllib.parse import unquote
 
 from triangulate.findings import Finding, Location, error, warning
 from triangulate.inputs import LIMITS, open_input
+from triangulate.sources.columns import Coded, ExcerptColumns
+from triangulate.text import has_controls
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -78,6 +83,20 @@ _NEWLINE_TEXT = {
 
 
 # ---------------------------------------------------------------------------- XML helpers
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a project is read: it would walk the whole element
+    tree (hundreds of thousands of objects, none in a cycle) again and again as the tree and the
+    selections are made, a quarter of the reading time. Restored as it was, whatever happens."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def local(tag: Any) -> str:
@@ -123,20 +142,29 @@ def _no_dtd_possible(raw: bytes) -> bool:
 
 
 def _local_tags(root: Element) -> None:
-    """Drop namespaces from every tag, once (REFI-QDA namespaces vary between tools/versions)."""
+    """Drop namespaces from every tag, once (REFI-QDA namespaces vary between tools/versions);
+    each distinct tag is cut once (a project has a few dozen, on hundreds of thousands of elements)."""
+    names: dict[Any, str] = {}
+    known = names.get
     for el in root.iter():
         tag = el.tag
-        if not isinstance(tag, str):
-            el.tag = ""
-        elif "}" in tag:
-            el.tag = tag.rsplit("}", 1)[-1]
+        new = known(tag)
+        if new is None:
+            if not isinstance(tag, str):
+                new = ""
+            elif "}" in tag:
+                new = tag.rsplit("}", 1)[-1]
+            else:
+                new = tag
+            names[tag] = new
+        if new is not tag:
+            el.tag = new
 
 
 def parse_xml(raw: bytes, shown: str) -> tuple[Element | None, list[Finding]]:
     """Parse untrusted XML: no DTD, no entity declarations, no external references."""
     from xml.etree.ElementTree import ParseError
 
-    import defusedxml.ElementTree as DET
     from defusedxml import DefusedXmlException
 
     try:
@@ -147,6 +175,8 @@ def parse_xml(raw: bytes, shown: str) -> tuple[Element | None, list[Finding]]:
             parser.feed(raw)
             root = parser.close()
         else:
+            import defusedxml.ElementTree as DET
+
             root = DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
         _local_tags(root)
         return root, []
@@ -196,6 +226,7 @@ def parse_project_xml(raw: bytes, shown: str) -> tuple[Element | None, Converted
 
     parser: Any = XMLPullParser(events=("end",))
     last: Any = None
+    known = _Guids()
 
     def drain() -> None:
         nonlocal last
@@ -203,7 +234,7 @@ def parse_project_xml(raw: bytes, shown: str) -> tuple[Element | None, Converted
             last = el
             tag = el.tag
             if isinstance(tag, str) and tag.endswith(_SEL) and tag[-19:-18] in ("}", ""):
-                converted[el] = _one_selection(el, tag[:-18])
+                converted[el] = _one_selection(el, tag[:-18], known)
                 el.clear()
 
     try:
@@ -408,9 +439,19 @@ class QdaProject:
     sets: list[CodeSet] = field(default_factory=list)
 
 
-def _one_selection(s: Element, ns: str = "") -> Selection:
+class _Guids(dict[Any, str]):
+    """:func:`norm_guid`, remembered: the same code and user GUIDs come back on every coding."""
+
+    def __missing__(self, key: Any) -> str:
+        value = self[key] = norm_guid(key)
+        return value
+
+
+def _one_selection(s: Element, ns: str = "", guids: _Guids | None = None) -> Selection:
     """A ``PlainTextSelection`` as a Selection (``ns``: its tags' namespace prefix, ``{uri}``, when
     they still have one); its GUID is "" when it has none."""
+    if guids is None:
+        guids = _Guids()
     get = s.get
     coding_tag, ref_tag = ns + "Coding", ns + "CodeRef"
     codings = []
@@ -424,17 +465,18 @@ def _one_selection(s: Element, ns: str = "") -> Selection:
                 break
         codings.append(
             Coding(
-                norm_guid(ref.get("targetGUID")) if ref is not None else "",
-                norm_guid(c.get("creatingUser")),
+                guids[ref.get("targetGUID")] if ref is not None else "",
+                guids[c.get("creatingUser")],
             )
         )
     name = get("name")
+    guid = get("guid")
     return Selection(
-        norm_guid(get("guid")),
+        guid.strip().strip("{}").strip().lower() if guid else "",  # norm_guid, inline
         get("startPosition") or "",
         get("endPosition") or "",
         name.strip() if name else "",
-        norm_guid(get("creatingUser")),
+        guids[get("creatingUser")],
         codings,
     )
 
@@ -443,15 +485,20 @@ def _one_selection(s: Element, ns: str = "") -> Selection:
 Converted = dict[Any, Selection]
 
 
-def _selections(doc_el: Element, converted: Converted | None = None) -> list[Selection]:
+def _selections(
+    doc_el: Element, converted: Converted | None = None, guids: _Guids | None = None
+) -> list[Selection]:
     out: list[Selection] = []
     doc_guid = norm_guid(doc_el.get("guid"))
+    if guids is None:
+        guids = _Guids()
+    one = _one_selection
     for s in doc_el:
         if s.tag != "PlainTextSelection":
             continue
         sel = converted.get(s) if converted is not None else None
         if sel is None:
-            sel = _one_selection(s)
+            sel = one(s, "", guids)
         if not sel.guid:
             sel.guid = f"{doc_guid}:{sel.start}-{sel.end}"
         out.append(sel)
@@ -463,7 +510,11 @@ def _count_codings(el: Element) -> int:
 
 
 def _text_doc(
-    el: Element, name: str, guids: tuple[str, ...], converted: Converted | None = None
+    el: Element,
+    name: str,
+    guids: tuple[str, ...],
+    converted: Converted | None = None,
+    known: _Guids | None = None,
 ) -> TextDoc:
     inline_el = child(el, "PlainTextContent")
     inline = inline_el.text or "" if inline_el is not None else None
@@ -474,7 +525,7 @@ def _text_doc(
         name,
         path.strip() if path and path.strip() else None,
         inline,
-        _selections(el, converted),
+        _selections(el, converted, known),
     )
 
 
@@ -528,13 +579,14 @@ def build_project(root: Element, converted: Converted | None = None) -> QdaProje
             selection_case.setdefault(norm_guid(ref.get("targetGUID")), cname)
     docs: list[TextDoc] = []
     skipped: Counter[str] = Counter()
+    known = _Guids()
     sources_el = child(root, "Sources")
     for s in list(sources_el) if sources_el is not None else []:
         kind = local(s.tag)
         sguid = norm_guid(s.get("guid"))
         sname = (s.get("name") or "").strip() or _name_from_path(s) or sguid
         if kind == "TextSource":
-            doc = _text_doc(s, sname, (sguid,), converted)
+            doc = _text_doc(s, sname, (sguid,), converted, known)
             docs.append(doc)
             in_sel = 0 if converted is not None else sum(len(x.codings) for x in doc.selections)
             extra = _count_codings(s) - in_sel
@@ -544,7 +596,7 @@ def build_project(root: Element, converted: Converted | None = None) -> QdaProje
             rep = child(s, "Representation")
             used = 0
             if rep is not None:
-                doc = _text_doc(rep, sname, (sguid, norm_guid(rep.get("guid"))), converted)
+                doc = _text_doc(rep, sname, (sguid, norm_guid(rep.get("guid"))), converted, known)
                 docs.append(doc)
                 if converted is None:
                     used = sum(len(x.codings) for x in doc.selections)
@@ -669,6 +721,11 @@ def read_qdpx(
     path: Path, shown: str, texts: bool = True
 ) -> tuple[QdaProject | None, list[Finding]]:
     """Open a .qdpx and parse its project (and, with ``texts``, every text source's plain text)."""
+    with _gc_paused():
+        return _read_qdpx(path, shown, texts)
+
+
+def _read_qdpx(path: Path, shown: str, texts: bool) -> tuple[QdaProject | None, list[Finding]]:
     findings: list[Finding] = []
     loc = Location(shown)
     checked = open_input(path, shown, LIMITS["qdpx"], read=False)
@@ -1042,7 +1099,57 @@ class _DocLandings:
 def _land_all(doc: TextDoc, key: tuple[str, str]) -> list[Landing]:
     assert doc.text is not None
     mapper = Mapper(doc.text, *key)
+    if mapper.identity:
+        return _land_as_written(doc.text, mapper, doc.selections)
     return [land(doc.text, mapper, sel) for sel in doc.selections]
+
+
+def _land_as_written(text: str, mapper: Mapper, selections: list[Selection]) -> list[Landing]:
+    """:func:`land` for every selection when positions are code-point indices as written (the
+    mapper is the identity): the common case inline (a selection inside the text, not empty,
+    without a name to match), anything else through :func:`land` itself."""
+    n = len(text)
+    out: list[Landing] = []
+    append = out.append
+    for sel in selections:
+        try:
+            s, e = int(sel.start.strip()), int(sel.end.strip())
+        except ValueError:
+            append(land(text, mapper, sel))
+            continue
+        if not 0 <= s < e <= n or sel.name:
+            append(land(text, mapper, sel))
+            continue
+        first = text[s]
+        if first.isspace() and (e - s == 1 or _blank(text, s, e)):
+            append(Landing(s, e, "holds only white space", 1))
+            continue
+        cut_s = cut_e = None
+        if s:  # _cut_bad(text, s), its ASCII case inline
+            a, b = text[s - 1], first
+            if b >= "\x80":
+                cut_s = _cut_bad(text, s)
+            elif a == "\r" and b == "\n":
+                cut_s = "splits a line break"
+            elif (b.isalnum() or b == "_") and (a.isalnum() or a == "_"):
+                cut_s = "cuts a word"
+        if e < n:
+            a, b = text[e - 1], text[e]
+            if b >= "\x80":
+                cut_e = _cut_bad(text, e)
+            elif a == "\r" and b == "\n":
+                cut_e = "splits a line break"
+            elif (b.isalnum() or b == "_") and (a.isalnum() or a == "_"):
+                cut_e = "cuts a word"
+        score = (
+            4
+            - 2 * (cut_s is not None)
+            - 2 * (cut_e is not None)
+            - first.isspace()
+            - text[e - 1].isspace()
+        )
+        append(Landing(s, e, cut_s or cut_e, max(score, 1)))
+    return out
 
 
 def choose_reading(
@@ -1152,6 +1259,19 @@ def resolve_coder(project: QdaProject, coder: str) -> set[str] | None:
     return None
 
 
+@dataclass
+class _Codings:
+    """The codings a .qdpx gives, one entry per coding in each list (the rows to be, in order)."""
+
+    excerpt_id: list[str] = field(default_factory=list)
+    participant: list[str] = field(default_factory=list)
+    node: list[CodeNode] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    # False when some excerpt text might end with a carriage return (the text it was cut from
+    # has one) or hold a control character: then a row-by-row check must look at the cells
+    plain_text: bool = True
+
+
 def excerpt_rows(
     project: QdaProject,
     shown: str,
@@ -1159,8 +1279,25 @@ def excerpt_rows(
     coder: str | None = None,
     code_path: bool = False,
 ) -> tuple[list[ExcerptRow] | None, list[Finding]]:
+    """One ExcerptRow per coding of a text selection (row numbers from 1, in document order)."""
     from triangulate.sources.rows import ExcerptRow
 
+    got, findings = _codings(project, shown, positions, coder)
+    if got is None:
+        return None, findings
+    rows = [
+        ExcerptRow(eid, who, node.path if code_path else node.name, text, {}, i, node.path)
+        for i, (eid, who, node, text) in enumerate(
+            zip(got.excerpt_id, got.participant, got.node, got.text), start=1
+        )
+    ]
+    return rows, findings
+
+
+def _codings(
+    project: QdaProject, shown: str, positions: str = "auto", coder: str | None = None
+) -> tuple[_Codings | None, list[Finding]]:
+    """The codings of text selections and the findings about them: see :func:`excerpt_rows`."""
     findings: list[Finding] = []
     loc = Location(shown)
     users: set[str] | None = None
@@ -1195,15 +1332,22 @@ def excerpt_rows(
                 loc,
             )
         )
-    rows: list[ExcerptRow] = []
+    got = _Codings()
+    add_id, add_who = got.excerpt_id.append, got.participant.append
+    add_node, add_text = got.node.append, got.text.append
+    code_index, selection_case = project.code_index, project.selection_case
     case_codings: list[str] = []
     unknown: list[str] = []
     filtered = 0
     budget = [MAX_EXCERPT_TOTAL]  # characters of excerpt text kept, over the whole archive
     cut: list[tuple[TextDoc, Selection, int]] = []  # excerpts shortened, with their full length
+    most = MAX_EXCERPT_CHARS
     for doc in docs:
         assert doc.text is not None
-        key = _effective(doc, doc.text, reading)
+        doc_text = doc.text
+        if got.plain_text and ("\r" in doc_text or has_controls(doc_text)):
+            got.plain_text = False
+        key = _effective(doc, doc_text, reading)
         landed = cache.pop(id(doc), None)
         landings = landed.keys[key] if landed is not None else _land_all(doc, key)
         bad: list[tuple[Selection, Landing]] = []
@@ -1214,13 +1358,13 @@ def excerpt_rows(
         for sel, landing in zip(doc.selections, landings, strict=True):
             if not sel.codings:
                 continue  # a memo-like annotation (MAXQDA): not a coding
-            who = project.selection_case.get(sel.guid)
+            who = selection_case.get(sel.guid)
             if who is None:
                 who = doc_cases[0] if doc_cases else doc.name
                 ambiguous += int(len(doc_cases) > 1)
             text: str | None = None  # sliced once, shared by every coding of the selection
             for c in sel.codings:
-                node = project.code_index.get(c.code_ref) if c.code_ref else None
+                node = code_index.get(c.code_ref) if c.code_ref else None
                 if node is None:
                     if c.code_ref in project.case_names:
                         case_codings.append(project.case_names[c.code_ref])
@@ -1231,18 +1375,16 @@ def excerpt_rows(
                     filtered += 1
                     continue
                 if text is None:
-                    text = _excerpt_text(doc, sel, landing, budget, cut)
-                rows.append(
-                    ExcerptRow(
-                        sel.guid,
-                        who,
-                        node.path if code_path else node.name,
-                        text,
-                        {},
-                        len(rows) + 1,
-                        node.path,
-                    )
-                )
+                    s, e = landing.start, landing.end
+                    if s is not None and e is not None and e - s <= most and budget[0] >= e - s:
+                        text = doc_text[s:e]  # what _excerpt_text gives, inline
+                        budget[0] -= e - s
+                    else:
+                        text = _excerpt_text(doc, sel, landing, budget, cut)
+                add_id(sel.guid)
+                add_who(who)
+                add_node(node)
+                add_text(text)
             if text is not None and landing.problem:
                 bad.append((sel, landing))
         if bad:
@@ -1304,7 +1446,7 @@ def excerpt_rows(
                 loc,
             )
         )
-    if not rows:
+    if not got.node:
         why = (
             f" by coder '{coder}' ({filtered} coding(s) by others were left out)"
             if coder is not None
@@ -1313,28 +1455,139 @@ def excerpt_rows(
         findings.append(
             warning("qdpx.no-codings", f"the project holds no codings of text selections{why}", loc)
         )
-    return rows, findings
+    return got, findings
+
+
+# From this many codings on, a .qdpx is held column by column (numpy ids, as the CSV fast reader
+# gives them); fewer stay ExcerptRow objects, without importing numpy.
+COLUMNS_MIN_CODINGS = 5_000
 
 
 def load_qdpx_source(root: Path, spec: SourceSpec) -> tuple[SourceData | None, list[Finding]]:
     """``kind: excerpts`` from a .qdpx: rows as the CSV reader gives them, with no dimension tags."""
+    with _gc_paused():
+        return _load_qdpx_source(root, spec)
+
+
+def _load_qdpx_source(root: Path, spec: SourceSpec) -> tuple[SourceData | None, list[Finding]]:
     from triangulate.sources.data import SourceData
+    from triangulate.sources.rows import ExcerptRow
 
     shown = spec.path
     path = root / shown
     project, findings = read_qdpx(path, shown)
     if project is None:
         return None, findings
-    rows, f = excerpt_rows(
-        project, shown, spec.positions or "auto", spec.coder, bool(spec.code_path)
-    )
+    code_path = bool(spec.code_path)
+    got, f = _codings(project, shown, spec.positions or "auto", spec.coder)
     findings += f
-    if rows is None:
+    if got is None:
         return None, findings
     data = SourceData(spec, spec.path)
-    data.excerpts = rows
     data.code_places = code_places(project)
+    if len(got.node) >= COLUMNS_MIN_CODINGS and _columns_read_alike(got, code_path):
+        data.attach_columns(QdpxColumns.build(got, code_path))
+        return data, findings
+    data.excerpts = [
+        ExcerptRow(eid, who, node.path if code_path else node.name, text, {}, i, node.path)
+        for i, (eid, who, node, text) in enumerate(
+            zip(got.excerpt_id, got.participant, got.node, got.text), start=1
+        )
+    ]
     return data, findings
+
+
+def _columns_read_alike(got: _Codings, code_path: bool) -> bool:
+    """Whether the rows, held as columns, give the findings they give as ExcerptRow objects: the
+    control-character check looks at each distinct id, participant and code once as columns and
+    at every cell as rows, so no such value may hold one (nor may the texts, see _Codings)."""
+    if not got.plain_text:
+        return False
+    codes = {id(n): n.path if code_path else n.name for n in got.node}
+    return not any(
+        has_controls(" ".join(dict.fromkeys(values)))
+        for values in (got.excerpt_id, got.participant, codes.values())
+    )
+
+
+class QdpxColumns(ExcerptColumns):
+    """A .qdpx's codings column by column: the columns of :class:`ExcerptColumns` (rows numbered
+    from 1, no tags) and each row's code as a node of the code tree, so that a row keeps its code's
+    full path (``ExcerptRow.code_path``) and :func:`resolve_code_forms` can rename codes."""
+
+    def __init__(
+        self,
+        excerpt_id: Coded,
+        participant: Coded,
+        text: list[str],
+        node_ids: Any,
+        names: list[str],
+        paths: list[str],
+    ) -> None:
+        self.node_ids = node_ids  # numpy array: row -> index into names/paths
+        self.names = (
+            names  # each node's code as the rows give it (name, path, or path once renamed)
+        )
+        self.paths = paths
+        super().__init__(
+            excerpt_id, participant, self._code_column(), text, {}, range(1, len(text) + 1)
+        )
+        self.no_controls = True  # _columns_read_alike: no cell holds a control character
+
+    @classmethod
+    def build(cls, got: _Codings, code_path: bool) -> QdpxColumns:
+        import numpy as np
+
+        def coded(values: list[str]) -> Coded:
+            c = Coded.of(values)
+            return Coded(np.asarray(c.ids, dtype=np.intp), c.values)
+
+        index: dict[int, int] = {}
+        nodes: list[CodeNode] = []
+        ids: list[int] = []
+        for node in got.node:
+            k = index.get(id(node))
+            if k is None:
+                k = index[id(node)] = len(nodes)
+                nodes.append(node)
+            ids.append(k)
+        return cls(
+            coded(got.excerpt_id),
+            coded(got.participant),
+            got.text,
+            np.asarray(ids, dtype=np.intp),
+            [n.path if code_path else n.name for n in nodes],
+            [n.path for n in nodes],
+        )
+
+    def _code_column(self) -> Coded:
+        import numpy as np
+
+        first: dict[str, int] = {}
+        of_node = [first.setdefault(name, len(first)) for name in self.names]
+        return Coded(np.asarray(of_node, dtype=np.intp)[self.node_ids], list(first))
+
+    def row(self, i: int) -> ExcerptRow:
+        r = super().row(i)
+        r.code_path = self.paths[self.node_ids[i]]
+        return r
+
+    def rename(self, listed: set[str]) -> None:
+        """A code becomes its full path where the codebook lists the path (see resolve_code_forms)."""
+        names = [p if n != p and p in listed else n for n, p in zip(self.names, self.paths)]
+        if names != self.names:
+            self.names = names
+            self.code = self._code_column()
+            self._by_code = None
+
+    def code_paths(self) -> dict[str, list[str]]:
+        """Each code -> the full paths of the codes it stands for, in order of first use."""
+        out: dict[str, list[str]] = {}
+        for name, path in zip(self.names, self.paths):
+            lst = out.setdefault(name, [])
+            if path not in lst:
+                lst.append(path)
+        return out
 
 
 def code_places(project: QdaProject) -> dict[str, str]:
@@ -1352,19 +1605,28 @@ def resolve_code_forms(data: SourceData, codebook: Codebook) -> list[Finding]:
     """Nested .qdpx codes are matched by their own name, or by their full path when the codebook
     lists the path for this source (the path then wins). Warns when one name still stands for
     codes in different places of the tree."""
-    if not data.is_excerpts or not any(r.code_path is not None for r in data.excerpts):
+    if not data.is_excerpts:
         return []
+    cols = None if isinstance(data.excerpts, list) else data.excerpt_columns()
     sid = data.spec.id
     listed = {c for t in codebook.themes for c in t.codes.get(sid, [])}
-    for r in data.excerpts:
-        if r.code_path is not None and r.code != r.code_path and r.code_path in listed:
-            r.code = r.code_path
     paths: dict[str, list[str]] = {}
-    for r in data.excerpts:
-        if r.code_path is not None:
-            lst = paths.setdefault(r.code, [])
-            if r.code_path not in lst:
-                lst.append(r.code_path)
+    if isinstance(cols, QdpxColumns):
+        cols.rename(listed)
+        paths = cols.code_paths()
+    elif cols is not None:
+        return []  # columns of a table: no row has a code path
+    else:
+        if not any(r.code_path is not None for r in data.excerpts):
+            return []
+        for r in data.excerpts:
+            if r.code_path is not None and r.code != r.code_path and r.code_path in listed:
+                r.code = r.code_path
+        for r in data.excerpts:
+            if r.code_path is not None:
+                lst = paths.setdefault(r.code, [])
+                if r.code_path not in lst:
+                    lst.append(r.code_path)
     findings = []
     for name, ps in paths.items():
         if len(ps) > 1:
