@@ -1397,6 +1397,17 @@ def _quiet_broken_pipe() -> None:
         os.close(devnull)
 
 
+def _fewer_collections() -> None:
+    """Python's cycle collector, at its default thresholds, walks every live object again each
+    time 700 more have been made: a run builds hundreds of thousands that live to the end and form
+    almost no cycles, so that walking is wasted. 0.76 s of a 6.4 s run at 2,000 themes x 2 x
+    150,000 codings (measured with gc.callbacks), 0.08 s of 1.8 at 200 themes. The thresholds
+    mypy's command line uses instead; cycles are still collected, less often."""
+    import gc
+
+    gc.set_threshold(200_000, 30, 30)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the one place that turns outcomes into exit codes."""
     import signal
@@ -1405,6 +1416,8 @@ def main(argv: list[str] | None = None) -> None:
         if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
             signal.signal(signal.SIGINT, signal.default_int_handler)
     _tolerant_stdio()
+    if argv is None:  # the command itself, not a caller running main() in its own process
+        _fewer_collections()
     # typer vendors click in recent releases; find its exception base without importing click.
     click_exception: type[Exception] = next(
         c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"

@@ -99,16 +99,23 @@ def evidence_lines(ts: ThemeSource, redact: bool, limit: int = MAX_EXCERPTS_SHOW
         seen: set[str] = set()
         lines: list[str] = []
         distinct = ts.excerpts  # distinct excerpt ids in the rows: the rest need only be counted
-        for r in ts.excerpt_rows:
+        rows = ts.excerpt_rows
+        quoted = getattr(rows, "quoted", None)  # column-wise rows: no tags built for a quotation
+        it = (
+            quoted()
+            if quoted is not None
+            else ((r.excerpt_id, r.participant, r.code, r.text) for r in rows)
+        )
+        for excerpt_id, participant, code, text in it:
             if distinct is not None and (redact or len(lines) > limit):
                 break
-            if r.excerpt_id in seen:
+            if excerpt_id in seen:
                 continue
-            seen.add(r.excerpt_id)
+            seen.add(excerpt_id)
             if redact:
                 continue
             lines.append(
-                f"{r.participant}, {r.excerpt_id} [{r.code}]: \u201c{' '.join(r.text.split())}\u201d"
+                f"{participant}, {excerpt_id} [{code}]: \u201c{' '.join(text.split())}\u201d"
             )
         if distinct is None:
             distinct = len(seen)

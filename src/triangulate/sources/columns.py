@@ -310,6 +310,14 @@ class ExcerptView(Sequence["ExcerptRow"]):
             return (row(i) for i in range(len(self._cols)))
         return (row(i) for i in self._idx)
 
+    def quoted(self) -> Iterator[tuple[str, str, str, str]]:
+        """(excerpt_id, participant, code, text) of each row, in order: what a report quotes,
+        without building each row's tags."""
+        c = self._cols
+        eid, who, code, text = c.excerpt_id, c.participant, c.code, c.text
+        for i in range(len(c)) if self._idx is None else self._idx:
+            yield eid[i], who[i], code[i], text[i]
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (list, tuple, ExcerptView)):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other))
