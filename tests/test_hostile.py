@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -1234,6 +1234,28 @@ def test_a_crash_while_writing_leaves_the_old_file_and_no_temp_file(
         files.atomic_write_text(path, "new report, half written " * 1000)
     assert path.read_text(encoding="utf-8") == "old report\n"
     assert [p.name for p in path.parent.iterdir()] == ["report.html"]
+
+
+def test_an_error_while_a_report_is_made_leaves_the_old_file_and_no_temp_file(
+    tmp_path: Path,
+) -> None:
+    """report.md and report.html are written as they are made (files.atomic_write_chunks): an
+    error half way through making them leaves the previous report whole."""
+    import triangulate.files as files
+
+    path = tmp_path / "out" / "report.md"
+    files.atomic_write_text(path, "old report\n")
+
+    def chunks() -> Iterator[bytes]:
+        yield b"# New report\n" * 1000
+        raise RuntimeError("a bug half way through the report")
+
+    with pytest.raises(RuntimeError):
+        files.atomic_write_chunks(path, chunks())
+    assert path.read_text(encoding="utf-8") == "old report\n"
+    assert [p.name for p in path.parent.iterdir()] == ["report.md"]
+    files.atomic_write_chunks(path, iter([b"a", b"b\n"]))
+    assert path.read_bytes() == b"ab\n"
 
 
 def test_worksheets_and_decisions_are_never_overwritten(builder: ProjectBuilder) -> None:

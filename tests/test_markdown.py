@@ -130,3 +130,34 @@ def test_any_name_renders_to_its_own_text(name: str) -> None:
     texts = [t for _, t in _blocks(md)]
     flat = _flat(name)
     assert texts == [flat, flat, flat, "theme", "x", flat, flat], md
+
+
+_BLOCK = st.one_of(
+    st.builds(Para, st.sampled_from(["", "text", "1. item", " ", "a\n\nb"])),
+    st.builds(Heading, st.integers(min_value=2, max_value=3), st.sampled_from(["H", "ends #"])),
+    st.builds(Bullets, st.lists(st.sampled_from(["x", "    sub", "- y"]), max_size=3)),
+    st.builds(
+        Table,
+        st.just(["a", "b"]),
+        st.lists(st.lists(st.sampled_from(["1", "", "x|y"]), min_size=2, max_size=2), max_size=2),
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(blocks=st.lists(_BLOCK, max_size=8), title=st.sampled_from(["T", "Title #", "a_b"]))
+def test_the_report_written_a_block_at_a_time_is_the_whole_document(
+    blocks: list, title: str
+) -> None:
+    """report.md is written as it is made, a block at a time; the file is what joining every line
+    at once gives (blank lines at the end dropped, one final newline), empty reports included."""
+    from triangulate.outputs.markdown import _blocks as md_blocks
+    from triangulate.outputs.markdown import _heading, render_markdown_chunks
+
+    rep = Report(title=title, blocks=blocks)
+    lines = [f"# {_heading(title)}", ""]
+    md_blocks(rep, blocks, lines)
+    whole = "\n".join(lines).rstrip("\n") + "\n"
+    chunks = list(render_markdown_chunks(rep))
+    assert "".join(chunks) == whole
+    assert all(c.endswith("\n") for c in chunks)

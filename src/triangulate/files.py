@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -120,6 +120,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     disk, a read-only or immutable file) leaves ``path`` as it was and raises an ``OSError`` whose
     ``filename`` is ``path``.
     """
+    atomic_write_chunks(path, (data,))
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
+    """:func:`atomic_write_bytes` of the chunks joined, written as they come: a large report is
+    never held whole in memory. An exception while the chunks are made leaves ``path`` as it was."""
     mode = _mode_for(path)
     try:
         fd, tmp = _temp_beside(path)
@@ -129,7 +135,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             with contextlib.suppress(OSError):
                 os.fchmod(fh.fileno(), mode)
-            fh.write(data)
+            for data in chunks:
+                fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

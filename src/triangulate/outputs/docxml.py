@@ -16,6 +16,7 @@ left and right), which earlier versions of ``report.docx`` used.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from triangulate.outputs.opc import CT as _CT
@@ -113,7 +114,7 @@ class DocxWriter:
         self.comments = ""
         self.created = datetime(2000, 1, 1)
         self.landscape = False
-        self._body: list[str] = []
+        self._body: list[str | Iterable[str]] = []
         self._last: tuple[int, str, str] | None = None  # the last paragraph: index, pPr, content
 
     @property
@@ -140,14 +141,11 @@ class DocxWriter:
     def heading(self, text: str, level: int) -> None:
         self.paragraph(text, style=f"Heading{level}")
 
-    def raw(self, xml: str | list[str]) -> None:
-        """Block-level WordprocessingML made elsewhere (a ``w:tbl``), put in as it is (a list:
-        its pieces in order)."""
+    def raw(self, xml: str | Iterable[str]) -> None:
+        """Block-level WordprocessingML made elsewhere (a ``w:tbl``), put in as it is (an
+        iterable: its pieces in order, taken only when the document is saved)."""
         self._last = None
-        if isinstance(xml, str):
-            self._body.append(xml)
-        else:
-            self._body.extend(xml)
+        self._body.append(xml)
 
     def new_section(self, landscape: bool = False) -> None:
         """End the current section (its properties go into its last paragraph, or an empty
@@ -161,13 +159,16 @@ class DocxWriter:
         self._last = None
         self.landscape = landscape
 
-    def _document(self) -> list[str]:
-        """document.xml in pieces, written to the archive one batch at a time (never joined)."""
-        return [
-            f'{_XML}<w:document xmlns:w="{W_NS}" xmlns:r="{_R_NS}"><w:body>',
-            *self._body,
-            _section_props(self.landscape) + "</w:body></w:document>",
-        ]
+    def _document(self) -> Iterator[str]:
+        """document.xml in pieces, written to the archive one batch at a time (never joined); a
+        table given to :meth:`raw` as a generator is made only then, a batch of rows at a time."""
+        yield f'{_XML}<w:document xmlns:w="{W_NS}" xmlns:r="{_R_NS}"><w:body>'
+        for item in self._body:
+            if isinstance(item, str):
+                yield item
+            else:
+                yield from item
+        yield _section_props(self.landscape) + "</w:body></w:document>"
 
     def _styles(self) -> str:
         base = fonts(self.font)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from triangulate.outputs.model import (
@@ -268,18 +269,24 @@ def _block(rep: Report, blocks: list[Block], out: list[str]) -> None:
 
 
 def render_html(rep: Report) -> str:
-    return "\n".join(_html_parts(rep)) + "\n"
+    return "".join("\n".join(lines) + "\n" for lines in _html_parts(rep))
 
 
 def render_html_bytes(rep: Report) -> bytes:
-    """The page as UTF-8, encoded a piece at a time: a large report's text never exists whole as
-    a string (with curly quotes that is two bytes a character) next to its encoding."""
+    """The page as UTF-8."""
+    return b"".join(render_html_chunks(rep))
+
+
+def render_html_chunks(rep: Report) -> Iterator[bytes]:
+    """The page as UTF-8, a part at a time (each ending in a newline), as it is made: a large
+    report's text never exists whole, neither as a string nor as bytes (see files.atomic_write_chunks)."""
     from triangulate.files import encode_text
 
-    return b"\n".join([encode_text(p) for p in _html_parts(rep)]) + b"\n"
+    for lines in _html_parts(rep):
+        yield encode_text("\n".join(lines) + "\n")
 
 
-def _html_parts(rep: Report) -> list[str]:
+def _html_parts(rep: Report) -> Iterator[list[str]]:
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -309,6 +316,8 @@ def _html_parts(rep: Report) -> list[str]:
                 out.append('<div class="part">')
                 _blocks(rep, part, out)
                 out.append("</div>")
+                yield out
+                out = []
             start = k
     out.append("</body></html>")
-    return out
+    yield out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from triangulate.outputs.model import (
     Block,
@@ -145,6 +146,25 @@ def _blocks(rep: Report, blocks: list[Block], out: list[str]) -> None:
 
 
 def render_markdown(rep: Report) -> str:
+    return "".join(render_markdown_chunks(rep))
+
+
+def render_markdown_chunks(rep: Report) -> Iterator[str]:
+    """The document a block at a time, as it is made (a large report never exists whole): each
+    chunk ends in a newline; blank lines at the very end are dropped, leaving the one newline."""
+    if not rep.blocks:
+        yield f"# {_heading(rep.title)}\n"
+        return
     out = [f"# {_heading(rep.title)}", ""]
-    _blocks(rep, rep.blocks, out)
-    return "\n".join(out).rstrip("\n") + "\n"
+    held = 0  # blank lines not written yet: only what follows them says whether they are the end
+    for b in rep.blocks:
+        _blocks(rep, [b], out)
+        trailing = len(out)
+        while trailing and not out[trailing - 1]:
+            trailing -= 1
+        if trailing:
+            yield "\n" * held + "\n".join(out[:trailing]) + "\n"
+            held = len(out) - trailing
+        else:
+            held += len(out)
+        out = []

@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from itertools import islice
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -24,7 +25,7 @@ XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 
 # A part is its text, or its text in pieces (written in batches, never joined whole: the
 # 12,000-row table of a large report.docx).
-Part = str | Sequence[str]
+Part = str | Iterable[str]  # a part's text, or its pieces in order (joined a batch at a time)
 
 
 def markup(text: str) -> str:
@@ -110,7 +111,8 @@ def write_package(parts: Sequence[tuple[str, Part]]) -> bytes:
                 zf.writestr(info, text.encode("utf-8"), compresslevel=1)
                 continue
             info._compresslevel = 1  # type: ignore[attr-defined]  # what writestr sets
+            pieces = iter(text)  # a list, or a generator making the pieces as they are written
             with zf.open(info, "w") as member:
-                for start in range(0, len(text), 2048):
-                    member.write("".join(text[start : start + 2048]).encode("utf-8"))
+                while batch := list(islice(pieces, 2048)):
+                    member.write("".join(batch).encode("utf-8"))
     return buf.getvalue()

@@ -8,14 +8,16 @@ from typing import TYPE_CHECKING
 from triangulate.files import (
     STALE_TEMP_SECONDS,
     atomic_write_bytes,
+    atomic_write_chunks,
     atomic_write_text,
+    encode_text,
     folder_lock,
     remove_stale_temps,
 )
 from triangulate.outputs.figure import render_svg
-from triangulate.outputs.html import render_html_bytes
+from triangulate.outputs.html import render_html_chunks
 from triangulate.outputs.manifest import remove_manifest, write_manifest
-from triangulate.outputs.markdown import render_markdown
+from triangulate.outputs.markdown import render_markdown_chunks
 from triangulate.outputs.report import build_report
 from triangulate.outputs.tabular import (
     SORTING_COLUMNS,
@@ -78,9 +80,9 @@ def _write_all(
     atomic_write_text(out / "summary.json", summary_json(analysis))
     step(3)
     rep = build_report(analysis, redact=redact)
-    atomic_write_text(out / "report.md", render_markdown(rep))
+    atomic_write_chunks(out / "report.md", map(encode_text, render_markdown_chunks(rep)))
     step(4)
-    atomic_write_bytes(out / "report.html", render_html_bytes(rep))
+    atomic_write_chunks(out / "report.html", render_html_chunks(rep))
     step(5)
     atomic_write_bytes(out / "convergence_matrix.xlsx", render_xlsx(analysis, redact))
     step(6)

@@ -179,7 +179,7 @@ class Sheet:
             return False
         self.nrows += 1
         r = self.nrows
-        parts = self.parts
+        parts: list[str] = []  # the row's pieces, kept as one string (a string a cell cost 2x)
         if height is None:
             parts.append(f'<row r="{r}">')
         else:
@@ -208,6 +208,7 @@ class Sheet:
                 others += 1
                 add(f"{col}{rs}{number_cell[s]}{_number(v)}</v></c>")
         add("</row>")
+        self.parts.append("".join(parts))
         book.string_count += min(len(values), self.ncols) - others
         return True
 
