@@ -364,3 +364,29 @@ def test_consecutive_row_numbers_are_held_as_a_range() -> None:
     assert isinstance(tables.consecutive([2, 3, 4]), range)
     assert tables.consecutive([2, 4, 5]) == [2, 4, 5]  # a blank or bad line between
     assert tables.consecutive([]) == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a": "x"}\n{"a": "y"}\n',
+        b'\xef\xbb\xbf{"a": "x"}\r\n{"a": "\xc3\xa9"}',  # UTF-8 with a BOM, read piece by piece
+        b'{"a": "\xe9"}\n',  # Windows-1252: read whole
+        '{"a": "x"}\n'.encode("utf-16"),
+    ],
+)
+def test_the_digest_remembered_is_that_of_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw: bytes
+) -> None:
+    import hashlib
+
+    from triangulate import digests
+
+    monkeypatch.setattr(tables, "JSONL_BLOCK", 8)
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(raw)
+    table, _ = read_table(path, "x.jsonl")
+    assert table is not None
+    key = digests._key(path)
+    assert key is not None
+    assert digests._known[key] == hashlib.sha256(raw).hexdigest()

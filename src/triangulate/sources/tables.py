@@ -25,7 +25,7 @@ import math
 import os
 import threading
 import zipfile
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from operator import not_
@@ -144,6 +144,10 @@ def read_table(
                     Location(shown),
                 )
             ]
+    if suffix in (".jsonl", ".ndjson"):
+        streamed = _read_jsonl_streamed(path, shown, limit or LIMITS["table"], rows, keep)
+        if streamed is not None:
+            return streamed
     opened = open_input(path, shown, limit or LIMITS["table"])
     if opened.data is None:
         return None, opened.findings
@@ -905,7 +909,7 @@ JSONL_BLOCK = 1 << 18  # bytes (or characters) of lines parsed together, then dr
 # enough that a block's records stay in the CPU cache while their cells are taken: 4 MB blocks
 # took 0.6 s for a 48 MB file, 256 KB blocks 0.37 s)
 _MAX_FAST_KEYS = 1000  # records with more keys than this are read line by line
-_MEMO_TRIAL = 5000  # cells of a column read before judging whether its values repeat
+_MEMO_TRIAL = 20000  # cells of a column read before judging whether its values repeat
 
 
 def _json_scanner() -> Any:
@@ -1088,6 +1092,90 @@ def _read_jsonl(
     pieces, encoding, findings = _jsonl_blocks(raw, shown)
     if pieces is None:
         return None, findings
+    return _jsonl_table(pieces, shown, findings, lambda: encoding, rows, keep)
+
+
+class _NotPlainUtf8(Exception):
+    """A .jsonl file that is not plain UTF-8 (or that changed while read): read it whole."""
+
+
+def _read_jsonl_streamed(
+    path: Path, shown: str, limit: int, rows: bool, keep: Collection[str] | None
+) -> tuple[Table | None, list[Finding]] | None:
+    """A plain UTF-8 .jsonl file read from disk piece by piece, so that its bytes are never held
+    whole (``_read_jsonl`` holds them, and then the cells); None when it is not one (UTF-16, a NUL
+    byte, bytes that are not UTF-8), cannot be read or grows past ``limit``: the caller then reads
+    it whole, and words any problem as before."""
+    import hashlib
+    import stat
+
+    if open_input(path, shown, limit, read=False).findings:
+        return None
+    digest = hashlib.sha256()
+    encoding = ["utf-8"]
+
+    def text(data: bytes) -> str:
+        if b"\x00" in data:
+            raise _NotPlainUtf8
+        try:
+            return str(data, "utf-8")
+        except UnicodeDecodeError:
+            raise _NotPlainUtf8 from None
+
+    def pieces() -> Iterator[str]:
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise _NotPlainUtf8
+            parts: list[bytes] = []  # the line begun and not yet ended
+            total = 0
+            size = max(JSONL_BLOCK // 64, len(codecs.BOM_UTF8))  # the first piece: by json
+            while True:
+                chunk = os.read(fd, size)
+                total += len(chunk)
+                if total > limit:
+                    raise _NotPlainUtf8
+                digest.update(chunk)
+                if not chunk:
+                    if parts:
+                        yield text(b"".join(parts))
+                    return
+                if total == len(chunk) and chunk.startswith(codecs.BOM_UTF8):  # the first read
+                    encoding[0] = "utf-8-sig"
+                    chunk = chunk[len(codecs.BOM_UTF8) :]
+                cut = chunk.rfind(b"\n") + 1
+                if not cut:
+                    parts.append(chunk)
+                    size = min(size * 2, JSONL_BLOCK)
+                    continue
+                parts.append(chunk[:cut])
+                yield text(b"".join(parts))
+                parts = [chunk[cut:]]
+                size = JSONL_BLOCK
+        finally:
+            os.close(fd)
+
+    try:
+        result = _jsonl_table(pieces(), shown, [], lambda: encoding[0], rows, keep)
+    except (_NotPlainUtf8, OSError):
+        return None
+    from triangulate.digests import remember_digest
+
+    remember_digest(path, digest.hexdigest())  # the report's provenance hashes these bytes
+    return result
+
+
+def _jsonl_table(
+    pieces: Iterable[str],
+    shown: str,
+    findings: list[Finding],
+    encoding: Callable[[], str],
+    rows: bool,
+    keep: Collection[str] | None,
+) -> tuple[Table | None, list[Finding]]:
+    """The table of the text ``pieces`` (each ending after a line feed); ``encoding()`` tells the
+    encoding once they are read."""
     scan = _json_scanner()
     out = _JsonlColumns(keep)
     linenos: list[int] = []
@@ -1128,7 +1216,7 @@ def _read_jsonl(
         if not findings:
             findings.append(error("data.empty", "the file has no JSON objects", Location(shown)))
         return None, findings
-    table = Table(shown, list(out.cells), line_based=True, encoding=encoding)
+    table = Table(shown, list(out.cells), line_based=True, encoding=encoding())
     table.by_column = out.by_column()
     table.row_numbers = linenos
     if rows:
