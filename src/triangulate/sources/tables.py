@@ -504,8 +504,10 @@ def _cell_text(value: Any) -> str:
 def _read_xlsx(
     path: Path, shown: str, sheet: str | None, rows: bool = True
 ) -> tuple[Table | None, list[Finding]]:
-    """Read one sheet: with python-calamine (Rust) when it can give exactly what openpyxl gives,
-    else with openpyxl, the reference (same values, findings and row numbers either way).
+    """Read one sheet: straight from its XML when it has the plain common shape
+    (:mod:`triangulate.sources.sheetxml`), else with python-calamine (Rust) when it can give
+    exactly what openpyxl gives, else with openpyxl, the reference (same values, findings and row
+    numbers either way).
     ``rows=False``: only ``by_column`` is filled (see :func:`ensure_rows`)."""
     bad = error(
         "data.malformed",
@@ -539,10 +541,23 @@ def _read_xlsx(
 def _read_xlsx_fast(
     path: Path, raw: bytes, zf: zipfile.ZipFile, shown: str, sheet: str | None, rows: bool
 ) -> tuple[Table | None, list[Finding]] | None:
-    """The fast readers; None leaves the workbook to openpyxl."""
+    """The plain-XML reader, then calamine; None leaves the workbook to openpyxl."""
     if xlsx_reader() != "calamine":
         return None
-    return _read_xlsx_calamine(path, raw, zf, shown, sheet, rows)
+    plain, part, xml = None, None, None
+    if os.environ.get("TRIANGULATE_XLSX_PLAIN", "1") != "0":
+        from triangulate.sources.sheetxml import read_plain_sheet
+
+        try:
+            plain, part, xml = read_plain_sheet(zf, sheet, MAX_XLSX_CELLS)
+        except Exception:
+            plain = None
+    if plain is not None:
+        from triangulate.digests import remember
+
+        remember(path, raw)
+        return _grid_table(plain.cells, plain.blank, shown, rows)
+    return _read_xlsx_calamine(path, raw, zf, shown, sheet, rows, part, xml)
 
 
 def xlsx_reader() -> str:
