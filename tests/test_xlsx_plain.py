@@ -153,6 +153,7 @@ PLAIN_CASES = [
     '<row r="5"><c r="B5" t="s"><v>2</v></c></row>\n<row r="9"><c r="A9" t="n"><v>7</v></c></row>',
     '<row r="2"></row><row r="3"><c r="C3" t="s"><v>2</v></c></row>',  # ragged row
     '<row r="2"><c r="A3" t="s"><v>2</v></c></row>',  # the cell's own row wins, as in calamine
+    '<row r="2" spans="1:2" ht="15" customHeight="1" hidden="true"><c r="A2" t="s"><v>2</v></c></row>',
     "",
 ]
 
@@ -193,6 +194,17 @@ def test_plain_shapes_are_read_plainly_and_the_same(
         '<row r="2"><c r="A2" t="s"><v>&#50;</v></c></row>',
         '<row r="2"><x:c r="A2" t="s"><v>2</v></x:c></row>',
         '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" s="4"/></row>',  # a blank styled cell
+        '<row r="2" foo="1"><c r="A2" t="s"><v>2</v></c></row>',  # an unknown row attribute
+        '<row r="2" ht=""><c r="A2" t="s"><v>2</v></c></row>',
+        '<row r="2" r="3"><c r="A2" t="s"><v>2</v></c></row>',
+        '<row r="2" spans="1:2" spans="1:2"><c r="A2" t="s"><v>2</v></c></row>',
+        '<row r="2" 1x="2"><c r="A2" t="s"><v>2</v></c></row>',
+        '<row r="2" ht="1.5.5"><c r="A2" t="s"><v>2</v></c></row>',
+        '<row r="2"3><c r="A2" t="s"><v>2</v></c></row>',
+        '3<row r="2"><c r="A2" t="s"><v>2</v></c></row>',
+        '<row1 r="2"><c r="A2" t="s"><v>2</v></c></row>',
+        '<row r="2"><c r="A2" t="s"><v>2</v></c>4</row>',
+        '<row r="2"><c r="A2" t="s"><v>2</v></c></row>5',
     ],
 )
 def test_odd_shapes_are_left_to_calamine(

@@ -43,9 +43,6 @@ _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 _DECL = re.compile(
     rb'<\?xml version="1\.0"(?: encoding="(?:UTF-8|utf-8)")?(?: standalone="(?:yes|no)")?\s*\?>\s*'
 )
-_ROW_TAG = re.compile(rb'<row(?: [A-Za-z_][\w:.-]*="[^"<&]*")*>')
-# after a row's end: the next row, or the end of the sheet's data (only white space between)
-_ROW_END = re.compile(rb"</row>(?!\s*(?:<row[\s>]|\Z))")
 _SI = re.compile(r'<si><t(?: xml:space="preserve")?>([^<]*)</t></si>')
 _ESCAPE = re.compile(rb"_x[0-9A-Fa-f]{4}_")
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
@@ -351,14 +348,10 @@ def _grid(
             return None
     if b"&" in body:
         return None
-    cells_xml, tags = _ROW_TAG.subn(b"", body)
-    if tags and (not body.lstrip().startswith(b"<row") or _ROW_END.search(body)):
-        return None  # a row inside a row, or a cell outside one
-    del body
-    skeleton = cells_xml.translate(None, b"0123456789")
-    pieces = skeleton.split(b"</row>")
-    if pieces[-1].strip() or len(pieces) - 1 != tags:
-        return None  # a row not closed or not opened, or something after the last row
+    skeleton = body.translate(None, b"0123456789")
+    pieces = skeleton.split(b"</row>")  # each a row's start tag and cells (checked by _shape)
+    if pieces[-1].strip():
+        return None  # something after the last row
     del pieces[-1]
     if not pieces:
         return Plain(np.empty((0, 0), dtype=object), np.ones((0, 0), dtype=bool))
@@ -382,7 +375,7 @@ def _grid(
     np.cumsum(slots_per_row[:-1], out=first_slot[1:])
     total = int(slots_per_row.sum())
     # the runs of digits in the cell data, and where each would sit in the skeleton
-    arr = np.frombuffer(cells_xml, dtype=np.uint8)
+    arr = np.frombuffer(body, dtype=np.uint8)
     digit = (arr - np.uint8(48)) < 10
     flips = np.flatnonzero(digit[1:] != digit[:-1]) + 1
     bounds = np.concatenate(
@@ -410,10 +403,11 @@ def _grid(
     if int(run_len.max(initial=0)) > 15 or bool(np.any((arr[starts] == 48) & (run_len > 1))):
         return None  # a leading zero, or a number too long to be exact
     values = np.zeros(total, dtype=np.int64)
+    last = len(arr) - 1
     for i in range(int(run_len.max(initial=0))):
-        more = np.flatnonzero(run_len > i)
-        values[more] = values[more] * 10 + (arr[starts[more] + i] - 48)
-    del arr, digit, cells_xml
+        digits = arr[np.minimum(starts + i, last)].astype(np.int64) - 48
+        values = np.where(run_len > i, values * 10 + digits, values)
+    del arr, digit, body
     is_ref = kind == _REF
     rows = values[is_ref]
     cols = column[is_ref]
@@ -429,7 +423,7 @@ def _grid(
     flat = (rows - 1) * width + cols
     if n > 1 and not bool(np.all(flat[1:] > flat[:-1])):
         return None  # out of order, or a cell given twice
-    is_value = (kind == _STRING) | (kind == _NUMBER)
+    is_value = (kind == _STRING) | (kind == _NUMBER)  # (a row's own number is not used)
     cell_values = values[is_value]
     strings = kind[is_value] == _STRING
     grid = np.full(height * width, "", dtype=object)
@@ -471,9 +465,35 @@ def _grid(
     return Plain(grid.reshape(height, width), blank.reshape(height, width))
 
 
-_REF, _STYLE, _STRING, _NUMBER = 0, 1, 2, 3
-# a row's cells with their digits taken out; numbers are whole and not negative
+_REF, _STYLE, _STRING, _NUMBER, _ROW = 0, 1, 2, 3, 4
+# a row's start tag and cells with their digits taken out; numbers are whole and not negative
+_SHAPE_ROW = re.compile(rb'\s*<row((?: [A-Za-z_][\w:.-]*="[^"<&>]*")*)>')
+_SHAPE_ATTR = re.compile(rb' ([\w:.-]+)="([^"]*)"')
 _SHAPE_CELL = re.compile(rb'<c r="([A-Z]{1,3})"( s="")?(?: t="([sn])")?><v></v></c>')
+# the row attributes Excel and others write, with where the digits of their names go ("x14ac")
+_ROW_ATTRS: dict[bytes, tuple[int, ...]] = {
+    b"r": (),
+    b"spans": (),
+    b"ht": (),
+    b"customHeight": (),
+    b"hidden": (),
+    b"s": (),
+    b"customFormat": (),
+    b"outlineLevel": (),
+    b"collapsed": (),
+    b"thickTop": (),
+    b"thickBot": (),
+    b"ph": (),
+    b"xac:dyDescent": (1,),
+}
+# where the digits of an attribute's value go, by the value without them ("1:7" -> ":")
+_ROW_VALUES: dict[bytes, tuple[int, ...]] = {
+    b"": (0,),
+    b".": (0, 1),
+    b":": (0, 1),
+    b"true": (),
+    b"false": (),
+}
 
 
 class _Shape:
@@ -490,12 +510,32 @@ class _Shape:
 
 
 def _shape(piece: bytes) -> _Shape | None:
-    lead = len(piece) - len(piece.lstrip())
+    """A row skeleton's places for digits. Each must hold a run of digits in the sheet (else the
+    sheet is refused), so a place is only ever put where digits are valid: in the row number and
+    the other known row attributes (whose values are not used: calamine takes a cell's row from its
+    own reference), a cell's reference, style and value."""
     offsets: list[int] = []
     kinds: list[int] = []
     columns: list[int] = []
-    pos = lead
-    for m in _SHAPE_CELL.finditer(piece, lead):
+    row = _SHAPE_ROW.match(piece)
+    if row is None:
+        return None
+    names = [a.group(1) for a in _SHAPE_ATTR.finditer(row.group(1))]
+    if b"r" not in names or len(set(names)) != len(names):
+        return None
+    for a in _SHAPE_ATTR.finditer(piece, row.start(1), row.end(1)):
+        name_places = _ROW_ATTRS.get(a.group(1))
+        value_places = _ROW_VALUES.get(a.group(2))
+        if name_places is None or value_places is None:
+            return None
+        for at in name_places:
+            offsets.append(a.start(1) + at)
+        for at in value_places:
+            offsets.append(a.start(2) + at)
+        kinds += [_ROW] * (len(name_places) + len(value_places))
+        columns += [0] * (len(name_places) + len(value_places))
+    pos = row.end()
+    for m in _SHAPE_CELL.finditer(piece, pos):
         if m.start() != pos:
             return None
         pos = m.end()
