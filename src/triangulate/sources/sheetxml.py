@@ -332,13 +332,12 @@ def _grid(
     if first < 0:
         return None
     if data.startswith(b"<sheetData/>", first):
-        body = b""
-        after = first + len(b"<sheetData/>")
+        start = stop = after = first + len(b"<sheetData/>")
     elif data.startswith(b"<sheetData>", first):
+        start = first + len(b"<sheetData>")
         stop = data.rfind(b"</sheetData>", first, span[1])
         if stop < 0:
             return None
-        body = data[first + len(b"<sheetData>") : stop]
         after = stop + len(b"</sheetData>")
     else:
         return None
@@ -346,9 +345,9 @@ def _grid(
     for a, b in ((span[0], first), (after, span[1])):
         if not _markup_free(data, a, b) or data.find(b"<sheetData", a, b) >= 0:
             return None
-    if b"&" in body:
+    if data.find(b"&", start, stop) >= 0:
         return None
-    skeleton = body.translate(None, b"0123456789")
+    skeleton = data[start:stop].translate(None, b"0123456789")
     pieces = skeleton.split(b"</row>")  # each a row's start tag and cells (checked by _shape)
     if pieces[-1].strip():
         return None  # something after the last row
@@ -375,21 +374,16 @@ def _grid(
     np.cumsum(slots_per_row[:-1], out=first_slot[1:])
     total = int(slots_per_row.sum())
     # the runs of digits in the cell data, and where each would sit in the skeleton
-    arr = np.frombuffer(body, dtype=np.uint8)
-    digit = (arr - np.uint8(48)) < 10
-    flips = np.flatnonzero(digit[1:] != digit[:-1]) + 1
-    bounds = np.concatenate(
-        ([0] if len(arr) and digit[0] else [], flips, [len(arr)] if len(arr) and digit[-1] else [])
-    ).astype(np.int64)
-    starts, ends = bounds[0::2], bounds[1::2]
+    arr = np.frombuffer(data, dtype=np.uint8, offset=start, count=stop - start)
+    starts, ends = _runs(arr)
     if len(starts) != total:
         return None
     run_len = ends - starts
-    before = np.cumsum(run_len) - run_len  # digits before each run
+    before = np.cumsum(run_len, dtype=np.int32) - run_len  # digits before each run
     where = starts - before  # the run's place in the skeleton
-    expected = np.empty(total, dtype=np.int64)
+    expected = np.empty(total, dtype=np.int32)
     kind = np.empty(total, dtype=np.uint8)
-    column = np.empty(total, dtype=np.int64)
+    column = np.empty(total, dtype=np.int32)
     for k, sh in enumerate(parsed):
         rows_k = np.flatnonzero(shape_of == k)
         if not len(rows_k) or not len(sh.offsets):
@@ -407,10 +401,11 @@ def _grid(
     for i in range(int(run_len.max(initial=0))):
         digits = arr[np.minimum(starts + i, last)].astype(np.int64) - 48
         values = np.where(run_len > i, values * 10 + digits, values)
-    del arr, digit, body
+    del arr, starts, ends, before, where, expected
     is_ref = kind == _REF
     rows = values[is_ref]
-    cols = column[is_ref]
+    cols = column[is_ref].astype(np.int64)
+    del column
     n = len(rows)
     if not n:
         return Plain(np.empty((0, 0), dtype=object), np.ones((0, 0), dtype=bool))
@@ -507,6 +502,27 @@ class _Shape:
         self.offsets = np.array(offsets, dtype=np.int64)
         self.kinds = np.array(kinds, dtype=np.uint8)
         self.columns = np.array(columns, dtype=np.int64)
+
+
+def _runs(arr: Any) -> tuple[Any, Any]:
+    """Where each run of ASCII digits in ``arr`` (uint8, under 2 GB) starts and ends (int32), found
+    a few MB at a time (a mask of the whole sheet and its shifted comparison would be twice its
+    size)."""
+    import numpy as np
+
+    bounds: list[Any] = []
+    previous = False  # whether the byte before the block is a digit
+    size = 1 << 22
+    for at in range(0, len(arr), size):
+        digit = (arr[at : at + size] - np.uint8(48)) < 10
+        if digit[0] != previous:
+            bounds.append(np.array([at], dtype=np.int32))
+        bounds.append(np.flatnonzero(digit[1:] != digit[:-1]).astype(np.int32) + np.int32(at + 1))
+        previous = bool(digit[-1])
+    if previous:
+        bounds.append(np.array([len(arr)], dtype=np.int32))
+    edges = np.concatenate(bounds) if bounds else np.zeros(0, dtype=np.int32)
+    return edges[0::2], edges[1::2]
 
 
 def _shape(piece: bytes) -> _Shape | None:
