@@ -397,10 +397,15 @@ def _grid(
     if int(run_len.max(initial=0)) > 15 or bool(np.any((arr[starts] == 48) & (run_len > 1))):
         return None  # a leading zero, or a number too long to be exact
     values = np.zeros(total, dtype=np.int64)
-    last = len(arr) - 1
-    for i in range(int(run_len.max(initial=0))):
-        digits = arr[np.minimum(starts + i, last)].astype(np.int64) - 48
-        values = np.where(run_len > i, values * 10 + digits, values)
+    for length in np.flatnonzero(np.bincount(run_len)).tolist():  # one length at a time
+        runs = np.flatnonzero(run_len == length)
+        at = starts[runs]
+        number = arr[at].astype(np.int64)
+        for i in range(1, length):
+            number *= 10
+            number += arr[at + i]
+        number -= 48 * (10**length - 1) // 9  # each digit's "0"
+        values[runs] = number
     del arr, starts, ends, before, where, expected
     is_ref = kind == _REF
     rows = values[is_ref]
