@@ -378,3 +378,34 @@ def test_plain_workbooks_are_read_plainly_and_as_calamine_reads_them(
         zf.writestr("xl/worksheets/sheet1.xml", sheet)
         zf.writestr("xl/sharedStrings.xml", _SST.format("".join(items)))
     assert same(path, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "plain"),
+    [("General", True), ("0.00", True), ("@", True), ("0%", True), ("yyyy-mm-dd", False)],
+)
+def test_styled_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, plain: bool
+) -> None:
+    """A whole number styled with a built-in non-date format is read plainly; a date format (a
+    custom one here) is left to calamine, which reads the number as a date."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append([1, 2])  # openpyxl writes text as inline strings: a sheet of numbers only
+    ws.append([45000, 3])
+    ws.cell(row=2, column=1).number_format = fmt
+    path = tmp_path / "w.xlsx"
+    wb.save(path)
+    assert same(path, monkeypatch) is plain
+
+
+def test_another_vocabulary_is_left_to_calamine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    strict = _SHEET.replace(
+        "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+        "http://purl.oclc.org/ooxml/spreadsheetml/main",
+    )
+    path = _book(tmp_path / "w.xlsx", '<row r="2"><c r="A2" t="s"><v>2</v></c></row>', sheet=strict)
+    assert not same(path, monkeypatch)

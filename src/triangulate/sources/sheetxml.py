@@ -40,6 +40,7 @@ from operator import not_
 from typing import Any
 
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+_MAIN_NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _DECL = re.compile(
     rb'<\?xml version="1\.0"(?: encoding="(?:UTF-8|utf-8)")?(?: standalone="(?:yes|no)")?\s*\?>\s*'
 )
@@ -93,8 +94,8 @@ def _span(data: bytes, root: bytes) -> tuple[int, int] | None:
     ):
         return None
     end = data.find(b">", start)
-    if end < 0:
-        return None
+    if end < 0 or _MAIN_NS not in data[start:end]:
+        return None  # another vocabulary (or strict OOXML): calamine's reading is not assumed
     if data[end - 1 : end] == b"/":
         return (end + 1, end + 1) if not data[end + 1 :].strip() else None
     close = b"</" + root + b">"
