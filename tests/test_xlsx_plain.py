@@ -153,6 +153,8 @@ PLAIN_CASES = [
     '<row r="5"><c r="B5" t="s"><v>2</v></c></row>\n<row r="9"><c r="A9" t="n"><v>7</v></c></row>',
     '<row r="2"></row><row r="3"><c r="C3" t="s"><v>2</v></c></row>',  # ragged row
     '<row r="2"><c r="A3" t="s"><v>2</v></c></row>',  # the cell's own row wins, as in calamine
+    '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" s="4"/><c r="C2"/></row>',  # styled blanks
+    '<row r="2"><c r="A2" s="1"/><c r="B2" s="1"/></row><row r="3"><c r="B3"><v>5</v></c></row>',
     '<row r="2" spans="1:2" ht="15" customHeight="1" hidden="true"><c r="A2" t="s"><v>2</v></c></row>',
     "",
 ]
@@ -193,7 +195,8 @@ def test_plain_shapes_are_read_plainly_and_the_same(
         '<row r="2"><c r="A2" s="1"><v>2</v></c></row>',  # a styled number, no styles part
         '<row r="2"><c r="A2" t="s"><v>&#50;</v></c></row>',
         '<row r="2"><x:c r="A2" t="s"><v>2</v></x:c></row>',
-        '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" s="4"/></row>',  # a blank styled cell
+        '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" s="4" t="s"/></row>',
+        '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" s="4"></c></row>',
         '<row r="2" foo="1"><c r="A2" t="s"><v>2</v></c></row>',  # an unknown row attribute
         '<row r="2" ht=""><c r="A2" t="s"><v>2</v></c></row>',
         '<row r="2" r="3"><c r="A2" t="s"><v>2</v></c></row>',
@@ -347,11 +350,13 @@ def plain_books(draw: st.DrawFn) -> tuple[list[str], str]:
             continue  # no row element
         cells = []
         for c in "ABCDEF"[: draw(st.integers(0, 6))]:
-            kind = draw(st.sampled_from(["none", "s", "s", "s", "n"]))
+            kind = draw(st.sampled_from(["none", "s", "s", "s", "n", "blank"]))
             style = draw(st.sampled_from(["", ' s="0"', ' s="3"']))
             if kind == "s":
                 i = draw(st.integers(0, len(texts) - 1))
                 cells.append(f'<c r="{c}{r}"{style} t="s"><v>{i}</v></c>')
+            elif kind == "blank":
+                cells.append(f'<c r="{c}{r}"{style}/>')
             elif kind == "n":
                 v = draw(st.integers(0, 10**15 - 1))
                 t = draw(st.sampled_from(["", ' t="n"']))

@@ -14,8 +14,9 @@ openpyxl, read the workbook as before:
 - a DTD, entity declaration, comment, CDATA section or processing instruction (``<!``, ``<?`` past
   the XML declaration) in any part it reads (defusedxml's rule: never parse a DTD);
 - cells without an ``r`` reference, in another order than row by row and left to right, twice,
-  with a formula, an inline string (openpyxl and pandas write those), a boolean, an error, a
-  date (``t="d"``) or no value; prefixed (``<x:c>``) or unknown elements; attributes in another
+  with a formula, an inline string (openpyxl and pandas write those), a boolean, an error or a
+  date (``t="d"``) (a cell with a style and no value, as Excel writes formatted blanks, is read
+  as calamine reads it: as nothing); prefixed (``<x:c>``) or unknown elements; attributes in another
   order or with other quoting; any entity or character reference in the sheet's cell data;
 - shared strings with rich text or phonetic runs, ``_xHHHH_`` escapes, raw carriage returns,
   control characters, entities other than the five XML ones and character references, or text
@@ -408,7 +409,7 @@ def _grid(
         number -= 48 * (10**length - 1) // 9  # each digit's "0"
         values[runs] = number
     del arr, starts, ends, before, where, expected
-    is_ref = kind == _REF
+    is_ref = (kind == _REF) | (kind == _EMPTY)
     rows = values[is_ref]
     cols = column[is_ref].astype(np.int64)
     del column
@@ -427,6 +428,10 @@ def _grid(
     is_value = (kind == _STRING) | (kind == _NUMBER)  # (a row's own number is not used)
     cell_values = values[is_value]
     strings = kind[is_value] == _STRING
+    has_value = None
+    if len(cell_values) != n:  # cells without a value (styled blanks): calamine reads nothing
+        has_value = kind[is_ref] == _REF
+        flat = flat[has_value]
     grid = np.full(height * width, "", dtype=object)
     blank = np.ones(height * width, dtype=bool)
     if strings.any():
@@ -452,6 +457,8 @@ def _grid(
             owner = np.cumsum(is_ref)[styled] - 1
             style = np.zeros(n, dtype=np.int64)
             style[owner] = values[styled]
+            if has_value is not None:
+                style = style[has_value]
             used = np.unique(style[numbers])
             used = used[used != 0]
             if len(used):
@@ -466,11 +473,11 @@ def _grid(
     return Plain(grid.reshape(height, width), blank.reshape(height, width))
 
 
-_REF, _STYLE, _STRING, _NUMBER, _ROW = 0, 1, 2, 3, 4
+_REF, _STYLE, _STRING, _NUMBER, _ROW, _EMPTY = 0, 1, 2, 3, 4, 5
 # a row's start tag and cells with their digits taken out; numbers are whole and not negative
 _SHAPE_ROW = re.compile(rb'\s*<row((?: [A-Za-z_][\w:.-]*="[^"<&>]*")*)>')
 _SHAPE_ATTR = re.compile(rb' ([\w:.-]+)="([^"]*)"')
-_SHAPE_CELL = re.compile(rb'<c r="([A-Z]{1,3})"( s="")?(?: t="([sn])")?><v></v></c>')
+_SHAPE_CELL = re.compile(rb'<c r="([A-Z]{1,3})"( s="")?(?:(?: t="([sn])")?><v></v></c>|(/>))')
 # the row attributes Excel and others write, with where the digits of their names go ("x14ac")
 _ROW_ATTRS: dict[bytes, tuple[int, ...]] = {
     b"r": (),
@@ -566,12 +573,14 @@ def _shape(piece: bytes) -> _Shape | None:
         for ch in letters:
             col = col * 26 + ch - 64
         offsets.append(m.end(1))
-        kinds.append(_REF)
+        kinds.append(_EMPTY if m.group(4) else _REF)
         columns.append(col - 1)
         if m.group(2):
             offsets.append(m.end(2) - 1)
             kinds.append(_STYLE)
             columns.append(col - 1)
+        if m.group(4):
+            continue  # a cell without a value (a styled blank)
         offsets.append(m.end() - len(b"</v></c>"))
         kinds.append(_STRING if m.group(3) == b"s" else _NUMBER)
         columns.append(col - 1)
