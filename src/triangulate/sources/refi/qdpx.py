@@ -423,6 +423,22 @@ class TextDoc:
     text: str | None = None
     problem: str | None = None  # why the text is missing
     text_is_inline: bool = False  # the text came from PlainTextContent (XML line ends normalised)
+    # read lazily (load_qdpx_source): the source's element, its selections not yet converted,
+    # and (kind of skipped coding, codings under the source element) until _settle counts them
+    element: Any = None
+    pending: tuple[str, int] | None = None
+
+    def coded(self) -> bool:
+        """Whether some selection of this text has a coding."""
+        if self.element is None:
+            return any(s.codings for s in self.selections)
+        return any(c.tag == "Coding" for s in self.element if s.tag == _SEL for c in s)
+
+    def coding_count(self) -> int:
+        """The codings of this text's selections."""
+        if self.element is None:
+            return sum(len(s.codings) for s in self.selections)
+        return sum(1 for s in self.element if s.tag == _SEL for c in s if c.tag == "Coding")
 
 
 @dataclass
@@ -515,6 +531,7 @@ def _text_doc(
     guids: tuple[str, ...],
     converted: Converted | None = None,
     known: _Guids | None = None,
+    lazy: bool = False,
 ) -> TextDoc:
     inline_el = child(el, "PlainTextContent")
     inline = inline_el.text or "" if inline_el is not None else None
@@ -525,7 +542,8 @@ def _text_doc(
         name,
         path.strip() if path and path.strip() else None,
         inline,
-        _selections(el, converted, known),
+        [] if lazy else _selections(el, converted, known),
+        element=el if lazy else None,
     )
 
 
@@ -550,10 +568,14 @@ def _name_from_path(source: Element) -> str:
     return ""
 
 
-def build_project(root: Element, converted: Converted | None = None) -> QdaProject:
+def build_project(
+    root: Element, converted: Converted | None = None, lazy: bool = False
+) -> QdaProject:
     """The parts of a parsed project XML that a triangulation needs. With ``converted`` (from
     :func:`parse_project_xml`), selections were read while the XML streamed in and their elements
-    emptied: their codings are no longer in the tree."""
+    emptied: their codings are no longer in the tree. With ``lazy`` (and nothing converted), text
+    sources keep their element and no selection is converted yet (see :func:`_convert`)."""
+    lazy = lazy and converted is None
     cb = child(root, "CodeBook")
     roots, index = parse_code_tree(child(cb, "Codes") if cb is not None else None)
     users: dict[str, str] = {}
@@ -586,20 +608,28 @@ def build_project(root: Element, converted: Converted | None = None) -> QdaProje
         sguid = norm_guid(s.get("guid"))
         sname = (s.get("name") or "").strip() or _name_from_path(s) or sguid
         if kind == "TextSource":
-            doc = _text_doc(s, sname, (sguid,), converted, known)
+            doc = _text_doc(s, sname, (sguid,), converted, known, lazy)
             docs.append(doc)
-            in_sel = 0 if converted is not None else sum(len(x.codings) for x in doc.selections)
-            extra = _count_codings(s) - in_sel
-            if extra:
-                skipped["whole sources"] += extra
+            if lazy:
+                doc.pending = ("whole sources", _count_codings(s))
+            else:
+                in_sel = 0 if converted is not None else doc.coding_count()
+                extra = _count_codings(s) - in_sel
+                if extra:
+                    skipped["whole sources"] += extra
         elif kind == "PDFSource":
             rep = child(s, "Representation")
             used = 0
             if rep is not None:
-                doc = _text_doc(rep, sname, (sguid, norm_guid(rep.get("guid"))), converted, known)
+                doc = _text_doc(
+                    rep, sname, (sguid, norm_guid(rep.get("guid"))), converted, known, lazy
+                )
                 docs.append(doc)
+                if lazy:
+                    doc.pending = ("PDF regions", _count_codings(s))
+                    continue
                 if converted is None:
-                    used = sum(len(x.codings) for x in doc.selections)
+                    used = doc.coding_count()
             if _count_codings(s) - used:
                 skipped["PDF regions"] += _count_codings(s) - used
         elif kind in ("PictureSource", "AudioSource", "VideoSource"):
@@ -725,7 +755,9 @@ def read_qdpx(
         return _read_qdpx(path, shown, texts)
 
 
-def _read_qdpx(path: Path, shown: str, texts: bool) -> tuple[QdaProject | None, list[Finding]]:
+def _read_qdpx(
+    path: Path, shown: str, texts: bool, lazy: bool = False
+) -> tuple[QdaProject | None, list[Finding]]:
     findings: list[Finding] = []
     loc = Location(shown)
     checked = open_input(path, shown, LIMITS["qdpx"], read=False)
@@ -806,7 +838,7 @@ def _read_qdpx(path: Path, shown: str, texts: bool) -> tuple[QdaProject | None, 
                 )
             ]
         try:
-            project = build_project(root, converted or None)
+            project = build_project(root, converted or None, lazy)
         except RecursionError:
             return None, findings + [
                 error("refi.malformed", "the project XML is nested too deeply", Location(xml_loc))
@@ -826,7 +858,7 @@ def _load_texts(
     findings: list[Finding] = []
     index = _MemberIndex(members)
     for doc in project.docs:
-        if not any(s.codings for s in doc.selections):
+        if not doc.coded():
             continue  # nothing to read it for
         if doc.inline is not None and doc.plain_path is None:
             doc.text, doc.text_is_inline = doc.inline, True
@@ -869,7 +901,7 @@ def _load_texts(
             doc.text = doc.inline  # both given (the schema says one): the inline text is there
             doc.text_is_inline, doc.problem = True, None
         if doc.text is None:
-            n = sum(len(s.codings) for s in doc.selections)
+            n = doc.coding_count()
             findings.append(
                 warning(
                     "qdpx.missing-text",
@@ -1387,28 +1419,254 @@ def _codings(
                 add_text(text)
             if text is not None and landing.problem:
                 bad.append((sel, landing))
-        if bad:
-            sel, landing = bad[0]
-            snippet = _short(_excerpt_text(doc, sel, landing, [200], []), 60)
-            findings.append(
-                warning(
-                    "qdpx.position-mismatch",
-                    f"source '{doc.name}': {len(bad)} coded selection(s) do not land on sensible text when read as "
-                    f"{reading.describe()}; the first ({sel.guid}, {sel.start}-{sel.end}) {landing.problem}"
-                    + (f": {snippet!r}" if snippet else "")
-                    + ". Check the excerpts; if they are shifted, set 'positions:' for this source",
-                    Location(shown, field=doc.name),
-                )
+        findings += _doc_findings(
+            shown, doc, reading, len(bad), bad[0] if bad else None, ambiguous, doc_cases
+        )
+    findings += _closing_findings(project, shown, got, cut, case_codings, unknown, coder, filtered)
+    return got, findings
+
+
+def _alike(project: QdaProject, positions: str) -> bool:
+    """Whether every text reads as code points as stored under every reading of the positions
+    (see _effective), so that selections land as written whatever :func:`choose_reading` would
+    choose (it scores no text then)."""
+    units = UNITS if positions == "auto" else (positions,)
+    readings = [Reading(u, n) for u in units for n in NEWLINES]
+    as_written = {("codepoints", "stored")}
+    for doc in project.docs:
+        if doc.text is not None and {_effective(doc, doc.text, r) for r in readings} != as_written:
+            return False
+    return True
+
+
+def _convert(project: QdaProject) -> None:
+    """Convert the selections of texts read lazily (build_project(lazy=True)), as build_project
+    converts them otherwise."""
+    known = _Guids()
+    for doc in project.docs:
+        if doc.element is not None:
+            doc.selections = _selections(doc.element, None, known)
+            doc.element = None
+    _settle(project, {})
+
+
+def _settle(project: QdaProject, counted: dict[int, int]) -> None:
+    """Codings outside text selections counted as skipped, for texts read lazily: build_project
+    noted how many codings each source holds; those not in its text's selections (``counted`` by
+    id of the text, else counted now) are whole-source codings or PDF regions."""
+    for doc in project.docs:
+        if doc.pending is not None:
+            kind, total = doc.pending
+            in_sel = counted[id(doc)] if id(doc) in counted else doc.coding_count()
+            if total - in_sel:
+                project.skipped[kind] += total - in_sel
+            doc.pending = None
+
+
+def _codings_as_written(
+    project: QdaProject, shown: str, positions: str
+) -> tuple[_Codings, list[Finding]]:
+    """:func:`_codings` for a project read lazily in which every text reads alike under every
+    reading (:func:`_alike`) and no coder is chosen: one pass over each text's selection
+    elements, landing them as written (:func:`_land_as_written`'s tests inline) and taking their
+    codings, without a Selection, Coding or Landing object per selection. Anything unusual about
+    a selection (a position that is not a whole number or is outside the text, an empty or named
+    selection, one starting on white space) goes through :func:`land` with a Selection made for
+    it; so does a text shortened by the limits (:func:`_excerpt_text`)."""
+    findings: list[Finding] = []
+    units = UNITS if positions == "auto" else (positions,)
+    reading = Reading(units[0], "stored")  # what choose_reading returns when nothing is scored
+    got = _Codings()
+    add_id, add_who = got.excerpt_id.append, got.participant.append
+    add_node, add_text = got.node.append, got.text.append
+    code_index, selection_case = project.code_index, project.selection_case
+    case_names = project.case_names
+    guids = _Guids()
+    node_of: dict[Any, CodeNode | None] = {}  # a CodeRef's targetGUID as written -> its code
+    case_codings: list[str] = []
+    unknown: list[str] = []
+    budget = [MAX_EXCERPT_TOTAL]
+    cut: list[tuple[TextDoc, Selection, int]] = []
+    most = MAX_EXCERPT_CHARS
+    counted: dict[int, int] = {}  # id(doc) -> codings of its selections
+    for doc in project.docs:
+        if doc.text is None:
+            continue
+        text = doc.text
+        n = len(text)
+        if got.plain_text and ("\r" in text or has_controls(text)):
+            got.plain_text = False
+        mapper = Mapper(text, "codepoints", "stored")  # the identity: every reading reads alike
+        el = doc.element
+        if el is None:  # not read lazily after all
+            raise AssertionError("_codings_as_written needs a project read lazily")
+        doc_guid = norm_guid(el.get("guid"))
+        doc_cases = next(
+            (project.source_cases[g] for g in doc.guids if project.source_cases.get(g)), []
+        )
+        bad = 0
+        first_bad: tuple[Selection, Landing] | None = None
+        ambiguous = 0
+        in_selections = 0
+        for s_el in el:
+            if s_el.tag != "PlainTextSelection":
+                continue
+            codings = s_el.findall("Coding")  # direct children (C speed for a plain tag)
+            if not codings:
+                continue  # a memo-like annotation (MAXQDA): not a coding
+            in_selections += len(codings)
+            get = s_el.get
+            g = get("guid")
+            guid = g.strip().strip("{}").strip().lower() if g else ""
+            start, end = get("startPosition") or "", get("endPosition") or ""
+            if not guid:
+                guid = f"{doc_guid}:{start}-{end}"
+            who = selection_case.get(guid)
+            if who is None:
+                who = doc_cases[0] if doc_cases else doc.name
+                ambiguous += int(len(doc_cases) > 1)
+            excerpt: str | None = None
+            landing: Landing | None = None
+            sel: Selection | None = None
+            for c in codings:
+                ref = c.find("CodeRef")  # the first such child, as _one_selection takes it
+                node: CodeNode | None = None
+                code_ref = ""
+                if ref is not None:
+                    raw = ref.get("targetGUID")
+                    try:
+                        node = node_of[raw]
+                    except KeyError:
+                        code_ref = guids[raw]
+                        node = node_of[raw] = code_index.get(code_ref) if code_ref else None
+                if node is None:
+                    if ref is not None:
+                        code_ref = guids[raw]
+                    if code_ref in case_names:
+                        case_codings.append(case_names[code_ref])
+                    else:
+                        unknown.append(code_ref or "(no CodeRef)")
+                    continue
+                if excerpt is None:
+                    if landing is None:
+                        name = get("name")
+                        name = name.strip() if name else ""
+                        landing = _land_plain(text, n, start, end, name)
+                        if landing is None:
+                            sel = Selection(guid, start, end, name, "", [])
+                            landing = land(text, mapper, sel)
+                    a, b = landing.start, landing.end
+                    if a is not None and b is not None and b - a <= most and budget[0] >= b - a:
+                        excerpt = text[a:b]
+                        budget[0] -= b - a
+                    else:
+                        if sel is None:
+                            name = get("name")
+                            sel = Selection(guid, start, end, name.strip() if name else "", "", [])
+                        excerpt = _excerpt_text(doc, sel, landing, budget, cut)
+                add_id(guid)
+                add_who(who)
+                add_node(node)
+                add_text(excerpt)
+            if excerpt is not None and landing is not None and landing.problem:
+                bad += 1
+                if first_bad is None:
+                    if sel is None:
+                        name = get("name")
+                        sel = Selection(guid, start, end, name.strip() if name else "", "", [])
+                    first_bad = (sel, landing)
+        counted[id(doc)] = in_selections
+        findings += _doc_findings(shown, doc, reading, bad, first_bad, ambiguous, doc_cases)
+    _settle(project, counted)
+    findings += _closing_findings(project, shown, got, cut, case_codings, unknown, None, 0)
+    return got, findings
+
+
+def _land_plain(text: str, n: int, start: str, end: str, name: str) -> Landing | None:
+    """:func:`land` of a selection positioned as written, when it is the plain case (whole
+    numbers inside the text, not empty, no name, not starting on white space); None otherwise."""
+    if name:
+        return None
+    try:
+        s, e = int(start.strip()), int(end.strip())
+    except ValueError:
+        return None
+    if not 0 <= s < e <= n:
+        return None
+    first = text[s]
+    if first.isspace():
+        return None
+    cut_s = cut_e = None
+    if s:
+        a = text[s - 1]
+        if first >= "\x80":
+            cut_s = _cut_bad(text, s)
+        elif a == "\r" and first == "\n":
+            cut_s = "splits a line break"
+        elif (first.isalnum() or first == "_") and (a.isalnum() or a == "_"):
+            cut_s = "cuts a word"
+    if e < n:
+        a, b = text[e - 1], text[e]
+        if b >= "\x80":
+            cut_e = _cut_bad(text, e)
+        elif a == "\r" and b == "\n":
+            cut_e = "splits a line break"
+        elif (b.isalnum() or b == "_") and (a.isalnum() or a == "_"):
+            cut_e = "cuts a word"
+    score = 4 - 2 * (cut_s is not None) - 2 * (cut_e is not None) - text[e - 1].isspace()
+    return Landing(s, e, cut_s or cut_e, max(score, 1))
+
+
+def _doc_findings(
+    shown: str,
+    doc: TextDoc,
+    reading: Reading,
+    bad: int,
+    first_bad: tuple[Selection, Landing] | None,
+    ambiguous: int,
+    doc_cases: list[str],
+) -> list[Finding]:
+    """What one text's codings call for: selections that do not land well, selections counted
+    for the first of several cases."""
+    findings: list[Finding] = []
+    if first_bad is not None:
+        sel, landing = first_bad
+        snippet = _short(_excerpt_text(doc, sel, landing, [200], []), 60)
+        findings.append(
+            warning(
+                "qdpx.position-mismatch",
+                f"source '{doc.name}': {bad} coded selection(s) do not land on sensible text when read as "
+                f"{reading.describe()}; the first ({sel.guid}, {sel.start}-{sel.end}) {landing.problem}"
+                + (f": {snippet!r}" if snippet else "")
+                + ". Check the excerpts; if they are shifted, set 'positions:' for this source",
+                Location(shown, field=doc.name),
             )
-        if ambiguous:
-            findings.append(
-                warning(
-                    "qdpx.ambiguous-case",
-                    f"source '{doc.name}' belongs to {len(doc_cases)} cases ({', '.join(doc_cases[:5])}); "
-                    f"{ambiguous} selection(s) not assigned to a case are counted as participant '{doc_cases[0]}'",
-                    Location(shown, field=doc.name),
-                )
+        )
+    if ambiguous:
+        findings.append(
+            warning(
+                "qdpx.ambiguous-case",
+                f"source '{doc.name}' belongs to {len(doc_cases)} cases ({', '.join(doc_cases[:5])}); "
+                f"{ambiguous} selection(s) not assigned to a case are counted as participant '{doc_cases[0]}'",
+                Location(shown, field=doc.name),
             )
+        )
+    return findings
+
+
+def _closing_findings(
+    project: QdaProject,
+    shown: str,
+    got: _Codings,
+    cut: list[tuple[TextDoc, Selection, int]],
+    case_codings: list[str],
+    unknown: list[str],
+    coder: str | None,
+    filtered: int,
+) -> list[Finding]:
+    """What the project's codings call for as a whole."""
+    findings: list[Finding] = []
+    loc = Location(shown)
     if cut:
         doc, sel, n = cut[0]
         findings.append(
@@ -1455,7 +1713,7 @@ def _codings(
         findings.append(
             warning("qdpx.no-codings", f"the project holds no codings of text selections{why}", loc)
         )
-    return got, findings
+    return findings
 
 
 # From this many codings on, a .qdpx is held column by column (numpy ids, as the CSV fast reader
@@ -1475,11 +1733,18 @@ def _load_qdpx_source(root: Path, spec: SourceSpec) -> tuple[SourceData | None, 
 
     shown = spec.path
     path = root / shown
-    project, findings = read_qdpx(path, shown)
+    project, findings = _read_qdpx(path, shown, True, lazy=True)
     if project is None:
         return None, findings
     code_path = bool(spec.code_path)
-    got, f = _codings(project, shown, spec.positions or "auto", spec.coder)
+    positions = spec.positions or "auto"
+    got: _Codings | None
+    lazy = all(d.element is not None for d in project.docs)  # not when the XML streamed in
+    if lazy and spec.coder is None and _alike(project, positions):
+        got, f = _codings_as_written(project, shown, positions)
+    else:
+        _convert(project)
+        got, f = _codings(project, shown, positions, spec.coder)
     findings += f
     if got is None:
         return None, findings
