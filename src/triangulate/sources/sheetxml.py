@@ -54,6 +54,7 @@ _REFERENCE = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9A-Fa-f]
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 # built-in number formats that are never a date or time (calamine reads their numbers as numbers)
 _NUMBER_FORMATS = frozenset({0, 1, 2, 3, 4, 9, 10, 11, 12, 13, 37, 38, 39, 40, 48, 49})
+MAX_SHAPES = 4096  # distinct row skeletons parsed one by one
 MAX_ROW = 1_048_576
 MAX_COLUMN = 16_384
 
@@ -356,9 +357,12 @@ def _grid(
     del pieces[-1]
     if not pieces:
         return Plain(np.empty((0, 0), dtype=object), np.ones((0, 0), dtype=bool))
+    distinct = set(pieces)
+    if len(distinct) > MAX_SHAPES:
+        return None  # rows of too many shapes to parse each once: calamine is quicker
     shapes: dict[bytes, int] = {}
     parsed: list[_Shape] = []
-    for piece in set(pieces):
+    for piece in distinct:
         shape = _shape(piece)
         if shape is None:
             return None
@@ -386,8 +390,10 @@ def _grid(
     expected = np.empty(total, dtype=np.int32)
     kind = np.empty(total, dtype=np.uint8)
     column = np.empty(total, dtype=np.int32)
+    by_shape = np.argsort(shape_of, kind="stable")  # the rows of each shape, in order
+    bounds = np.cumsum(np.bincount(shape_of, minlength=len(parsed)))
     for k, sh in enumerate(parsed):
-        rows_k = np.flatnonzero(shape_of == k)
+        rows_k = by_shape[(bounds[k - 1] if k else 0) : bounds[k]]
         if not len(rows_k) or not len(sh.offsets):
             continue
         at = (first_slot[rows_k][:, None] + np.arange(len(sh.offsets))).ravel()
