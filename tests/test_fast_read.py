@@ -294,3 +294,23 @@ def test_jsonl_and_xlsx_read_column_by_column_as_row_by_row(
         fast = _load(root, True, monkeypatch, name)
         careful = _load(root, False, monkeypatch, name)
         assert fast == careful
+
+
+def test_a_lone_carriage_return_ending_a_cell_is_found_on_the_column_path() -> None:
+    """Cells are checked a chunk at a time, joined: joined by a newline, a text ending in a lone
+    carriage return before one starting with a newline read as one Windows line break and the
+    warning was lost (column-wise sources: .xlsx, .jsonl, .qdpx)."""
+    from triangulate.sources.columns import ExcerptColumns
+    from triangulate.sources.data import SourceData
+    from triangulate.sources.rows import ExcerptRow
+    from triangulate.sources.unsafe import control_character_findings
+
+    rows = [
+        ExcerptRow("E1", "P1", "c1", "first\r", {}, 2),
+        ExcerptRow("E2", "P2\r", "c1", "\nsecond", {}, 3),
+        ExcerptRow("E3", "\nP3", "c1", "third", {}, 4),
+    ]
+    data = SourceData(SPEC, "data.jsonl")
+    data.attach_columns(ExcerptColumns.from_rows(rows))
+    found = [(f.location.row, f.location.field) for f in control_character_findings(data)]
+    assert found == [(2, "text"), (3, "participant")]
