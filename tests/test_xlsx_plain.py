@@ -414,3 +414,33 @@ def test_another_vocabulary_is_left_to_calamine(
     )
     path = _book(tmp_path / "w.xlsx", '<row r="2"><c r="A2" t="s"><v>2</v></c></row>', sheet=strict)
     assert not same(path, monkeypatch)
+
+
+def test_a_panic_inside_calamine_leaves_the_workbook_to_openpyxl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """python-calamine 0.4 (the lowest release allowed) panics on a shared-string index past the
+    table; pyo3 raises that as a PanicException, which is not an Exception. The workbook is then
+    read by openpyxl, as any other workbook calamine fails on, instead of ending the command."""
+    import python_calamine
+
+    class PanicException(BaseException):  # pyo3_runtime.PanicException's shape
+        pass
+
+    def panic(*args: Any, **kwargs: Any) -> Any:
+        raise PanicException("index out of bounds: the len is 2 but the index is 2")
+
+    path = _book(tmp_path / "w.xlsx", '<row r="2"><c r="A2" t="s"><v>2</v></c></row>')
+    expected = _read(path, monkeypatch, False, True)
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", panic)
+    monkeypatch.setenv("TRIANGULATE_XLSX_PLAIN", "0")
+    table, findings = read_table(path, "w.xlsx")
+    assert table is not None and (table.columns, table.rows, table.row_numbers) == expected[0]
+    assert [(f.code, f.severity, f.location, f.message) for f in findings] == expected[1]
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        read_table(path, "w.xlsx")

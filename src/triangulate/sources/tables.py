@@ -675,6 +675,10 @@ def _read_xlsx_calamine(
         held = _calamine_grid(grid)
     except Exception:
         return None
+    except BaseException as exc:  # a Rust panic in calamine (pyo3's PanicException is no Exception)
+        if type(exc).__name__ != "PanicException":
+            raise  # Ctrl-C, SystemExit
+        return None  # e.g. python-calamine 0.4 on a shared-string index past the table: openpyxl
     from triangulate.digests import remember
 
     remember(path, raw)
