@@ -250,3 +250,46 @@ def test_selections_land_as_before(case: tuple[str, list[qdpx.Selection]]) -> No
     for sel, w in zip(sels, want, strict=True):  # the one-pass reader's plain case
         plain = qdpx._land_plain(text, len(text), sel.start, sel.end, sel.name)
         assert plain is None or (plain.start, plain.end, plain.problem, plain.score) == w
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"<Project name='a xmlns=\"urn:x\"'><X/></Project>",  # inside a value: not a declaration
+        b'<Project name="a>b" xmlns="urn:x"><X/></Project>',  # a ">" in a value: not read
+        b'<Project xmlns="urn:x" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>',
+        b'<!-- first --><Project xmlns="urn:x"><X/></Project>',
+        b'<Project><X xmlns="urn:x"/></Project>',  # declared below the root
+        b'<Project xmlns="urn:x"><X xmlns="urn:y"/></Project>',
+        b"<Project/>",
+    ],
+)
+def test_only_a_lone_default_namespace_on_the_root_is_taken_out(raw: bytes) -> None:
+    from triangulate.sources.refi.qdpx import _without_default_namespace
+
+    assert _without_default_namespace(raw) is None
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_the_xml_parses_to_the_same_tree_with_its_lone_namespace_taken_out(quote: str) -> None:
+    """The usual export declares one default namespace on the root: taken out of the bytes, the
+    elements parse with their local names, the tree _local_tags makes of the XML as written."""
+    import xml.etree.ElementTree as ET
+
+    from triangulate.sources.refi.qdpx import _local_tags, _without_default_namespace, parse_xml
+
+    raw = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<Project  name="Study &amp; co" '
+        f"xmlns={quote}urn:QDA-XML:project:1.0{quote}\n origin='x'>"
+        '<CodeBook><Codes><Code guid="g1" name="a&lt;b" isCodable="true"/></Codes></CodeBook>'
+        "<Sources><TextSource guid='s1'><PlainTextSelection startPosition='0' endPosition='3'>"
+        "<Coding guid='c1'><CodeRef targetGUID='g1'/></Coding></PlainTextSelection></TextSource>"
+        "</Sources></Project>"
+    ).encode()
+    assert _without_default_namespace(raw) is not None
+    root, findings = parse_xml(raw, "project.qde")
+    assert root is not None and not findings
+    expected = ET.fromstring(raw)
+    _local_tags(expected)
+    assert ET.tostring(root) == ET.tostring(expected)
+    assert root.tag == "Project" and root.get("name") == "Study & co" and root.get("origin") == "x"
