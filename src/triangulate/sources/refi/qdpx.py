@@ -141,40 +141,6 @@ def _no_dtd_possible(raw: bytes) -> bool:
     return b"<!DOCTYPE" not in raw
 
 
-_ROOT_START = re.compile(rb"\s*(?:<\?xml[^>]*\?>)?\s*<[A-Za-z_][^>]*>")
-_TAG_NAME = re.compile(rb"[^\s/>=]+")
-_ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"[^"]*"|'[^']*')""")
-_TAG_CLOSE = re.compile(rb"\s*/?>")
-
-
-def _without_default_namespace(raw: bytes) -> bytes | None:
-    """The XML with its one namespace declaration taken out, when that is all the namespaces it
-    has: a default namespace declared on the root element (``<Project xmlns="urn:QDA-XML:
-    project:1.0" ...>``, as REFI-QDA exports write it) and no prefix declared anywhere. Its
-    elements then parse with their local names, which :func:`_local_tags` would otherwise cut
-    from every one of hundreds of thousands (40 ms a 31 MB project). None otherwise."""
-    if raw.count(b"xmlns=") != 1 or b"xmlns:" in raw:
-        return None
-    m = _ROOT_START.match(raw, 0, 4096)
-    if m is None:
-        return None
-    # the root's start tag read attribute by attribute, so that the declaration taken out is an
-    # attribute and not text inside another's value (a '>' in a value ends the match early and
-    # leaves a quote open: not read)
-    end = m.end()
-    name = _TAG_NAME.match(raw, raw.rindex(b"<", m.start(), end) + 1, end)  # no "<" in values
-    if name is None:
-        return None
-    pos, found = name.end(), None
-    while (a := _ATTRIBUTE.match(raw, pos, end)) is not None:
-        if a.group(1) == b"xmlns":
-            found = a
-        pos = a.end()
-    if found is None or _TAG_CLOSE.fullmatch(raw, pos, end) is None:
-        return None
-    return raw[: found.start()] + raw[found.end() :]
-
-
 def _local_tags(root: Element) -> None:
     """Drop namespaces from every tag, once (REFI-QDA namespaces vary between tools/versions);
     each distinct tag is cut once (a project has a few dozen, on hundreds of thousands of elements)."""
@@ -205,17 +171,14 @@ def parse_xml(raw: bytes, shown: str) -> tuple[Element | None, list[Finding]]:
         if _no_dtd_possible(raw):
             from xml.etree.ElementTree import XMLParser
 
-            local = _without_default_namespace(raw)
             parser = XMLParser()  # expat through the C accelerator: several times faster
-            parser.feed(raw if local is None else local)
+            parser.feed(raw)
             root = parser.close()
-            if local is None:
-                _local_tags(root)
         else:
             import defusedxml.ElementTree as DET
 
             root = DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-            _local_tags(root)
+        _local_tags(root)
         return root, []
     except DefusedXmlException:
         return None, [
@@ -1846,26 +1809,25 @@ class QdpxColumns(ExcerptColumns):
     @classmethod
     def build(cls, got: _Codings, code_path: bool) -> QdpxColumns:
         import numpy as np
-        import pandas as pd
 
         def coded(values: list[str]) -> Coded:
-            # pandas' hash table (C): what Coded.of gives, values in order of first appearance
-            ids, uniques = pd.factorize(np.asarray(values, dtype=object), sort=False)
-            if len(ids) and ids.min() < 0:  # a missing value (None): pandas leaves it out
-                c = Coded.of(values)
-                return Coded(np.asarray(c.ids, dtype=np.intp), c.values)
-            return Coded(ids.astype(np.intp, copy=False), uniques.tolist())
+            c = Coded.of(values)
+            return Coded(np.asarray(c.ids, dtype=np.intp), c.values)
 
-        # the code nodes, each once, in order of first appearance (by identity)
-        keys = np.fromiter(map(id, got.node), dtype=np.int64, count=len(got.node))
-        ids, first = pd.factorize(keys, sort=False)
-        by_id = {id(n): n for n in got.node}
-        nodes: list[CodeNode] = [by_id[k] for k in first.tolist()]
+        index: dict[int, int] = {}
+        nodes: list[CodeNode] = []
+        ids: list[int] = []
+        for node in got.node:
+            k = index.get(id(node))
+            if k is None:
+                k = index[id(node)] = len(nodes)
+                nodes.append(node)
+            ids.append(k)
         return cls(
             coded(got.excerpt_id),
             coded(got.participant),
             got.text,
-            ids.astype(np.intp, copy=False),
+            np.asarray(ids, dtype=np.intp),
             [n.path if code_path else n.name for n in nodes],
             [n.path for n in nodes],
         )
