@@ -250,3 +250,64 @@ def test_selections_land_as_before(case: tuple[str, list[qdpx.Selection]]) -> No
     for sel, w in zip(sels, want, strict=True):  # the one-pass reader's plain case
         plain = qdpx._land_plain(text, len(text), sel.start, sel.end, sel.name)
         assert plain is None or (plain.start, plain.end, plain.problem, plain.score) == w
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"<Project name='a xmlns=\"urn:x\"'><X/></Project>",  # inside a value: not a declaration
+        b'<Project name="a>b" xmlns="urn:x"><X/></Project>',  # a ">" in a value: not read
+        b'<Project xmlns="urn:x" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>',
+        b'<!-- first --><Project xmlns="urn:x"><X/></Project>',
+        b'<Project><X xmlns="urn:x"/></Project>',  # declared below the root
+        b'<Project xmlns="urn:x"><X xmlns="urn:y"/></Project>',
+        b"<Project/>",
+    ],
+)
+def test_only_a_lone_default_namespace_on_the_root_is_left_out(raw: bytes) -> None:
+    from triangulate.sources.refi.qdpx import _default_namespace_span
+
+    assert _default_namespace_span(raw) is None
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_the_xml_parses_to_the_same_tree_without_its_lone_namespace(quote: str) -> None:
+    """The usual export declares one default namespace on the root: parsed without it, the
+    elements have their local names, the tree _local_tags makes of the XML as written."""
+    import xml.etree.ElementTree as ET
+
+    from triangulate.sources.refi.qdpx import _default_namespace_span, _local_tags, parse_xml
+
+    raw = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<Project  name="Study &amp; co" '
+        f"xmlns={quote}urn:QDA-XML:project:1.0{quote}\n origin='x'>"
+        '<CodeBook><Codes><Code guid="g1" name="a&lt;b" isCodable="true"/></Codes></CodeBook>'
+        "<Sources><TextSource guid='s1'><PlainTextSelection startPosition='0' endPosition='3'>"
+        "<Coding guid='c1'><CodeRef targetGUID='g1'/></Coding></PlainTextSelection></TextSource>"
+        "</Sources></Project>"
+    ).encode()
+    span = _default_namespace_span(raw)
+    assert span is not None and raw[span[0] : span[1]].strip().startswith(b"xmlns=")
+    root, findings = parse_xml(raw, "project.qde")
+    assert root is not None and not findings
+    expected = ET.fromstring(raw)
+    _local_tags(expected)
+    assert ET.tostring(root) == ET.tostring(expected)
+    assert root.tag == "Project" and root.get("name") == "Study & co" and root.get("origin") == "x"
+
+
+def test_malformed_xml_is_reported_where_it_is_as_written() -> None:
+    """Read without its namespace declaration, a broken root line would shift the column of the
+    error: the XML as written is read again for the message."""
+    import xml.etree.ElementTree as ET
+
+    from triangulate.sources.refi.qdpx import _default_namespace_span, parse_xml
+
+    raw = b'<Project xmlns="urn:QDA-XML:project:1.0" name="x"><A></B></Project>'
+    assert _default_namespace_span(raw) is not None
+    root, findings = parse_xml(raw, "project.qde")
+    assert root is None and [f.code for f in findings] == ["refi.malformed"]
+    with pytest.raises(ET.ParseError) as as_written:
+        ET.fromstring(raw)
+    line, column = as_written.value.position
+    assert (findings[0].location.line, findings[0].location.column) == (line, column + 1)
