@@ -753,13 +753,7 @@ def _grid_table(
         filled[:] = False
     full = np.flatnonzero(filled)
     if not len(full):
-        findings.append(
-            error(
-                "data.empty",
-                "the sheet is empty; it needs a header row and data rows",
-                Location(shown),
-            )
-        )
+        findings.append(_empty_sheet(shown))
         return None, findings
     head = int(full[0])
     head_blank = blank[head] if blank is not None else _blank_texts(cells[head])
@@ -866,15 +860,15 @@ def _table_from_rows(
         table.rows.append(cells)
         table.row_numbers.append(rownum)
     if table is None:
-        findings.append(
-            error(
-                "data.empty",
-                "the sheet is empty; it needs a header row and data rows",
-                Location(shown),
-            )
-        )
+        findings.append(_empty_sheet(shown))
         return None, findings
     return table, findings
+
+
+def _empty_sheet(shown: str) -> Finding:
+    return error(
+        "data.empty", "the sheet is empty; it needs a header row and data rows", Location(shown)
+    )
 
 
 def _read_xlsx_openpyxl(
