@@ -45,6 +45,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat, zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -52,6 +53,7 @@ from urllib.parse import unquote
 from triangulate.findings import Finding, Location, error, warning
 from triangulate.inputs import LIMITS, open_input
 from triangulate.sources.columns import Coded, ExcerptColumns
+from triangulate.sources.refi.runs import PLACEHOLDER, Run, RunSelection, cut_runs
 from triangulate.text import has_controls
 
 if TYPE_CHECKING:
@@ -71,6 +73,7 @@ MAX_CODE_DEPTH = 1_000  # nesting of Code elements
 MAX_EXCERPT_CHARS = 200_000  # characters of one excerpt kept as evidence (a long interview)
 MAX_EXCERPT_TOTAL = 64 * 1024 * 1024  # characters of excerpt text kept from one archive
 MAX_EXCERPT_CUT = 2_000  # characters kept of each excerpt once that total is reached
+READ_RUNS = True  # plain selections read by pattern (runs.py) where they can be; tests compare
 
 UNITS = ("codepoints", "utf16")
 NEWLINES = ("stored", "crlf1", "lf2")
@@ -326,6 +329,40 @@ def parse_project_xml(raw: bytes, shown: str) -> tuple[Element | None, Converted
     return top, converted, []
 
 
+def parse_with_runs(raw: bytes, users: bool = False) -> tuple[Element, list[Run]] | None:
+    """The project XML with its runs of plain selections read by pattern (see
+    :mod:`triangulate.sources.refi.runs`): the tree of the rest, where each run is a placeholder
+    element, and the runs (with their codings' users when ``users``). None when that reading does not apply or the rest does not parse (the
+    caller then parses the XML as written, which also finds any error at its place)."""
+    from xml.etree.ElementTree import XMLParser
+
+    if not _no_dtd_possible(raw):
+        return None
+    m = _DECLARED_ENCODING.match(raw[:512])
+    if m and m.group(1).lower() not in (b"utf-8", b"utf8"):
+        return None  # ASCII declared: a byte over 127 is an error the runs would not see
+    cut = cut_runs(raw, _default_namespace_span(raw), users)
+    if cut is None:
+        return None
+    rest, runs = cut
+    try:
+        parser = XMLParser()
+        parser.feed(rest)
+        root = parser.close()
+    except Exception:
+        return None
+    if root.tag == PLACEHOLDER:
+        return None
+    # every run must be one element of the tree, in order: one inside a comment, a CDATA section
+    # or a processing instruction left its placeholder as text
+    marks = list(root.iter(PLACEHOLDER))
+    if len(marks) != len(runs) or any(
+        len(el) or el.attrib != {"i": str(k)} for k, el in enumerate(marks)
+    ):
+        return None
+    return root, runs
+
+
 def _short(text: str, n: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
@@ -473,18 +510,29 @@ class TextDoc:
     # and (kind of skipped coding, codings under the source element) until _settle counts them
     element: Any = None
     pending: tuple[str, int] | None = None
+    # the runs of plain selections read by pattern (parse_with_runs), which the element's
+    # placeholders stand for; None when the XML was parsed whole
+    runs: list[Run] | None = None
 
     def coded(self) -> bool:
         """Whether some selection of this text has a coding."""
         if self.element is None:
             return any(s.codings for s in self.selections)
-        return any(c.tag == "Coding" for s in self.element if s.tag == _SEL for c in s)
+        return any(c.tag == "Coding" for s in self.element if s.tag == _SEL for c in s) or any(
+            self.runs[int(s.get("i"))].codings
+            for s in self.element
+            if s.tag == PLACEHOLDER and self.runs is not None
+        )
 
     def coding_count(self) -> int:
         """The codings of this text's selections."""
         if self.element is None:
             return sum(len(s.codings) for s in self.selections)
-        return sum(1 for s in self.element if s.tag == _SEL for c in s if c.tag == "Coding")
+        return sum(1 for s in self.element if s.tag == _SEL for c in s if c.tag == "Coding") + sum(
+            self.runs[int(s.get("i"))].codings
+            for s in self.element
+            if s.tag == PLACEHOLDER and self.runs is not None
+        )
 
 
 @dataclass
@@ -548,7 +596,10 @@ Converted = dict[Any, Selection]
 
 
 def _selections(
-    doc_el: Element, converted: Converted | None = None, guids: _Guids | None = None
+    doc_el: Element,
+    converted: Converted | None = None,
+    guids: _Guids | None = None,
+    runs: list[Run] | None = None,
 ) -> list[Selection]:
     out: list[Selection] = []
     doc_guid = norm_guid(doc_el.get("guid"))
@@ -557,6 +608,11 @@ def _selections(
     one = _one_selection
     for s in doc_el:
         if s.tag != "PlainTextSelection":
+            if s.tag == PLACEHOLDER and runs is not None:
+                for sel in map(_run_selection, runs[int(s.get("i"))].each(), repeat(guids)):
+                    if not sel.guid:
+                        sel.guid = f"{doc_guid}:{sel.start}-{sel.end}"
+                    out.append(sel)
             continue
         sel = converted.get(s) if converted is not None else None
         if sel is None:
@@ -567,8 +623,24 @@ def _selections(
     return out
 
 
-def _count_codings(el: Element) -> int:
-    return sum(1 for _ in el.iter("Coding"))
+def _run_selection(r: RunSelection, guids: _Guids) -> Selection:
+    """A selection of a run as :func:`_one_selection` makes it of its element."""
+    guid, start, end, name, user, targets, users = r
+    return Selection(
+        guid.strip().strip("{}").strip().lower() if guid else "",
+        start,
+        end,
+        name.strip() if name else "",
+        guids[user],
+        [Coding(guids[t], guids[u]) for t, u in zip_longest(targets, users)],
+    )
+
+
+def _count_codings(el: Element, runs: list[Run] | None = None) -> int:
+    n = sum(1 for _ in el.iter("Coding"))
+    if runs is not None:
+        n += sum(runs[int(r.get("i"))].codings for r in el.iter(PLACEHOLDER))
+    return n
 
 
 def _text_doc(
@@ -578,6 +650,7 @@ def _text_doc(
     converted: Converted | None = None,
     known: _Guids | None = None,
     lazy: bool = False,
+    runs: list[Run] | None = None,
 ) -> TextDoc:
     inline_el = child(el, "PlainTextContent")
     inline = inline_el.text or "" if inline_el is not None else None
@@ -588,8 +661,9 @@ def _text_doc(
         name,
         path.strip() if path and path.strip() else None,
         inline,
-        [] if lazy else _selections(el, converted, known),
+        [] if lazy else _selections(el, converted, known, runs),
         element=el if lazy else None,
+        runs=runs if lazy else None,
     )
 
 
@@ -615,12 +689,16 @@ def _name_from_path(source: Element) -> str:
 
 
 def build_project(
-    root: Element, converted: Converted | None = None, lazy: bool = False
+    root: Element,
+    converted: Converted | None = None,
+    lazy: bool = False,
+    runs: list[Run] | None = None,
 ) -> QdaProject:
     """The parts of a parsed project XML that a triangulation needs. With ``converted`` (from
     :func:`parse_project_xml`), selections were read while the XML streamed in and their elements
     emptied: their codings are no longer in the tree. With ``lazy`` (and nothing converted), text
-    sources keep their element and no selection is converted yet (see :func:`_convert`)."""
+    sources keep their element and no selection is converted yet (see :func:`_convert`). With
+    ``runs`` (from :func:`parse_with_runs`), the tree's placeholders stand for them."""
     lazy = lazy and converted is None
     cb = child(root, "CodeBook")
     roots, index = parse_code_tree(child(cb, "Codes") if cb is not None else None)
@@ -654,13 +732,13 @@ def build_project(
         sguid = norm_guid(s.get("guid"))
         sname = (s.get("name") or "").strip() or _name_from_path(s) or sguid
         if kind == "TextSource":
-            doc = _text_doc(s, sname, (sguid,), converted, known, lazy)
+            doc = _text_doc(s, sname, (sguid,), converted, known, lazy, runs)
             docs.append(doc)
             if lazy:
-                doc.pending = ("whole sources", _count_codings(s))
+                doc.pending = ("whole sources", _count_codings(s, runs))
             else:
                 in_sel = 0 if converted is not None else doc.coding_count()
-                extra = _count_codings(s) - in_sel
+                extra = _count_codings(s, runs) - in_sel
                 if extra:
                     skipped["whole sources"] += extra
         elif kind == "PDFSource":
@@ -668,18 +746,18 @@ def build_project(
             used = 0
             if rep is not None:
                 doc = _text_doc(
-                    rep, sname, (sguid, norm_guid(rep.get("guid"))), converted, known, lazy
+                    rep, sname, (sguid, norm_guid(rep.get("guid"))), converted, known, lazy, runs
                 )
                 docs.append(doc)
                 if lazy:
-                    doc.pending = ("PDF regions", _count_codings(s))
+                    doc.pending = ("PDF regions", _count_codings(s, runs))
                     continue
                 if converted is None:
                     used = doc.coding_count()
-            if _count_codings(s) - used:
-                skipped["PDF regions"] += _count_codings(s) - used
+            if _count_codings(s, runs) - used:
+                skipped["PDF regions"] += _count_codings(s, runs) - used
         elif kind in ("PictureSource", "AudioSource", "VideoSource"):
-            n = _count_codings(s)
+            n = _count_codings(s, runs)
             if n:
                 skipped[
                     {"PictureSource": "pictures", "AudioSource": "audio", "VideoSource": "video"}[
@@ -802,7 +880,7 @@ def read_qdpx(
 
 
 def _read_qdpx(
-    path: Path, shown: str, texts: bool, lazy: bool = False
+    path: Path, shown: str, texts: bool, lazy: bool = False, users: bool = True
 ) -> tuple[QdaProject | None, list[Finding]]:
     findings: list[Finding] = []
     loc = Location(shown)
@@ -870,7 +948,12 @@ def _read_qdpx(
                 )
             ]
         xml_loc = f"{shown}!{info.filename}"
-        root, converted, f = parse_project_xml(raw, xml_loc)
+        runs: list[Run] | None = None
+        read = parse_with_runs(raw, users) if lazy and READ_RUNS else None
+        if read is not None:
+            (root, runs), converted, f = read, {}, []
+        else:
+            root, converted, f = parse_project_xml(raw, xml_loc)
         del raw
         findings += f
         if root is None:
@@ -884,7 +967,7 @@ def _read_qdpx(
                 )
             ]
         try:
-            project = build_project(root, converted or None, lazy)
+            project = build_project(root, converted or None, lazy, runs)
         except RecursionError:
             return None, findings + [
                 error("refi.malformed", "the project XML is nested too deeply", Location(xml_loc))
@@ -1459,8 +1542,8 @@ def _convert(project: QdaProject) -> None:
     known = _Guids()
     for doc in project.docs:
         if doc.element is not None:
-            doc.selections = _selections(doc.element, None, known)
-            doc.element = None
+            doc.selections = _selections(doc.element, None, known, doc.runs)
+            doc.element = doc.runs = None
     _settle(project, {})
 
 
@@ -1522,17 +1605,11 @@ def _codings_as_written(
         first_bad: tuple[Selection, Landing] | None = None
         ambiguous = 0
         in_selections = 0
-        for s_el in el:
-            if s_el.tag != "PlainTextSelection":
-                continue
-            codings = s_el.findall("Coding")  # direct children (C speed for a plain tag)
-            if not codings:
+        for g, start, end, name, _, targets, _ in _plain_selections(el, doc.runs):
+            if not targets:
                 continue  # a memo-like annotation (MAXQDA): not a coding
-            in_selections += len(codings)
-            get = s_el.get
-            g = get("guid")
+            in_selections += len(targets)
             guid = g.strip().strip("{}").strip().lower() if g else ""
-            start, end = get("startPosition") or "", get("endPosition") or ""
             if not guid:
                 guid = f"{doc_guid}:{start}-{end}"
             who = selection_case.get(guid)
@@ -1542,20 +1619,14 @@ def _codings_as_written(
             excerpt: str | None = None
             landing: Landing | None = None
             sel: Selection | None = None
-            for c in codings:
-                ref = c.find("CodeRef")  # the first such child, as _one_selection takes it
-                node: CodeNode | None = None
-                code_ref = ""
-                if ref is not None:
-                    raw = ref.get("targetGUID")
-                    try:
-                        node = node_of[raw]
-                    except KeyError:
-                        code_ref = guids[raw]
-                        node = node_of[raw] = code_index.get(code_ref) if code_ref else None
+            for raw in targets:
+                try:
+                    node = node_of[raw]
+                except KeyError:
+                    code_ref = guids[raw]
+                    node = node_of[raw] = code_index.get(code_ref) if code_ref else None
                 if node is None:
-                    if ref is not None:
-                        code_ref = guids[raw]
+                    code_ref = guids[raw]
                     if code_ref in case_names:
                         case_codings.append(case_names[code_ref])
                     else:
@@ -1563,7 +1634,6 @@ def _codings_as_written(
                     continue
                 if excerpt is None:
                     if landing is None:
-                        name = get("name")
                         name = name.strip() if name else ""
                         landing = _land_plain(text, n, start, end, name)
                         if landing is None:
@@ -1575,7 +1645,6 @@ def _codings_as_written(
                         budget[0] -= b - a
                     else:
                         if sel is None:
-                            name = get("name")
                             sel = Selection(guid, start, end, name.strip() if name else "", "", [])
                         excerpt = _excerpt_text(doc, sel, landing, budget, cut)
                 add_id(guid)
@@ -1586,7 +1655,6 @@ def _codings_as_written(
                 bad += 1
                 if first_bad is None:
                     if sel is None:
-                        name = get("name")
                         sel = Selection(guid, start, end, name.strip() if name else "", "", [])
                     first_bad = (sel, landing)
         counted[id(doc)] = in_selections
@@ -1594,6 +1662,32 @@ def _codings_as_written(
     _settle(project, counted)
     findings += _closing_findings(project, shown, got, cut, case_codings, unknown, None, 0)
     return got, findings
+
+
+def _plain_selections(el: Element, runs: list[Run] | None) -> Iterator[RunSelection]:
+    """The selections of a text's element in document order, as a run gives them (see
+    :data:`~triangulate.sources.refi.runs.RunSelection`), whether read by pattern (a placeholder)
+    or as elements; a coding with no CodeRef (or none with a targetGUID) has the target None. Only
+    what :func:`_codings_as_written` reads is filled in for an element (no users)."""
+    for s_el in el:
+        tag = s_el.tag
+        if tag == PLACEHOLDER and runs is not None:
+            yield from runs[int(s_el.get("i"))].each()
+        elif tag == "PlainTextSelection":
+            targets: list[Any] = []
+            for c in s_el.findall("Coding"):  # direct children (C speed for a plain tag)
+                ref = c.find("CodeRef")  # the first such child, as _one_selection takes it
+                targets.append(ref.get("targetGUID") if ref is not None else None)
+            get = s_el.get
+            yield (
+                get("guid") or "",
+                get("startPosition") or "",
+                get("endPosition") or "",
+                get("name") or "",
+                "",
+                targets,
+                [],
+            )
 
 
 def _land_plain(text: str, n: int, start: str, end: str, name: str) -> Landing | None:
@@ -1750,7 +1844,7 @@ def _load_qdpx_source(root: Path, spec: SourceSpec) -> tuple[SourceData | None, 
 
     shown = spec.path
     path = root / shown
-    project, findings = _read_qdpx(path, shown, True, lazy=True)
+    project, findings = _read_qdpx(path, shown, True, lazy=True, users=spec.coder is not None)
     if project is None:
         return None, findings
     code_path = bool(spec.code_path)
