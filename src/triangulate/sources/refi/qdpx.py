@@ -519,7 +519,7 @@ class TextDoc:
         if self.element is None:
             return any(s.codings for s in self.selections)
         return any(c.tag == "Coding" for s in self.element if s.tag == _SEL for c in s) or any(
-            self.runs[int(s.get("i"))].codings
+            self.runs[int(s.get("i", ""))].codings > 0
             for s in self.element
             if s.tag == PLACEHOLDER and self.runs is not None
         )
@@ -529,7 +529,7 @@ class TextDoc:
         if self.element is None:
             return sum(len(s.codings) for s in self.selections)
         return sum(1 for s in self.element if s.tag == _SEL for c in s if c.tag == "Coding") + sum(
-            self.runs[int(s.get("i"))].codings
+            self.runs[int(s.get("i", ""))].codings
             for s in self.element
             if s.tag == PLACEHOLDER and self.runs is not None
         )
@@ -609,10 +609,12 @@ def _selections(
     for s in doc_el:
         if s.tag != "PlainTextSelection":
             if s.tag == PLACEHOLDER and runs is not None:
-                for sel in map(_run_selection, runs[int(s.get("i"))].each(), repeat(guids)):
-                    if not sel.guid:
-                        sel.guid = f"{doc_guid}:{sel.start}-{sel.end}"
-                    out.append(sel)
+                for one_of_run in map(
+                    _run_selection, runs[int(s.get("i", ""))].each(), repeat(guids)
+                ):
+                    if not one_of_run.guid:
+                        one_of_run.guid = f"{doc_guid}:{one_of_run.start}-{one_of_run.end}"
+                    out.append(one_of_run)
             continue
         sel = converted.get(s) if converted is not None else None
         if sel is None:
@@ -639,7 +641,7 @@ def _run_selection(r: RunSelection, guids: _Guids) -> Selection:
 def _count_codings(el: Element, runs: list[Run] | None = None) -> int:
     n = sum(1 for _ in el.iter("Coding"))
     if runs is not None:
-        n += sum(runs[int(r.get("i"))].codings for r in el.iter(PLACEHOLDER))
+        n += sum(runs[int(r.get("i", ""))].codings for r in el.iter(PLACEHOLDER))
     return n
 
 
@@ -949,9 +951,12 @@ def _read_qdpx(
             ]
         xml_loc = f"{shown}!{info.filename}"
         runs: list[Run] | None = None
+        root: Element | None
+        converted: Converted = {}
+        f: list[Finding] = []
         read = parse_with_runs(raw, users) if lazy and READ_RUNS else None
         if read is not None:
-            (root, runs), converted, f = read, {}, []
+            root, runs = read
         else:
             root, converted, f = parse_project_xml(raw, xml_loc)
         del raw
@@ -1672,7 +1677,7 @@ def _plain_selections(el: Element, runs: list[Run] | None) -> Iterator[RunSelect
     for s_el in el:
         tag = s_el.tag
         if tag == PLACEHOLDER and runs is not None:
-            yield from runs[int(s_el.get("i"))].each()
+            yield from runs[int(s_el.get("i", ""))].each()
         elif tag == "PlainTextSelection":
             targets: list[Any] = []
             for c in s_el.findall("Coding"):  # direct children (C speed for a plain tag)
