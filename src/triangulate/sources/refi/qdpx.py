@@ -30,6 +30,11 @@ Untrusted input: no DTD and no entity is ever processed (XML without a ``<!DOCTY
 ASCII-compatible encoding is read by expat's C parser, which then cannot meet a declaration;
 anything else goes through defusedxml, which refuses them), the zip's entry count and the bytes
 read from it are capped, and nothing is ever extracted to disk. Nothing here prints.
+
+Speed (issue 14): when a source is read for its rows, stretches of text selections written in the
+plain form every exporter uses are read by pattern (:mod:`triangulate.sources.refi.runs`), and the
+parser builds elements only for the rest; the result is the same as the parser's, which tests
+check against it (tests/test_qdpx_runs.py).
 """
 
 from __future__ import annotations
