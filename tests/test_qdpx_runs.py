@@ -253,9 +253,10 @@ def test_a_plain_export_is_read_in_runs() -> None:
     read = qdpx.parse_with_runs(raw, users=True)
     assert read is not None
     root, runs = read
-    assert [len(r.selections) for r in runs] == [4, 4, 4]
-    assert [r.codings for r in runs] == [8, 8, 8]
-    assert [r.counts for r in runs] == [[2, 2, 2, 2]] * 3
+    assert len(runs) == 3
+    assert [len(list(runs.each(i))) for i in range(3)] == [4, 4, 4]
+    assert [runs.codings(i) for i in range(3)] == [8, 8, 8]
+    assert runs.counts == [2] * 12 and runs.first_selection == [0, 4, 8, 12]
     assert len(list(root.iter("_r"))) == 3
     assert not list(root.iter("PlainTextSelection")) and not list(root.iter("Coding"))
 

@@ -58,7 +58,7 @@ from urllib.parse import unquote
 from triangulate.findings import Finding, Location, error, warning
 from triangulate.inputs import LIMITS, open_input
 from triangulate.sources.columns import Coded, ExcerptColumns
-from triangulate.sources.refi.runs import PLACEHOLDER, Run, RunSelection, cut_runs
+from triangulate.sources.refi.runs import PLACEHOLDER, Runs, RunSelection, cut_runs
 from triangulate.text import has_controls
 
 if TYPE_CHECKING:
@@ -334,7 +334,7 @@ def parse_project_xml(raw: bytes, shown: str) -> tuple[Element | None, Converted
     return top, converted, []
 
 
-def parse_with_runs(raw: bytes, users: bool = False) -> tuple[Element, list[Run]] | None:
+def parse_with_runs(raw: bytes, users: bool = False) -> tuple[Element, Runs] | None:
     """The project XML with its runs of plain selections read by pattern (see
     :mod:`triangulate.sources.refi.runs`): the tree of the rest, where each run is a placeholder
     element, and the runs (with their codings' users when ``users``). None when that reading does not apply or the rest does not parse (the
@@ -517,14 +517,14 @@ class TextDoc:
     pending: tuple[str, int] | None = None
     # the runs of plain selections read by pattern (parse_with_runs), which the element's
     # placeholders stand for; None when the XML was parsed whole
-    runs: list[Run] | None = None
+    runs: Runs | None = None
 
     def coded(self) -> bool:
         """Whether some selection of this text has a coding."""
         if self.element is None:
             return any(s.codings for s in self.selections)
         return any(c.tag == "Coding" for s in self.element if s.tag == _SEL for c in s) or any(
-            self.runs[int(s.get("i", ""))].codings > 0
+            self.runs.codings(int(s.get("i", ""))) > 0
             for s in self.element
             if s.tag == PLACEHOLDER and self.runs is not None
         )
@@ -534,7 +534,7 @@ class TextDoc:
         if self.element is None:
             return sum(len(s.codings) for s in self.selections)
         return sum(1 for s in self.element if s.tag == _SEL for c in s if c.tag == "Coding") + sum(
-            self.runs[int(s.get("i", ""))].codings
+            self.runs.codings(int(s.get("i", "")))
             for s in self.element
             if s.tag == PLACEHOLDER and self.runs is not None
         )
@@ -604,7 +604,7 @@ def _selections(
     doc_el: Element,
     converted: Converted | None = None,
     guids: _Guids | None = None,
-    runs: list[Run] | None = None,
+    runs: Runs | None = None,
 ) -> list[Selection]:
     out: list[Selection] = []
     doc_guid = norm_guid(doc_el.get("guid"))
@@ -615,7 +615,7 @@ def _selections(
         if s.tag != "PlainTextSelection":
             if s.tag == PLACEHOLDER and runs is not None:
                 for one_of_run in map(
-                    _run_selection, runs[int(s.get("i", ""))].each(), repeat(guids)
+                    _run_selection, runs.each(int(s.get("i", ""))), repeat(guids)
                 ):
                     if not one_of_run.guid:
                         one_of_run.guid = f"{doc_guid}:{one_of_run.start}-{one_of_run.end}"
@@ -643,10 +643,10 @@ def _run_selection(r: RunSelection, guids: _Guids) -> Selection:
     )
 
 
-def _count_codings(el: Element, runs: list[Run] | None = None) -> int:
+def _count_codings(el: Element, runs: Runs | None = None) -> int:
     n = sum(1 for _ in el.iter("Coding"))
     if runs is not None:
-        n += sum(runs[int(r.get("i", ""))].codings for r in el.iter(PLACEHOLDER))
+        n += sum(runs.codings(int(r.get("i", ""))) for r in el.iter(PLACEHOLDER))
     return n
 
 
@@ -657,7 +657,7 @@ def _text_doc(
     converted: Converted | None = None,
     known: _Guids | None = None,
     lazy: bool = False,
-    runs: list[Run] | None = None,
+    runs: Runs | None = None,
 ) -> TextDoc:
     inline_el = child(el, "PlainTextContent")
     inline = inline_el.text or "" if inline_el is not None else None
@@ -699,7 +699,7 @@ def build_project(
     root: Element,
     converted: Converted | None = None,
     lazy: bool = False,
-    runs: list[Run] | None = None,
+    runs: Runs | None = None,
 ) -> QdaProject:
     """The parts of a parsed project XML that a triangulation needs. With ``converted`` (from
     :func:`parse_project_xml`), selections were read while the XML streamed in and their elements
@@ -955,7 +955,7 @@ def _read_qdpx(
                 )
             ]
         xml_loc = f"{shown}!{info.filename}"
-        runs: list[Run] | None = None
+        runs: Runs | None = None
         root: Element | None
         converted: Converted = {}
         f: list[Finding] = []
@@ -1674,7 +1674,7 @@ def _codings_as_written(
     return got, findings
 
 
-def _plain_selections(el: Element, runs: list[Run] | None) -> Iterator[RunSelection]:
+def _plain_selections(el: Element, runs: Runs | None) -> Iterator[RunSelection]:
     """The selections of a text's element in document order, as a run gives them (see
     :data:`~triangulate.sources.refi.runs.RunSelection`), whether read by pattern (a placeholder)
     or as elements; a coding with no CodeRef (or none with a targetGUID) has the target None. Only
@@ -1682,7 +1682,7 @@ def _plain_selections(el: Element, runs: list[Run] | None) -> Iterator[RunSelect
     for s_el in el:
         tag = s_el.tag
         if tag == PLACEHOLDER and runs is not None:
-            yield from runs[int(s_el.get("i", ""))].each()
+            yield from runs.each(int(s_el.get("i", "")))
         elif tag == "PlainTextSelection":
             targets: list[Any] = []
             for c in s_el.findall("Coding"):  # direct children (C speed for a plain tag)

@@ -94,17 +94,30 @@ _CODING_USERS = re.compile(rf"<Coding{_attributes(_CODING_ATTRIBUTES, _KEPT_CODI
 
 
 @dataclass(slots=True)
-class Run:
+class Runs:
+    """Every run of an XML, one list each for all of them (a hostile XML of many tiny runs costs
+    two numbers a run, not a list of its own)."""
+
     selections: list[tuple[str, str, str, str, str]]  # (guid, name, start, end, creatingUser)
     counts: list[int]  # the codings of each selection
     targets: list[str]  # each coding's CodeRef targetGUID, in document order
     users: list[str] | None  # each coding's creatingUser (None: not asked for)
-    codings: int  # codings in the run
+    # where each run starts in selections and in targets, and where the last one ends
+    first_selection: list[int]
+    first_coding: list[int]
 
-    def each(self) -> Iterator[RunSelection]:
-        """The run's selections, each with its codings' targets (and users, or none)."""
-        targets, users, k = self.targets, self.users, 0
-        for (guid, name, start, end, user), n in zip(self.selections, self.counts):
+    def __len__(self) -> int:
+        return len(self.first_selection) - 1
+
+    def codings(self, i: int) -> int:
+        """The codings of run ``i``."""
+        return self.first_coding[i + 1] - self.first_coding[i]
+
+    def each(self, i: int) -> Iterator[RunSelection]:
+        """The selections of run ``i``, each with its codings' targets (and users, or none)."""
+        a, b = self.first_selection[i], self.first_selection[i + 1]
+        targets, users, k = self.targets, self.users, self.first_coding[i]
+        for (guid, name, start, end, user), n in zip(self.selections[a:b], self.counts[a:b]):
             yield (
                 guid,
                 start,
@@ -119,7 +132,7 @@ class Run:
 
 def cut_runs(
     raw: bytes, namespace: tuple[int, int] | None, users: bool = False
-) -> tuple[bytes, list[Run]] | None:
+) -> tuple[bytes, Runs] | None:
     """``raw`` with each run replaced by ``<_r i="k"/>`` (k from 0, in document order), and the
     runs (with each coding's creatingUser when ``users``); the namespace declaration at
     ``namespace`` (the span of the root's lone default one) is left out too. None when this
@@ -136,7 +149,7 @@ def cut_runs(
     if namespace is not None:
         pieces.append(view[: namespace[0]])
         at = namespace[1]
-    runs: list[Run] = []
+    runs = Runs([], [], [], [] if users else None, [0], [0])
     for m in _RUN.finditer(raw, at):
         a, b = m.span()
         try:
@@ -145,20 +158,17 @@ def cut_runs(
             return None
         if "\ufffe" in text or "\uffff" in text:
             return None
-        targets = _TARGETS.findall(text)
-        runs.append(
-            Run(
-                _SELECTIONS.findall(text),
-                [part.count("<CodeRef") for part in text.split("<PlainTextSelection")[1:]],
-                targets,
-                _CODING_USERS.findall(text) if users else None,
-                len(targets),
-            )
-        )
+        runs.selections += _SELECTIONS.findall(text)
+        runs.counts += [part.count("<CodeRef") for part in text.split("<PlainTextSelection")[1:]]
+        runs.targets += _TARGETS.findall(text)
+        if runs.users is not None:
+            runs.users += _CODING_USERS.findall(text)
         pieces.append(view[at:a])
-        pieces.append(b'<%s i="%d"/>' % (PLACEHOLDER.encode(), len(runs) - 1))
+        pieces.append(b'<%s i="%d"/>' % (PLACEHOLDER.encode(), len(runs)))
+        runs.first_selection.append(len(runs.selections))
+        runs.first_coding.append(len(runs.targets))
         at = b
-    if not runs:
+    if not len(runs):
         return None
     pieces.append(view[at:])
     return b"".join(pieces), runs
