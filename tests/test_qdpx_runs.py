@@ -135,7 +135,7 @@ MUTATIONS: dict[str, Any] = {
     ),
     "no namespace": lambda x, n: re.sub(r' xmlns="[^"]*"', "", x, count=1),
     "a forged placeholder": lambda x, n: _nth(
-        re.compile(r"</TextSource>"), x, n, '<_r i="0"/></TextSource>'
+        re.compile(r"</TextSource>"), x, n, "<_r>0</_r></TextSource>"
     ),
     "a broken end tag": lambda x, n: _nth(
         re.compile(r"</PlainTextSelection>"), x, n, "</PlainTextSelectio>"
@@ -270,7 +270,7 @@ def test_a_plain_export_is_read_in_runs() -> None:
             "a prefixed namespace",
         ),
         (
-            b'<Project><_r i="0"/><TextSource><PlainTextSelection guid="a" startPosition="0" '
+            b'<Project><_r>0</_r><TextSource><PlainTextSelection guid="a" startPosition="0" '
             b'endPosition="1"></PlainTextSelection></TextSource></Project>',
             "a placeholder already there",
         ),

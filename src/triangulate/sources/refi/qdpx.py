@@ -362,7 +362,7 @@ def parse_with_runs(raw: bytes, users: bool = False) -> tuple[Element, Runs] | N
     # or a processing instruction left its placeholder as text
     marks = list(root.iter(PLACEHOLDER))
     if len(marks) != len(runs) or any(
-        len(el) or el.attrib != {"i": str(k)} for k, el in enumerate(marks)
+        len(el) or el.attrib or el.text != str(k) for k, el in enumerate(marks)
     ):
         return None
     return root, runs
@@ -524,7 +524,7 @@ class TextDoc:
         if self.element is None:
             return any(s.codings for s in self.selections)
         return any(c.tag == "Coding" for s in self.element if s.tag == _SEL for c in s) or any(
-            self.runs.codings(int(s.get("i", ""))) > 0
+            self.runs.codings(int(s.text or "")) > 0
             for s in self.element
             if s.tag == PLACEHOLDER and self.runs is not None
         )
@@ -534,7 +534,7 @@ class TextDoc:
         if self.element is None:
             return sum(len(s.codings) for s in self.selections)
         return sum(1 for s in self.element if s.tag == _SEL for c in s if c.tag == "Coding") + sum(
-            self.runs.codings(int(s.get("i", "")))
+            self.runs.codings(int(s.text or ""))
             for s in self.element
             if s.tag == PLACEHOLDER and self.runs is not None
         )
@@ -614,9 +614,7 @@ def _selections(
     for s in doc_el:
         if s.tag != "PlainTextSelection":
             if s.tag == PLACEHOLDER and runs is not None:
-                for one_of_run in map(
-                    _run_selection, runs.each(int(s.get("i", ""))), repeat(guids)
-                ):
+                for one_of_run in map(_run_selection, runs.each(int(s.text or "")), repeat(guids)):
                     if not one_of_run.guid:
                         one_of_run.guid = f"{doc_guid}:{one_of_run.start}-{one_of_run.end}"
                     out.append(one_of_run)
@@ -646,7 +644,7 @@ def _run_selection(r: RunSelection, guids: _Guids) -> Selection:
 def _count_codings(el: Element, runs: Runs | None = None) -> int:
     n = sum(1 for _ in el.iter("Coding"))
     if runs is not None:
-        n += sum(runs.codings(int(r.get("i", ""))) for r in el.iter(PLACEHOLDER))
+        n += sum(runs.codings(int(r.text or "")) for r in el.iter(PLACEHOLDER))
     return n
 
 
@@ -1682,7 +1680,7 @@ def _plain_selections(el: Element, runs: Runs | None) -> Iterator[RunSelection]:
     for s_el in el:
         tag = s_el.tag
         if tag == PLACEHOLDER and runs is not None:
-            yield from runs.each(int(s_el.get("i", "")))
+            yield from runs.each(int(s_el.text or ""))
         elif tag == "PlainTextSelection":
             targets: list[Any] = []
             for c in s_el.findall("Coding"):  # direct children (C speed for a plain tag)

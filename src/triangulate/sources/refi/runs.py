@@ -6,7 +6,8 @@ large ``.qdpx``'s reading time (an Element and an attribute dictionary for each 
 thousands), only to be read once and dropped. So a stretch of them written in a plain form (a
 *run*) is read with one regular pattern instead, and the rest of the XML (code book, users, cases,
 the sources' own elements, and any selection written in another form) is parsed as before, with a
-placeholder element ``<_r i="k"/>`` where the k-th run stood.
+placeholder element ``<_r>k</_r>`` where the k-th run stood (its number as text: no attribute
+dictionary for each).
 
 A selection is in a run only when a pattern reads it exactly as an XML parser would:
 
@@ -133,7 +134,7 @@ class Runs:
 def cut_runs(
     raw: bytes, namespace: tuple[int, int] | None, users: bool = False
 ) -> tuple[bytes, Runs] | None:
-    """``raw`` with each run replaced by ``<_r i="k"/>`` (k from 0, in document order), and the
+    """``raw`` with each run replaced by ``<_r>k</_r>`` (k from 0, in document order), and the
     runs (with each coding's creatingUser when ``users``); the namespace declaration at
     ``namespace`` (the span of the root's lone default one) is left out too. None when this
     reading does not apply: the XML names another namespace, already holds a ``<_r`` tag, or a run
@@ -164,7 +165,7 @@ def cut_runs(
         if runs.users is not None:
             runs.users += _CODING_USERS.findall(text)
         pieces.append(view[at:a])
-        pieces.append(b'<%s i="%d"/>' % (PLACEHOLDER.encode(), len(runs)))
+        pieces.append(b"<%s>%d</%s>" % (PLACEHOLDER.encode(), len(runs), PLACEHOLDER.encode()))
         runs.first_selection.append(len(runs.selections))
         runs.first_coding.append(len(runs.targets))
         at = b
