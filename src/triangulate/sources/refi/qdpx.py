@@ -156,8 +156,9 @@ _TAG_CLOSE = re.compile(rb"\s*/?>")
 
 
 def _default_namespace_span(raw: bytes) -> tuple[int, int] | None:
-    """Where the XML's one namespace declaration is, when that is all the namespaces it has: a default namespace declared on the root element (``<Project xmlns="urn:QDA-XML:
-    project:1.0" ...>``, as REFI-QDA exports write it) and no prefix declared anywhere. Its
+    """Where the XML's one namespace declaration is, when that is all the namespaces it has: a
+    default namespace declared on the root element (``<Project xmlns="urn:QDA-XML:project:1.0"
+    ...>``, as REFI-QDA exports write it) and no prefix declared anywhere. Its
     elements, read without it, parse with their local names, which :func:`_local_tags` would
     otherwise cut from every one of hundreds of thousands (40 ms a 31 MB project). The parser is
     given the bytes around it (a memoryview: the XML is not copied). None otherwise."""
@@ -337,8 +338,9 @@ def parse_project_xml(raw: bytes, shown: str) -> tuple[Element | None, Converted
 def parse_with_runs(raw: bytes, users: bool = False) -> tuple[Element, Runs] | None:
     """The project XML with its runs of plain selections read by pattern (see
     :mod:`triangulate.sources.refi.runs`): the tree of the rest, where each run is a placeholder
-    element, and the runs (with their codings' users when ``users``). None when that reading does not apply or the rest does not parse (the
-    caller then parses the XML as written, which also finds any error at its place)."""
+    element, and the runs (with their codings' users when ``users``). None when that reading does
+    not apply or the rest does not parse (the caller then parses the XML as written, which also
+    finds any error at its place)."""
     from xml.etree.ElementTree import XMLParser
 
     if not _no_dtd_possible(raw):
@@ -1572,8 +1574,8 @@ def _codings_as_written(
     project: QdaProject, shown: str, positions: str
 ) -> tuple[_Codings, list[Finding]]:
     """:func:`_codings` for a project read lazily in which every text reads alike under every
-    reading (:func:`_alike`) and no coder is chosen: one pass over each text's selection
-    elements, landing them as written (:func:`_land_as_written`'s tests inline) and taking their
+    reading (:func:`_alike`) and no coder is chosen: one pass over each text's selections (its
+    elements, and the runs read by pattern that its placeholders stand for), landing them as written (:func:`_land_as_written`'s tests inline) and taking their
     codings, without a Selection, Coding or Landing object per selection. Anything unusual about
     a selection (a position that is not a whole number or is outside the text, an empty or named
     selection, one starting on white space) goes through :func:`land` with a Selection made for
