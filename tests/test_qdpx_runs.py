@@ -11,10 +11,9 @@ attributes, extra children, namespace declarations, a forged placeholder, broken
 
 from __future__ import annotations
 
-import io
 import re
 import sys
-import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,105 +52,73 @@ def _nth(pattern: re.Pattern[str], xml: str, n: int, new: Any) -> str:
     return xml[: m.start()] + (new(m) if callable(new) else new) + xml[m.end() :]
 
 
-MUTATIONS: dict[str, Any] = {
-    "attribute order": lambda x, n: _nth(_SEL_START, x, n, _swap_attributes),
-    "single quotes": lambda x, n: _nth(
-        re.compile(r'startPosition="([^"]*)"'), x, n, lambda m: f"startPosition='{m.group(1)}'"
-    ),
-    "entity in a GUID": lambda x, n: _nth(
-        re.compile(r'(<PlainTextSelection guid=")([^"]{4})'),
-        x,
-        n,
+def _at(pattern: str | re.Pattern[str], new: Any) -> Callable[[str, int], str]:
+    """A rewriting of the n-th match of ``pattern`` (a string or a function of the match)."""
+    found = re.compile(pattern) if isinstance(pattern, str) else pattern
+    return lambda x, n: _nth(found, x, n, new)
+
+
+_END = r'endPosition="'
+MUTATIONS: dict[str, Callable[[str, int], str]] = {
+    "attribute order": _at(_SEL_START, _swap_attributes),
+    "single quotes": _at(r'startPosition="([^"]*)"', lambda m: f"startPosition='{m.group(1)}'"),
+    "entity in a GUID": _at(
+        r'(<PlainTextSelection guid=")([^"]{4})',
         lambda m: m.group(1) + "".join(f"&#{ord(c)};" for c in m.group(2)),
     ),
-    "tab in a position": lambda x, n: _nth(re.compile(r'endPosition="'), x, n, 'endPosition="\t'),
-    "line break in a name": lambda x, n: _nth(
-        re.compile(r"<PlainTextSelection guid"), x, n, '<PlainTextSelection name="a\nb" guid'
+    "tab in a position": _at(_END, 'endPosition="\t'),
+    "line break in a name": _at(
+        r"<PlainTextSelection guid", '<PlainTextSelection name="a\nb" guid'
     ),
-    "spaces around =": lambda x, n: _nth(
-        re.compile(r'startPosition="'), x, n, 'startPosition \r\n= "'
-    ),
-    "space before >": lambda x, n: _nth(re.compile(r"</Coding>"), x, n, "</Coding\n >"),
-    "in a comment": lambda x, n: _nth(_BLOCK, x, n, lambda m: f"<!-- {m.group(0)} -->"),
-    "in CDATA": lambda x, n: _nth(_BLOCK, x, n, lambda m: f"<![CDATA[{m.group(0)}]]>"),
-    "in CDATA in an inline text": lambda x, n: _nth(
-        re.compile(r"<PlainTextContent>"),
-        x,
-        n,
+    "spaces around =": _at(r'startPosition="', 'startPosition \r\n= "'),
+    "space before >": _at(r"</Coding>", "</Coding\n >"),
+    "in a comment": _at(_BLOCK, lambda m: f"<!-- {m.group(0)} -->"),
+    "in CDATA": _at(_BLOCK, lambda m: f"<![CDATA[{m.group(0)}]]>"),
+    "in CDATA in an inline text": _at(
+        r"<PlainTextContent>",
         "<PlainTextContent><![CDATA["
         '<PlainTextSelection guid="a" startPosition="0" endPosition="1"></PlainTextSelection>]]>',
     ),
-    "in a processing instruction": lambda x, n: _nth(
-        _BLOCK, x, n, lambda m: f"<?note {m.group(0)}?>"
-    ),
-    "in an attribute value": lambda x, n: _nth(
-        re.compile(r"(<TextSource )"),
-        x,
-        n,
+    "in a processing instruction": _at(_BLOCK, lambda m: f"<?note {m.group(0)}?>"),
+    "in an attribute value": _at(
+        r"(<TextSource )",
         lambda m: (
             m.group(1)
             + 'note=\'<PlainTextSelection guid="a" startPosition="0" endPosition="1">'
             + "</PlainTextSelection>' "
         ),
     ),
-    "repeated attribute": lambda x, n: _nth(
-        re.compile(r"<Coding guid="), x, n, '<Coding creatingUser="" guid='
+    "repeated attribute": _at(r"<Coding guid=", '<Coding creatingUser="" guid='),
+    "repeated attribute in a selection": _at(
+        r"<PlainTextSelection guid=", '<PlainTextSelection endPosition="1" guid='
     ),
-    "repeated attribute in a selection": lambda x, n: _nth(
-        re.compile(r"<PlainTextSelection guid="), x, n, '<PlainTextSelection endPosition="1" guid='
+    "a NoteRef": _at(
+        r"</Coding>", '<NoteRef targetGUID="00000000-0000-0000-0000-000000000001"/></Coding>'
     ),
-    "a NoteRef": lambda x, n: _nth(
-        re.compile(r"</Coding>"),
-        x,
-        n,
-        '<NoteRef targetGUID="00000000-0000-0000-0000-000000000001"/></Coding>',
-    ),
-    "a Description": lambda x, n: _nth(
-        re.compile(r"(<PlainTextSelection\b[^>]*[^/]>)"),
-        x,
-        n,
+    "a Description": _at(
+        r"(<PlainTextSelection\b[^>]*[^/]>)",
         lambda m: m.group(1) + "<Description>said &amp; done</Description>",
     ),
-    "CodeRef closed apart": lambda x, n: _nth(
-        re.compile(r'(<CodeRef targetGUID="[^"]*")/>'), x, n, lambda m: m.group(1) + "></CodeRef>"
+    "CodeRef closed apart": _at(
+        r'(<CodeRef targetGUID="[^"]*")/>', lambda m: m.group(1) + "></CodeRef>"
     ),
-    "a second CodeRef": lambda x, n: _nth(
-        re.compile(r'(<CodeRef targetGUID="[^"]*"/>)'), x, n, lambda m: m.group(1) * 2
+    "a second CodeRef": _at(r'(<CodeRef targetGUID="[^"]*"/>)', lambda m: m.group(1) * 2),
+    "a Coding without CodeRef": _at(r'<CodeRef targetGUID="[^"]*"/>', ""),
+    "a namespace on a selection": _at(
+        r"<PlainTextSelection guid", '<PlainTextSelection xmlns:x="urn:x" guid'
     ),
-    "a Coding without CodeRef": lambda x, n: _nth(
-        re.compile(r'<CodeRef targetGUID="[^"]*"/>'), x, n, ""
-    ),
-    "a namespace on a selection": lambda x, n: _nth(
-        re.compile(r"<PlainTextSelection guid"),
-        x,
-        n,
-        '<PlainTextSelection xmlns:x="urn:x" guid',
-    ),
-    "another default namespace": lambda x, n: _nth(
-        re.compile(r"<PlainTextSelection guid"),
-        x,
-        n,
-        '<PlainTextSelection xmlns="urn:other" guid',
+    "another default namespace": _at(
+        r"<PlainTextSelection guid", '<PlainTextSelection xmlns="urn:other" guid'
     ),
     "no namespace": lambda x, n: re.sub(r' xmlns="[^"]*"', "", x, count=1),
-    "a forged placeholder": lambda x, n: _nth(
-        re.compile(r"</TextSource>"), x, n, "<_r>0</_r></TextSource>"
-    ),
-    "a broken end tag": lambda x, n: _nth(
-        re.compile(r"</PlainTextSelection>"), x, n, "</PlainTextSelectio>"
-    ),
-    "an unknown attribute": lambda x, n: _nth(
-        re.compile(r"<Coding guid="), x, n, '<Coding colour="red" guid='
-    ),
-    "a stray character": lambda x, n: _nth(re.compile(r"</Coding>"), x, n, "</Coding>x"),
-    "a stray ampersand": lambda x, n: _nth(re.compile(r"</Coding>"), x, n, "</Coding>&"),
-    "a less-than in a value": lambda x, n: _nth(
-        re.compile(r'endPosition="'), x, n, 'endPosition="<'
-    ),
-    "a control character": lambda x, n: _nth(
-        re.compile(r'endPosition="'), x, n, 'endPosition="\x01'
-    ),
-    "a non-character": lambda x, n: _nth(re.compile(r'endPosition="'), x, n, 'endPosition="\ufffe'),
+    "a forged placeholder": _at(r"</TextSource>", "<_r>0</_r></TextSource>"),
+    "a broken end tag": _at(r"</PlainTextSelection>", "</PlainTextSelectio>"),
+    "an unknown attribute": _at(r"<Coding guid=", '<Coding colour="red" guid='),
+    "a stray character": _at(r"</Coding>", "</Coding>x"),
+    "a stray ampersand": _at(r"</Coding>", "</Coding>&"),
+    "a less-than in a value": _at(_END, 'endPosition="<'),
+    "a control character": _at(_END, 'endPosition="\x01'),
+    "a non-character": _at(_END, 'endPosition="\ufffe'),
     "a selection as the root": lambda x, n: m.group(0) if (m := _BLOCK.search(x)) else x,
     "cut short": lambda x, n: x[: max(0, len(x) - 1 - n % 200)],
 }
@@ -159,17 +126,6 @@ _BAD_BYTES = {
     "bytes not UTF-8": (b'endPosition="', b'endPosition="\xff'),
     "a surrogate in UTF-8": (b'endPosition="', b'endPosition="\xed\xa0\x80'),
 }
-
-
-def _write(b: QdpxBuilder, xml: bytes, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = b.zip_bytes()
-    with (
-        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out,
-        zipfile.ZipFile(io.BytesIO(data)) as src,
-    ):
-        for info in src.infolist():
-            out.writestr(info.filename, xml if info.filename == b.xml_name else src.read(info))
 
 
 def _both(folder: Path, options: dict[str, Any], listed: list[str], monkeypatch: Any) -> None:
@@ -208,7 +164,7 @@ def test_runs_read_as_the_parser_reads(
         old, new = _BAD_BYTES[mutation]
         raw = raw.replace(old, new, 1)
     folder = tmp_path_factory.mktemp("r")
-    _write(b, raw, folder / "p.qdpx")
+    b.write(folder / "p.qdpx", raw)
     _both(folder, options, listed, monkeypatch)
 
 
@@ -235,7 +191,7 @@ def test_each_rewriting_reads_alike(
         if mutation in _BAD_BYTES:
             raw = raw.replace(*_BAD_BYTES[mutation], 1)
         folder = tmp_path / str(k)
-        _write(b, raw, folder / "p.qdpx")
+        b.write(folder / "p.qdpx", raw)
         _both(folder, {"coder": coder} if coder else {}, ["c0", "c1"], monkeypatch)
 
 

@@ -526,9 +526,7 @@ class TextDoc:
         if self.element is None:
             return any(s.codings for s in self.selections)
         return any(c.tag == "Coding" for s in self.element if s.tag == _SEL for c in s) or any(
-            self.runs.codings(int(s.text or "")) > 0
-            for s in self.element
-            if s.tag == PLACEHOLDER and self.runs is not None
+            self._in_runs()
         )
 
     def coding_count(self) -> int:
@@ -536,10 +534,16 @@ class TextDoc:
         if self.element is None:
             return sum(len(s.codings) for s in self.selections)
         return sum(1 for s in self.element if s.tag == _SEL for c in s if c.tag == "Coding") + sum(
-            self.runs.codings(int(s.text or ""))
-            for s in self.element
-            if s.tag == PLACEHOLDER and self.runs is not None
+            self._in_runs()
         )
+
+    def _in_runs(self) -> Iterator[int]:
+        """The codings of each run the element holds a placeholder for."""
+        runs = self.runs
+        if runs is not None:
+            for s in self.element:
+                if s.tag == PLACEHOLDER:
+                    yield runs.codings(runs.number(s))
 
 
 @dataclass
@@ -571,7 +575,8 @@ def _one_selection(s: Element, ns: str = "", guids: _Guids | None = None) -> Sel
         guids = _Guids()
     get = s.get
     coding_tag, ref_tag = ns + "Coding", ns + "CodeRef"
-    codings = []
+    targets: list[Any] = []
+    users: list[Any] = []
     for c in s:
         if c.tag != coding_tag:
             continue
@@ -580,21 +585,19 @@ def _one_selection(s: Element, ns: str = "", guids: _Guids | None = None) -> Sel
             if r.tag == ref_tag:
                 ref = r
                 break
-        codings.append(
-            Coding(
-                guids[ref.get("targetGUID")] if ref is not None else "",
-                guids[c.get("creatingUser")],
-            )
-        )
-    name = get("name")
-    guid = get("guid")
-    return Selection(
-        guid.strip().strip("{}").strip().lower() if guid else "",  # norm_guid, inline
-        get("startPosition") or "",
-        get("endPosition") or "",
-        name.strip() if name else "",
-        guids[get("creatingUser")],
-        codings,
+        targets.append(ref.get("targetGUID") if ref is not None else None)
+        users.append(c.get("creatingUser"))
+    return _selection_of(
+        (
+            get("guid") or "",
+            get("startPosition") or "",
+            get("endPosition") or "",
+            get("name") or "",
+            get("creatingUser") or "",
+            targets,
+            users,
+        ),
+        guids,
     )
 
 
@@ -616,7 +619,7 @@ def _selections(
     for s in doc_el:
         if s.tag != "PlainTextSelection":
             if s.tag == PLACEHOLDER and runs is not None:
-                for one_of_run in map(_run_selection, runs.each(int(s.text or "")), repeat(guids)):
+                for one_of_run in map(_selection_of, runs.each(runs.number(s)), repeat(guids)):
                     if not one_of_run.guid:
                         one_of_run.guid = f"{doc_guid}:{one_of_run.start}-{one_of_run.end}"
                     out.append(one_of_run)
@@ -630,11 +633,12 @@ def _selections(
     return out
 
 
-def _run_selection(r: RunSelection, guids: _Guids) -> Selection:
-    """A selection of a run as :func:`_one_selection` makes it of its element."""
+def _selection_of(r: RunSelection, guids: _Guids) -> Selection:
+    """A selection as a Selection, whether a run gave it or its element (:func:`_one_selection`);
+    a target or user None (no CodeRef, no attribute) reads as ""."""
     guid, start, end, name, user, targets, users = r
     return Selection(
-        guid.strip().strip("{}").strip().lower() if guid else "",
+        guid.strip().strip("{}").strip().lower() if guid else "",  # norm_guid, inline
         start,
         end,
         name.strip() if name else "",
@@ -646,7 +650,7 @@ def _run_selection(r: RunSelection, guids: _Guids) -> Selection:
 def _count_codings(el: Element, runs: Runs | None = None) -> int:
     n = sum(1 for _ in el.iter("Coding"))
     if runs is not None:
-        n += sum(runs.codings(int(r.text or "")) for r in el.iter(PLACEHOLDER))
+        n += sum(runs.codings(runs.number(r)) for r in el.iter(PLACEHOLDER))
     return n
 
 
@@ -1682,7 +1686,7 @@ def _plain_selections(el: Element, runs: Runs | None) -> Iterator[RunSelection]:
     for s_el in el:
         tag = s_el.tag
         if tag == PLACEHOLDER and runs is not None:
-            yield from runs.each(int(s_el.text or ""))
+            yield from runs.each(runs.number(s_el))
         elif tag == "PlainTextSelection":
             targets: list[Any] = []
             for c in s_el.findall("Coding"):  # direct children (C speed for a plain tag)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 PLACEHOLDER = "_r"  # the element that stands for a run in the XML parsed
 _MARK = b"<" + PLACEHOLDER.encode()
@@ -109,6 +110,11 @@ class Runs:
 
     def __len__(self) -> int:
         return len(self.first_selection) - 1
+
+    @staticmethod
+    def number(placeholder: Any) -> int:
+        """The run a placeholder element stands for (its text, as :func:`cut_runs` wrote it)."""
+        return int(placeholder.text or "")
 
     def codings(self, i: int) -> int:
         """The codings of run ``i``."""
