@@ -54,6 +54,10 @@ NAMES = [
     "+5 points",
     "-5 points",
     "---",
+    "--",
+    "- -",
+    "-- -",
+    "-",
     "> quoted",
     "* star",
     "_underscored_",
@@ -112,10 +116,15 @@ def test_a_word_joined_by_underscores_is_left_as_it_is() -> None:
     assert "| person_centered_care |" in md
 
 
-_text = st.text(
+_any = st.text(
     st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffd"),
     max_size=40,
-).filter(lambda s: _flat(s) != "")
+)
+# Names drawn from the characters that make CommonMark markup, so that short collisions such as
+# "--" (as a list item, "- --" is a thematic break) come up often, not once in many runs.
+_MARKUP = [*"-*_#+=> `[]!<&\\~|:a", "1.", "1)"]
+_markup = st.lists(st.sampled_from(_MARKUP), max_size=5).map("".join)
+_text = st.one_of(_any, _markup).filter(lambda s: _flat(s) != "")
 
 
 @pytest.mark.fuzz

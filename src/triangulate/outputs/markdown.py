@@ -21,6 +21,8 @@ _UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")  # not between two letters
 _LIST_NUMBER = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 _LEADING = re.compile(r"^(?:#{1,6}|[-+])(?=\s|$)")
 _BREAK = re.compile(r"^(?:-\s*){3,}$")
+# After a list item's own "- ", two more hyphens make the line a thematic break ("- --", "- - -").
+_ITEM_BREAK = re.compile(r"^(?:-\s*){2,}$")
 
 
 _ESCAPES = {
@@ -83,6 +85,15 @@ def _block(text: str) -> str:
     return t
 
 
+def _item(text: str) -> str:
+    """A list item's text: as ``_block``, and the line ``- `` + text must not be a thematic break.
+
+    "--" as an item would be written ``- --``, which CommonMark reads as a rule, not a list.
+    """
+    t = _block(text)
+    return "\\" + t if t[:1] == "-" and _ITEM_BREAK.match(t) else t
+
+
 def _heading(text: str) -> str:
     """Inline text for an ATX heading: a trailing ``#`` would be read as its closing sequence."""
     t = _inline(text)
@@ -123,7 +134,7 @@ def _blocks(rep: Report, blocks: list[Block], out: list[str]) -> None:
         elif isinstance(b, Bullets):
             for item in b.items:
                 indent = "  " if item.startswith("    ") else ""
-                out.append(f"{indent}- {_block(item.strip())}")
+                out.append(f"{indent}- {_item(item.strip())}")
             out.append("")
         elif isinstance(b, Table):
             if b.caption:
