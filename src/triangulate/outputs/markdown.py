@@ -20,8 +20,9 @@ from triangulate.outputs.model import (
 _UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")  # not between two letters or digits
 _LIST_NUMBER = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 _LEADING = re.compile(r"^(?:#{1,6}|[-+])(?=\s|$)")
+# Hyphens (and spaces) alone that make a thematic break: three of them on a line of their own, two
+# after a list item's own "- " ("--" as an item is written "- --", a rule rather than a list).
 _BREAK = re.compile(r"^(?:-\s*){3,}$")
-# After a list item's own "- ", two more hyphens make the line a thematic break ("- --", "- - -").
 _ITEM_BREAK = re.compile(r"^(?:-\s*){2,}$")
 
 
@@ -69,8 +70,8 @@ def _inline(text: str, cell: bool = False) -> str:
     return t
 
 
-def _block(text: str) -> str:
-    """Plain text made inert as a paragraph or a list item's text.
+def _block(text: str, item: bool = False) -> str:
+    """Plain text made inert as a paragraph or (``item``) a list item's text.
 
     Besides what ``_inline`` escapes, the line must not start a heading, list or thematic break:
     "1. Conspiracist ideation" is written ``1\\. Conspiracist ideation`` (the backslash goes before
@@ -78,20 +79,13 @@ def _block(text: str) -> str:
     """
     t = _inline(text)
     first = t[:1]
-    if first in ("#", "+", "-") and (_LEADING.match(t) or _BREAK.match(t)):
+    if first in ("#", "+", "-") and (
+        _LEADING.match(t) or (_ITEM_BREAK if item else _BREAK).match(t)
+    ):
         return "\\" + t
     if first.isdigit():
         return _LIST_NUMBER.sub(r"\1\\\2", t, count=1)
     return t
-
-
-def _item(text: str) -> str:
-    """A list item's text: as ``_block``, and the line ``- `` + text must not be a thematic break.
-
-    "--" as an item would be written ``- --``, which CommonMark reads as a rule, not a list.
-    """
-    t = _block(text)
-    return "\\" + t if t[:1] == "-" and _ITEM_BREAK.match(t) else t
 
 
 def _heading(text: str) -> str:
@@ -134,7 +128,7 @@ def _blocks(rep: Report, blocks: list[Block], out: list[str]) -> None:
         elif isinstance(b, Bullets):
             for item in b.items:
                 indent = "  " if item.startswith("    ") else ""
-                out.append(f"{indent}- {_item(item.strip())}")
+                out.append(f"{indent}- {_block(item.strip(), item=True)}")
             out.append("")
         elif isinstance(b, Table):
             if b.caption:
